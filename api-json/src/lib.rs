@@ -8,6 +8,7 @@
 //! one type table for a whole tree; [`crc`] re-derives message CRCs and file versions; layouts give
 //! every field's offset and size.
 
+pub mod crc;
 pub mod error;
 pub mod model;
 
