@@ -1,4 +1,22 @@
 //! # vppapi-runtime
 //!
-//! The codec (encode into a caller's buffer, owned decode, zero-copy views) and, later, the async
-//! socket transport with one multiplexed connection.
+//! The codec for FD.io VPP's binary API ([`codec`]: encode into a caller's buffer, owned
+//! decode, zero-copy views, message headers) and the common VPP types with conversions to the
+//! std types ([`codec::net`]). The async socket transport comes later.
+//!
+//! Generated code and hand-written messages use the derives re-exported here:
+//! [`VppMessage`], [`VppType`], [`VppEnum`], [`VppFlags`], [`VppUnion`], [`VppTagged`].
+
+// The derives emit `::vppapi_runtime::...` paths; this lets the crate use them on its own types.
+extern crate self as vppapi_runtime;
+
+pub mod codec;
+
+pub use codec::net::{
+    Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, Ip4Address,
+    Ip4Prefix, Ip6Address, Ip6Prefix, MacAddress, Prefix,
+};
+pub use codec::{
+    decode_message, encode_message, view_message, DecodeError, EncodeError, Message, Wire,
+};
+pub use vppapi_derive::{VppEnum, VppFlags, VppMessage, VppTagged, VppType, VppUnion};
