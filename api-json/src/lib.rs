@@ -8,9 +8,17 @@
 //! one type table for a whole tree; [`crc`] re-derives message CRCs and file versions; layouts give
 //! every field's offset and size.
 
+pub mod api;
+pub mod classify;
 pub mod crc;
 pub mod error;
+pub mod idl;
+pub mod json;
+pub mod json_out;
+pub mod layout;
 pub mod model;
+pub mod verify;
 
+pub use api::Api;
 pub use error::{Error, Location, Result};
 pub use model::*;

@@ -1,0 +1,408 @@
+//! CRC verification of a whole tree, with inference of `[backwards_compatible]` enum members.
+//!
+//! Every message CRC is recomputed with [`crate::crc::message_crc`] and compared with the
+//! file's `crc`. JSON does not mark `[backwards_compatible]` enum members, which vppapigen leaves
+//! out of the enum's CRC bytes (wire doc 3.5), so the messages folding such an enum mismatch.
+//! The marking is inferred from the data:
+//!
+//! 1. Enums folded by any message whose CRC matches are known to be complete ("clean").
+//! 2. For a mismatching message, the candidate enums are the enums it folds minus the clean ones.
+//! 3. Starting with the message with the fewest unsolved candidates (at most
+//!    [`MAX_JOINT_ENUMS`]), all mismatching messages whose unsolved candidates lie within that
+//!    set are the test set; exclusion sets are tried per enum in this order: none, suffixes
+//!    (last 1, 2, ... members), then subsets of 1, 2, 3 members (at most
+//!    [`MAX_CANDIDATES_PER_ENUM`] per enum); combinations of several enums are tried by
+//!    increasing total rank, at most [`MAX_EVALUATIONS`] per test set. The first combination
+//!    under which every test message matches is taken.
+//! 4. Repeat until every message matches or nothing more can be solved.
+//!
+//! A wrong exclusion set would have to produce the same 32-bit CRC for every test message by
+//! chance, so a found set is reported as inferred, not as a guess; on the 26.06 tree it equals
+//! the `[backwards_compatible]` markings of the `.api` sources (tested).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::api::{Api, TypeEntry, UserType};
+use crate::crc::{self, CrcType, CrcTypes};
+use crate::layout::bare_type_name;
+use crate::model::{EnumDef, Field};
+
+/// Most enums solved jointly for one test set.
+pub const MAX_JOINT_ENUMS: usize = 3;
+/// Most exclusion sets tried per enum.
+pub const MAX_CANDIDATES_PER_ENUM: usize = 5000;
+/// Most combinations evaluated per test set.
+pub const MAX_EVALUATIONS: usize = 100_000;
+
+/// The CRC check of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageCrc {
+    pub name: String,
+    /// File index (into [`Api::files`]).
+    pub file: usize,
+    /// The CRC the file states.
+    pub stated: u32,
+    /// Recomputed with the inferred `[backwards_compatible]` members left out (the final
+    /// answer), or why it could not be computed.
+    pub computed: Result<u32, String>,
+    /// Recomputed from the JSON as it is (every enum member counted).
+    pub computed_raw: Result<u32, String>,
+}
+
+impl MessageCrc {
+    pub fn ok(&self) -> bool {
+        self.computed.as_ref().is_ok_and(|c| *c == self.stated)
+    }
+}
+
+/// Members inferred as `[backwards_compatible]` for one enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InferredBc {
+    /// Bare enum name.
+    pub enum_name: String,
+    /// Member names, in declaration order.
+    pub members: Vec<String>,
+    /// The mismatching messages this fixed.
+    pub messages: Vec<String>,
+}
+
+/// The result of checking a tree's CRCs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrcReport {
+    /// Every message, in tree order.
+    pub messages: Vec<MessageCrc>,
+    /// Inferred `[backwards_compatible]` members, by enum name.
+    pub inferred: Vec<InferredBc>,
+}
+
+impl CrcReport {
+    pub fn mismatches(&self) -> impl Iterator<Item = &MessageCrc> {
+        self.messages.iter().filter(|m| !m.ok())
+    }
+    /// Every message matches.
+    pub fn all_ok(&self) -> bool {
+        self.messages.iter().all(MessageCrc::ok)
+    }
+    pub fn ok_count(&self) -> usize {
+        self.messages.iter().filter(|m| m.ok()).count()
+    }
+}
+
+/// The table with some enums replaced.
+struct Overlay<'a> {
+    api: &'a Api,
+    enums: HashMap<String, EnumDef>,
+}
+
+impl CrcTypes for Overlay<'_> {
+    fn crc_type(&self, c_name: &str) -> Option<CrcType<'_>> {
+        match self.enums.get(c_name) {
+            Some(e) => Some(CrcType::Enum(e)),
+            None => self.api.crc_type(c_name),
+        }
+    }
+}
+
+/// Enums (bare names) a block folds into its CRC: through typedefs and unions, not through
+/// aliases (vppapigen does not fold alias targets).
+fn folded_enums(
+    fields: &[Field],
+    table: &indexmap::IndexMap<String, TypeEntry>,
+    memo: &mut HashMap<String, BTreeSet<String>>,
+    depth: usize,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if depth > crate::layout::MAX_NESTING {
+        return out;
+    }
+    for f in fields {
+        let Some(name) = bare_type_name(&f.ty) else {
+            continue;
+        };
+        let Some(entry) = table.get(name) else {
+            continue;
+        };
+        match &entry.def {
+            UserType::Enum(_) | UserType::EnumFlag(_) => {
+                out.insert(name.to_string());
+            }
+            UserType::Typedef(t) => {
+                let s = match memo.get(name) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = folded_enums(&t.fields, table, memo, depth + 1);
+                        memo.insert(name.to_string(), s.clone());
+                        s
+                    }
+                };
+                out.extend(s);
+            }
+            UserType::Union(u) => {
+                let s = match memo.get(name) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = folded_enums(&u.fields, table, memo, depth + 1);
+                        memo.insert(name.to_string(), s.clone());
+                        s
+                    }
+                };
+                out.extend(s);
+            }
+            UserType::Alias(_) => {}
+        }
+    }
+    out
+}
+
+/// Exclusion sets to try for an enum of `n` members, in order (see module docs).
+fn candidates(n: usize) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut seen: HashSet<Vec<usize>> = HashSet::new();
+    seen.insert(Vec::new());
+    for k in 1..=n {
+        let s: Vec<usize> = (n - k..n).collect();
+        seen.insert(s.clone());
+        out.push(s);
+    }
+    'outer: for size in 1..=3usize.min(n) {
+        let mut idx: Vec<usize> = (0..size).collect();
+        loop {
+            if out.len() >= MAX_CANDIDATES_PER_ENUM {
+                break 'outer;
+            }
+            if !seen.contains(&idx) {
+                out.push(idx.clone());
+            }
+            // Next combination in lexicographic order.
+            let mut i = size;
+            loop {
+                if i == 0 {
+                    continue 'outer;
+                }
+                i -= 1;
+                if idx[i] < n - size + i {
+                    break;
+                }
+            }
+            idx[i] += 1;
+            for j in i + 1..size {
+                idx[j] = idx[j - 1] + 1;
+            }
+        }
+    }
+    out.truncate(MAX_CANDIDATES_PER_ENUM);
+    out
+}
+
+/// Calls `f` on every index tuple with `tuple[i] < lens[i]` and `sum == total`.
+fn tuples_with_sum(
+    lens: &[usize],
+    total: usize,
+    cur: &mut Vec<usize>,
+    f: &mut dyn FnMut(&[usize]) -> bool,
+) -> bool {
+    if cur.len() == lens.len() {
+        return if total == 0 { f(cur) } else { false };
+    }
+    let i = cur.len();
+    let last = i + 1 == lens.len();
+    let lo = if last { total } else { 0 };
+    for v in lo..=total.min(lens[i].saturating_sub(1)) {
+        cur.push(v);
+        let stop = tuples_with_sum(lens, total - v, cur, f);
+        cur.pop();
+        if stop {
+            return true;
+        }
+    }
+    false
+}
+
+fn with_excluded(e: &EnumDef, excl: &[usize]) -> EnumDef {
+    let mut e = e.clone();
+    for (i, m) in e.members.iter_mut().enumerate() {
+        m.backwards_compatible = excl.contains(&i);
+    }
+    e
+}
+
+fn enum_def<'a>(api: &'a Api, name: &str) -> Option<&'a EnumDef> {
+    match &api.table().get(name)?.def {
+        UserType::Enum(e) | UserType::EnumFlag(e) => Some(e),
+        _ => None,
+    }
+}
+
+/// Checks every message CRC of `api`; returns the report and the inferred members
+/// (`enum name -> member names`).
+pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
+    let table = api.table();
+    let msgs: Vec<_> = api.messages().collect();
+    let raw: Vec<Result<u32, String>> =
+        msgs.iter().map(|m| crc::message_crc(&m.msg, api)).collect();
+
+    let mut memo = HashMap::new();
+    let folded: Vec<BTreeSet<String>> = msgs
+        .iter()
+        .map(|m| folded_enums(&m.msg.fields, table, &mut memo, 0))
+        .collect();
+    let mut clean: HashSet<&str> = HashSet::new();
+    for (i, m) in msgs.iter().enumerate() {
+        if raw[i].as_ref().is_ok_and(|c| *c == m.msg.crc) {
+            clean.extend(folded[i].iter().map(String::as_str));
+        }
+    }
+    let failing0: Vec<usize> = (0..msgs.len())
+        .filter(|&i| matches!(&raw[i], Ok(c) if *c != msgs[i].msg.crc))
+        .collect();
+    let cands: HashMap<usize, BTreeSet<String>> = failing0
+        .iter()
+        .map(|&i| {
+            let c: BTreeSet<String> = folded[i]
+                .iter()
+                .filter(|e| !clean.contains(e.as_str()))
+                .cloned()
+                .collect();
+            (i, c)
+        })
+        .collect();
+
+    let mut solved: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut overlay = Overlay {
+        api,
+        enums: HashMap::new(),
+    };
+    let mut failing = failing0.clone();
+    let mut gave_up: HashSet<usize> = HashSet::new();
+    loop {
+        failing.retain(|&i| crc::message_crc(&msgs[i].msg, &overlay).ok() != Some(msgs[i].msg.crc));
+        let unsolved = |i: usize| -> Vec<String> {
+            cands[&i]
+                .iter()
+                .filter(|e| !solved.contains_key(*e))
+                .cloned()
+                .collect()
+        };
+        let Some(&pick) = failing
+            .iter()
+            .filter(|i| !gave_up.contains(i))
+            .min_by_key(|&&i| (unsolved(i).len(), i))
+        else {
+            break;
+        };
+        let set = unsolved(pick);
+        if set.is_empty() || set.len() > MAX_JOINT_ENUMS {
+            gave_up.insert(pick);
+            continue;
+        }
+        let tests: Vec<usize> = failing
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let u = unsolved(i);
+                !u.is_empty() && u.iter().all(|e| set.contains(e))
+            })
+            .collect();
+        let defs: Vec<&EnumDef> = set.iter().filter_map(|e| enum_def(api, e)).collect();
+        if defs.len() != set.len() {
+            gave_up.insert(pick);
+            continue;
+        }
+        let lists: Vec<Vec<Vec<usize>>> =
+            defs.iter().map(|e| candidates(e.members.len())).collect();
+        let lens: Vec<usize> = lists.iter().map(Vec::len).collect();
+        let max_total: usize = lens.iter().map(|l| l - 1).sum();
+        let mut evals = 0usize;
+        let mut found: Option<Vec<usize>> = None;
+        for total in 0..=max_total {
+            let done = tuples_with_sum(&lens, total, &mut Vec::new(), &mut |t| {
+                evals += 1;
+                for (k, def) in defs.iter().enumerate() {
+                    overlay.enums.insert(
+                        crate::crc::c_type_name(&def.name),
+                        with_excluded(def, &lists[k][t[k]]),
+                    );
+                }
+                let all = tests.iter().all(|&i| {
+                    crc::message_crc(&msgs[i].msg, &overlay).ok() == Some(msgs[i].msg.crc)
+                });
+                if all {
+                    found = Some(t.to_vec());
+                }
+                all || evals >= MAX_EVALUATIONS
+            });
+            if done {
+                break;
+            }
+        }
+        match found {
+            Some(t) => {
+                for (k, def) in defs.iter().enumerate() {
+                    let excl = lists[k][t[k]].clone();
+                    overlay.enums.insert(
+                        crate::crc::c_type_name(&def.name),
+                        with_excluded(def, &excl),
+                    );
+                    solved.insert(def.name.clone(), excl);
+                }
+            }
+            None => {
+                for def in &defs {
+                    overlay.enums.remove(&crate::crc::c_type_name(&def.name));
+                }
+                gave_up.extend(tests);
+                gave_up.insert(pick);
+            }
+        }
+    }
+
+    let mut messages = Vec::with_capacity(msgs.len());
+    for (i, m) in msgs.iter().enumerate() {
+        let computed = if failing0.contains(&i) {
+            crc::message_crc(&m.msg, &overlay)
+        } else {
+            raw[i].clone()
+        };
+        messages.push(MessageCrc {
+            name: m.msg.name.clone(),
+            file: m.file,
+            stated: m.msg.crc,
+            computed,
+            computed_raw: raw[i].clone(),
+        });
+    }
+    let mut inferred_list = Vec::new();
+    let mut names: Vec<&String> = solved.keys().collect();
+    names.sort();
+    for name in names {
+        let excl = &solved[name];
+        if excl.is_empty() {
+            continue;
+        }
+        let Some(def) = enum_def(api, name) else {
+            continue;
+        };
+        let members: Vec<String> = excl.iter().map(|&i| def.members[i].name.clone()).collect();
+        let fixed: Vec<String> = failing0
+            .iter()
+            .filter(|&&i| folded[i].contains(name) && messages[i].ok())
+            .map(|&i| msgs[i].msg.name.clone())
+            .collect();
+        inferred_list.push(InferredBc {
+            enum_name: name.clone(),
+            members,
+            messages: fixed,
+        });
+    }
+    let inferred: Vec<(String, Vec<String>)> = inferred_list
+        .iter()
+        .map(|b| (b.enum_name.clone(), b.members.clone()))
+        .collect();
+    (
+        CrcReport {
+            messages,
+            inferred: inferred_list,
+        },
+        inferred,
+    )
+}
