@@ -13,11 +13,9 @@ pub mod classify;
 pub mod crc;
 pub mod error;
 pub mod idl;
-pub mod idl;
 pub mod json;
 pub mod json_out;
 pub mod layout;
-pub mod json_out;
 pub mod model;
 pub mod verify;
 
