@@ -257,7 +257,9 @@ impl<'a> Ctx<'a> {
         for t in 0..n_threads {
             let at_t = || format!("{} thread {t}", at());
             let p = self.u64_at(toff + t * 8, &at_t)?;
-            let (off, n) = self.vec_at(p, 8 * width as u64, &at_t)?;
+            // Only the one element is copied: charge that, not the whole vector.
+            let (off, n) = self.vec_at_no_charge(p, 8 * width as u64, &at_t)?;
+            self.charge(8 * width as u64, &at_t)?;
             if object as usize >= n {
                 return Err(corrupt(
                     at_t(),
