@@ -92,23 +92,31 @@ impl Default for ClientOptions {
     }
 }
 
-fn socket_identity(path: &Path) -> Option<(u64, u64)> {
-    rustix::fs::stat(path).ok().map(|st| file_id(&st))
+/// Identity of the socket file: device, inode and change time. The inode alone is not enough:
+/// file systems reuse the number of a just-unlinked socket for the next one at the same path.
+fn socket_identity(path: &Path) -> Option<(u64, u64, i64, i64)> {
+    rustix::fs::stat(path).ok().map(|st| {
+        let (dev, ino) = file_id(&st);
+        #[allow(clippy::unnecessary_cast)] // the field types differ between targets
+        let ctime = (st.st_ctime as i64, st.st_ctime_nsec as i64);
+        (dev, ino, ctime.0, ctime.1)
+    })
 }
 
 /// A stats client: the segment received from VPP's socket, re-mapped when VPP restarts.
 ///
-/// Restart detection: VPP creates a new socket (a new inode at the same path) and a new memfd
-/// when it starts. Every read first (at most once per `restart_check_interval`) `stat`s the
-/// socket path; when its identity changed, the client connects again, and if the memfd it gets
-/// is a different file it maps the new segment. A read that finds the segment busy for the
+/// Restart detection: VPP creates a new socket file and a new memfd when it starts. Every read
+/// first (at most once per `restart_check_interval`) `stat`s the socket path; when the file's
+/// identity (device, inode, change time) changed, the client connects again, and if the memfd
+/// it gets is a different file than the mapped one (compared by device and inode, reliable
+/// because our mapping keeps the old memfd alive) it maps the new segment. A read that finds the segment busy for the
 /// whole timeout (e.g. VPP died while holding the lock) also checks for a restart and retries
 /// once. [`StatHandle`]s re-resolve by themselves on the new segment.
 #[derive(Debug)]
 pub struct Client {
     opts: ClientOptions,
     seg: StatsSegment,
-    socket_id: Option<(u64, u64)>,
+    socket_id: Option<(u64, u64, i64, i64)>,
     last_check: Instant,
     reconnects: u64,
 }

@@ -76,6 +76,7 @@ pub struct StatsSegment {
     opts: ReadOptions,
     cache: Mutex<Option<Arc<DirIndex>>>,
     identity: Option<(u64, u64)>,
+    retries: AtomicU64,
 }
 
 impl std::fmt::Debug for StatsSegment {
@@ -536,6 +537,7 @@ impl StatsSegment {
             opts: ReadOptions::default(),
             cache: Mutex::new(None),
             identity,
+            retries: AtomicU64::new(0),
         };
         let version = seg.header().version;
         if version != SEGMENT_VERSION {
@@ -599,6 +601,12 @@ impl StatsSegment {
         }
     }
 
+    /// How many read attempts were discarded (overlapping an update, or waiting on one) since
+    /// this segment was mapped.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
         self.header().epoch
@@ -632,6 +640,7 @@ impl StatsSegment {
                     return r;
                 }
             }
+            self.retries.fetch_add(1, Ordering::Relaxed);
             let waited = start.elapsed();
             if waited >= self.opts.busy_timeout {
                 return Err(StatsError::Busy { waited });

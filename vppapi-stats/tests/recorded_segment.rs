@@ -16,7 +16,10 @@ fn traces_root() -> PathBuf {
     std::env::var_os("VPP_TRACES_ROOT")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vpp-traces"))
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/vpp-traces"
+            ))
         })
 }
 
@@ -167,7 +170,10 @@ fn interfaces_symlinks_and_prometheus() {
         "vpp_sys_vector_rate 185",
         "vpp_buffer_pools_default_numa_0_available 5690",
     ] {
-        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
     }
 }
 

@@ -130,7 +130,10 @@ fn remove_reuse_grow_and_handles() {
     assert!(seg.epoch() > e0);
     assert_eq!(seg.read_index(a).unwrap().value, StatValue::Empty);
     assert_eq!(seg.ls(&[]).unwrap(), ["/b"]);
-    assert!(matches!(seg.read_handle(&mut ha), Err(StatsError::NotFound(_))));
+    assert!(matches!(
+        seg.read_handle(&mut ha),
+        Err(StatsError::NotFound(_))
+    ));
     assert_eq!(seg.read_handle(&mut hb).unwrap(), StatValue::Scalar(1));
 
     // The free slot is reused; "/a" comes back at another index; the handle follows it.
@@ -215,7 +218,8 @@ fn corrupt_pointers_are_errors() {
     assert_eq!(ok.dump(&[]).unwrap(), seg.dump(&[]).unwrap());
     let h = seg.header();
     let dir = (h.directory_vector - h.base) as usize;
-    let put = |b: &mut Vec<u8>, off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
+    let put =
+        |b: &mut Vec<u8>, off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
 
     // Directory pointer below base / past the end.
     for bad in [1u64, h.base + (1 << 30), u64::MAX] {
@@ -249,7 +253,8 @@ fn prometheus_names_and_escaping() {
     let drops = w.add_simple_counter("/if/drops", 2).unwrap();
     w.add_name_vector("/if/names", &[Some("local0"), Some("we\"ird\\if\n")])
         .unwrap();
-    w.add_gauge("/buffer-pools/default-numa-0/cached", 288).unwrap();
+    w.add_gauge("/buffer-pools/default-numa-0/cached", 288)
+        .unwrap();
     let lb = w.add_simple_counter("first session packet", 2).unwrap();
     w.set_combined(rx, 0, 1, 3, 300).unwrap();
     w.set_combined(tx, 0, 1, 4, 400).unwrap();
