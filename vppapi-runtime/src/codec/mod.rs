@@ -103,6 +103,12 @@ pub use vla::VlaView;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 /// A type of constant wire size whose bytes can be read in place.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a fixed-size VPP wire type",
+    label = "not a fixed-size VPP type",
+    note = "VPP field types are u8..u64, i8..i64, f64, bool, [T; N] and types with a Vpp* derive",
+    note = "a typedef ending in a VLA or variable string must be the last field, marked #[vpp(tail)]"
+)]
 pub trait Fixed: Sized {
     /// The wire layout as a `zerocopy` struct (alignment 1, no padding).
     type Raw: FromBytes + IntoBytes + KnownLayout + Immutable + Unaligned;

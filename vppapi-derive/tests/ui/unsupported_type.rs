@@ -1,0 +1,8 @@
+use vppapi_runtime::VppType;
+
+#[derive(VppType)]
+pub struct Bad {
+    pub size: usize,
+}
+
+fn main() {}
