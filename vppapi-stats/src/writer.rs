@@ -260,6 +260,12 @@ impl SegmentWriter {
         self.get(OFF_EPOCH)
     }
 
+    /// Bytes from the start of the segment up to the end of the last heap block ever used:
+    /// a copy of this prefix reads the same as the whole segment (small fixtures, fuzz seeds).
+    pub fn used_len(&self) -> usize {
+        self.heap.next
+    }
+
     /// Segment size.
     pub fn size(&self) -> usize {
         self.mem.len()
@@ -865,4 +871,67 @@ impl Drop for StatsServer {
         }
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// A segment shaped like VPP's interface counters: `/if/names` (`local0`, `if1`, ...), every
+/// simple and combined `/if/*` vector with `n_interfaces` objects per thread, filled with
+/// deterministic non-zero values (thread `t`, interface `i`: packets `i + t + 1`, bytes
+/// `64 × packets`, simple counters `i + t`), and with `symlinks` also VPP's per-interface
+/// `/interfaces/<name>/<counter>` symlinks (17 per interface). Used by benches and tests.
+pub fn interface_segment(
+    n_interfaces: usize,
+    n_threads: usize,
+    symlinks: bool,
+) -> Result<SegmentWriter> {
+    use crate::interfaces::{COMBINED_INTERFACE_COUNTERS, SIMPLE_INTERFACE_COUNTERS};
+    let per_if = 9 * 8 + 8 * 16;
+    let dir = if symlinks { 18 * 144 } else { 0 };
+    let size = (n_interfaces * (n_threads * per_if + 64 + dir) * 2 + (1 << 20))
+        .next_multiple_of(4096)
+        .max(32 << 20);
+    let mut w = SegmentWriter::new(WriterOptions { size, n_threads })?;
+    let names: Vec<String> = (0..n_interfaces)
+        .map(|i| {
+            if i == 0 {
+                "local0".into()
+            } else {
+                format!("if{i}")
+            }
+        })
+        .collect();
+    let refs: Vec<Option<&str>> = names.iter().map(|n| Some(n.as_str())).collect();
+    w.begin_update();
+    let r = (|| {
+        w.add_name_vector("/if/names", &refs)?;
+        let mut vectors = Vec::new();
+        for c in SIMPLE_INTERFACE_COUNTERS {
+            let v = w.add_simple_counter(&format!("/if/{c}"), n_interfaces)?;
+            for t in 0..n_threads {
+                for i in 0..n_interfaces {
+                    w.set_simple(v, t, i, (i + t) as u64)?;
+                }
+            }
+            vectors.push((c, v));
+        }
+        for c in COMBINED_INTERFACE_COUNTERS {
+            let v = w.add_combined_counter(&format!("/if/{c}"), n_interfaces)?;
+            for t in 0..n_threads {
+                for i in 0..n_interfaces {
+                    let p = (i + t + 1) as u64;
+                    w.set_combined(v, t, i, p, 64 * p)?;
+                }
+            }
+            vectors.push((c, v));
+        }
+        if symlinks {
+            for (i, n) in names.iter().enumerate() {
+                for (c, v) in &vectors {
+                    w.add_symlink(&format!("/interfaces/{n}/{c}"), *v, i as u32)?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    w.end_update();
+    r.map(|()| w)
 }
