@@ -60,9 +60,10 @@ fn named_type(meta: &syn::meta::ParseNestedMeta) -> syn::Result<(Ident, Type)> {
 }
 
 fn parse_usize(meta: &syn::meta::ParseNestedMeta, what: &str) -> syn::Result<usize> {
-    let lit: LitInt = meta.value()?.parse().map_err(|e| {
-        syn::Error::new(e.span(), format!("`{what}` takes an integer literal"))
-    })?;
+    let lit: LitInt = meta
+        .value()?
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), format!("`{what}` takes an integer literal")))?;
     lit.base10_parse::<usize>()
 }
 
@@ -70,18 +71,24 @@ pub fn type_attrs(attrs: &[Attribute]) -> syn::Result<TypeAttrs> {
     let mut out = TypeAttrs::default();
     for a in attrs.iter().filter(|a| a.path().is_ident("vpp")) {
         a.parse_nested_meta(|meta| {
-            let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
             match key.as_str() {
                 "name" => out.name = Some(lit_str(&meta)?.value()),
                 "crc" => {
                     let v = meta.value()?;
                     let lit: LitInt = v.parse().map_err(|e| {
-                        syn::Error::new(e.span(), "`crc` takes an integer literal such as 0x51077d14")
+                        syn::Error::new(
+                            e.span(),
+                            "`crc` takes an integer literal such as 0x51077d14",
+                        )
                     })?;
                     let crc = lit.base10_parse::<u64>()?;
-                    let crc = u32::try_from(crc).map_err(|_| {
-                        syn::Error::new(lit.span(), "`crc` must fit in 32 bits")
-                    })?;
+                    let crc = u32::try_from(crc)
+                        .map_err(|_| syn::Error::new(lit.span(), "`crc` must fit in 32 bits"))?;
                     out.crc = Some((crc, lit.span()));
                 }
                 "kind" => {
@@ -125,11 +132,23 @@ pub fn field_attrs(attrs: &[Attribute]) -> syn::Result<FieldAttrs> {
     let mut out = FieldAttrs::default();
     for a in attrs.iter().filter(|a| a.path().is_ident("vpp")) {
         a.parse_nested_meta(|meta| {
-            let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
-            let span = meta.path.get_ident().map(|i| i.span()).unwrap_or_else(Span::call_site);
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            let span = meta
+                .path
+                .get_ident()
+                .map(|i| i.span())
+                .unwrap_or_else(Span::call_site);
             match key.as_str() {
                 "string" => {
-                    let n = if meta.input.peek(Token![=]) { parse_usize(&meta, "string")? } else { 0 };
+                    let n = if meta.input.peek(Token![=]) {
+                        parse_usize(&meta, "string")?
+                    } else {
+                        0
+                    };
                     out.string = Some((n, span));
                 }
                 "count" => {

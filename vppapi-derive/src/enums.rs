@@ -23,7 +23,11 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
     no_generics(&input.generics)?;
     let what = if flags { "VppFlags" } else { "VppEnum" };
     let repr = single_field(&input, what, "pub struct IfType(pub u32);")?;
-    let allowed: &[&str] = if flags { &["u8", "u16", "u32", "u64"] } else { &["u8", "u16", "u32", "i8", "i16", "i32"] };
+    let allowed: &[&str] = if flags {
+        &["u8", "u16", "u32", "u64"]
+    } else {
+        &["u8", "u16", "u32", "i8", "i16", "i32"]
+    };
     let ok = matches!(&repr, Type::Path(p) if p.qself.is_none() && allowed.iter().any(|a| p.path.is_ident(a)));
     if !ok {
         return Err(syn::Error::new_spanned(
@@ -33,7 +37,10 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
     }
     let ta = type_attrs(&input.attrs)?;
     if ta.crc.is_some() || ta.kind.is_some() || !ta.arms.is_empty() || ta.tag.is_some() {
-        return Err(syn::Error::new(Span::call_site(), format!("{what} takes only `name` and `values(...)`")));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("{what} takes only `name` and `values(...)`"),
+        ));
     }
     let ident = &input.ident;
     let wire_name = ta.name.clone().unwrap_or_else(|| snake(ident));
@@ -209,10 +216,23 @@ pub fn derive_union(input: DeriveInput) -> syn::Result<TokenStream> {
     let arm_names: Vec<_> = ta.arms.iter().map(|(n, _)| n).collect();
     let arm_strs: Vec<String> = arm_names.iter().map(|n| crate::attrs::unraw(n)).collect();
     let arm_tys: Vec<_> = ta.arms.iter().map(|(_, t)| t).collect();
-    let from_names: Vec<_> = arm_strs.iter().map(|n| format_ident!("from_{}", n)).collect();
-    let size_msg = format!("VppUnion `{wire_name}`: the byte array length must equal the size of the largest arm");
-    let doc_get: Vec<String> = arm_strs.iter().map(|a| format!("The bytes read as arm `{a}` (nothing on the wire says which arm is valid).")).collect();
-    let doc_from: Vec<String> = arm_strs.iter().map(|a| format!("The union holding arm `{a}`, zero-padded.")).collect();
+    let from_names: Vec<_> = arm_strs
+        .iter()
+        .map(|n| format_ident!("from_{}", n))
+        .collect();
+    let size_msg = format!(
+        "VppUnion `{wire_name}`: the byte array length must equal the size of the largest arm"
+    );
+    let doc_get: Vec<String> = arm_strs
+        .iter()
+        .map(|a| {
+            format!("The bytes read as arm `{a}` (nothing on the wire says which arm is valid).")
+        })
+        .collect();
+    let doc_from: Vec<String> = arm_strs
+        .iter()
+        .map(|a| format!("The union holding arm `{a}`, zero-padded."))
+        .collect();
     Ok(quote! {
         const _: () = ::core::assert!(
             #len == #rt::__private::const_max(&[#(<#arm_tys as #rt::Fixed>::SIZE),*]),

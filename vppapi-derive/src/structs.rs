@@ -15,7 +15,11 @@ enum Kind {
     /// `string x[]` (tail).
     VarString,
     /// `T x[count]` (tail).
-    Vla { count: Ident, count_ty: Type, elem: Type },
+    Vla {
+        count: Ident,
+        count_ty: Box<Type>,
+        elem: Box<Type>,
+    },
     /// A typedef ending in a VLA / variable string (tail).
     Tail,
 }
@@ -57,19 +61,28 @@ fn vec_elem(ty: &Type) -> Option<&Type> {
 }
 
 fn classify(f: &syn::Field) -> syn::Result<Field> {
-    let ident = f.ident.clone().ok_or_else(|| syn::Error::new(f.span(), "expected a named field"))?;
+    let ident = f
+        .ident
+        .clone()
+        .ok_or_else(|| syn::Error::new(f.span(), "expected a named field"))?;
     let attrs = field_attrs(&f.attrs)?;
     let wire = attrs.name.clone().unwrap_or_else(|| unraw(&ident));
     let ty = f.ty.clone();
     let is_string = is_named(&ty, "String");
     let kind = if let Some((n, span)) = attrs.string {
         if !is_string {
-            return Err(syn::Error::new(span, "`string` applies to `String` fields only"));
+            return Err(syn::Error::new(
+                span,
+                "`string` applies to `String` fields only",
+            ));
         }
         if n == 0 {
             Kind::VarString
         } else if n == 1 {
-            return Err(syn::Error::new(span, "`string = 1` holds only the NUL; use N >= 2"));
+            return Err(syn::Error::new(
+                span,
+                "`string = 1` holds only the NUL; use N >= 2",
+            ));
         } else {
             Kind::FixedString(n)
         }
@@ -104,13 +117,27 @@ fn classify(f: &syn::Field) -> syn::Result<Field> {
         }
         let count = syn::parse_str::<Ident>(&count)
             .map_err(|_| syn::Error::new(cspan, "count must name a field (an identifier)"))?;
-        Kind::Vla { count, count_ty, elem: elem.clone() }
+        Kind::Vla {
+            count,
+            count_ty: Box::new(count_ty),
+            elem: Box::new(elem.clone()),
+        }
     } else if attrs.count.is_some() {
-        return Err(syn::Error::new_spanned(&f.ty, "`count` applies to `Vec<T>` fields only"));
+        return Err(syn::Error::new_spanned(
+            &f.ty,
+            "`count` applies to `Vec<T>` fields only",
+        ));
     } else if attrs.tail {
         Kind::Tail
-    } else if matches!(&ty, Type::Reference(_) | Type::Slice(_) | Type::Ptr(_) | Type::TraitObject(_) | Type::ImplTrait(_) | Type::Tuple(_))
-        || is_named(&ty, "str")
+    } else if matches!(
+        &ty,
+        Type::Reference(_)
+            | Type::Slice(_)
+            | Type::Ptr(_)
+            | Type::TraitObject(_)
+            | Type::ImplTrait(_)
+            | Type::Tuple(_)
+    ) || is_named(&ty, "str")
         || is_named(&ty, "usize")
         || is_named(&ty, "isize")
         || is_named(&ty, "char")
@@ -125,12 +152,29 @@ fn classify(f: &syn::Field) -> syn::Result<Field> {
         Kind::Fixed
     };
     if attrs.case.is_some() || attrs.other {
-        return Err(syn::Error::new_spanned(&f.ty, "`case` / `other` belong on VppTagged variants"));
+        return Err(syn::Error::new_spanned(
+            &f.ty,
+            "`case` / `other` belong on VppTagged variants",
+        ));
     }
-    if attrs.limit.is_some() && !matches!(kind, Kind::VarString | Kind::FixedString(_) | Kind::Vla { .. }) {
-        return Err(syn::Error::new_spanned(&f.ty, "`limit` applies to strings and VLAs"));
+    if attrs.limit.is_some()
+        && !matches!(
+            kind,
+            Kind::VarString | Kind::FixedString(_) | Kind::Vla { .. }
+        )
+    {
+        return Err(syn::Error::new_spanned(
+            &f.ty,
+            "`limit` applies to strings and VLAs",
+        ));
     }
-    Ok(Field { ident, wire, ty, kind, attrs })
+    Ok(Field {
+        ident,
+        wire,
+        ty,
+        kind,
+        attrs,
+    })
 }
 
 fn rt() -> TokenStream {
@@ -155,7 +199,11 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
     };
     if let Fields::Unnamed(u) = &data.fields {
         if !is_message && u.unnamed.len() == 1 {
-            return derive_alias(&input, ta.name.unwrap_or_else(|| snake(&input.ident)), &u.unnamed[0].ty);
+            return derive_alias(
+                &input,
+                ta.name.unwrap_or_else(|| snake(&input.ident)),
+                &u.unnamed[0].ty,
+            );
         }
         return Err(syn::Error::new_spanned(
             &input.ident,
@@ -165,7 +213,11 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
     let ident = &input.ident;
     let wire_name = ta.name.clone().unwrap_or_else(|| snake(ident));
     let fields = match &data.fields {
-        Fields::Named(n) => n.named.iter().map(classify).collect::<syn::Result<Vec<_>>>()?,
+        Fields::Named(n) => n
+            .named
+            .iter()
+            .map(classify)
+            .collect::<syn::Result<Vec<_>>>()?,
         _ => Vec::new(),
     };
 
@@ -181,13 +233,19 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             };
             return Err(syn::Error::new_spanned(
                 &f.ident,
-                format!("{what} `{}` must be the last field (VPP allows one variable part, at the end)", f.wire),
+                format!(
+                    "{what} `{}` must be the last field (VPP allows one variable part, at the end)",
+                    f.wire
+                ),
             ));
         }
     }
     let mut counts: Vec<(usize, Ident, Type)> = Vec::new(); // (insert before field index, name, type)
     for (i, f) in fields.iter().enumerate() {
-        if let Kind::Vla { count, count_ty, .. } = &f.kind {
+        if let Kind::Vla {
+            count, count_ty, ..
+        } = &f.kind
+        {
             if fields.iter().any(|g| g.ident == *count) {
                 return Err(syn::Error::new_spanned(
                     count,
@@ -198,12 +256,22 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
                 None => i,
                 Some((name, span)) => match fields.iter().position(|g| unraw(&g.ident) == *name) {
                     Some(p) if p <= i => p,
-                    Some(_) => return Err(syn::Error::new(*span, "the count field must come before its VLA")),
-                    None => return Err(syn::Error::new(*span, format!("count_before: no field named `{name}`"))),
+                    Some(_) => {
+                        return Err(syn::Error::new(
+                            *span,
+                            "the count field must come before its VLA",
+                        ))
+                    }
+                    None => {
+                        return Err(syn::Error::new(
+                            *span,
+                            format!("count_before: no field named `{name}`"),
+                        ))
+                    }
                 },
             };
             let count = Ident::new(&unraw(count), count.span());
-            counts.push((pos, count, count_ty.clone()));
+            counts.push((pos, count, (**count_ty).clone()));
         }
     }
 
@@ -224,13 +292,17 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         let id = &f.ident;
         let ty = &f.ty;
         match &f.kind {
-            Kind::Fixed => raw_fields.push(quote_spanned!(ty.span()=> #vis #id: <#ty as #rt::Fixed>::Raw)),
+            Kind::Fixed => {
+                raw_fields.push(quote_spanned!(ty.span()=> #vis #id: <#ty as #rt::Fixed>::Raw))
+            }
             Kind::FixedString(n) => raw_fields.push(quote!(#vis #id: [u8; #n])),
             _ => {}
         }
     }
 
-    let tail = fields.last().filter(|f| matches!(f.kind, Kind::VarString | Kind::Vla { .. } | Kind::Tail));
+    let tail = fields
+        .last()
+        .filter(|f| matches!(f.kind, Kind::VarString | Kind::Vla { .. } | Kind::Tail));
 
     // Decoding of the fixed fields from `raw`.
     let fixed_from_raw: Vec<TokenStream> = fields
@@ -241,7 +313,9 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             let w = &f.wire;
             match &f.kind {
                 Kind::Fixed => Some(quote!(#id: <#ty as #rt::Fixed>::from_raw(&raw.#id)?)),
-                Kind::FixedString(_) => Some(quote!(#id: #rt::__private::fixed_str_decode(&raw.#id, #name_lit, #w)?)),
+                Kind::FixedString(_) => {
+                    Some(quote!(#id: #rt::__private::fixed_str_decode(&raw.#id, #name_lit, #w)?))
+                }
                 _ => None,
             }
         })
@@ -347,7 +421,10 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             if *pos == i {
                 let cw = cid.to_string();
                 // Which VLA this count belongs to.
-                let vla = fields.iter().find(|g| matches!(&g.kind, Kind::Vla { count, .. } if unraw(count) == cw)).map(|g| &g.ident);
+                let vla = fields
+                    .iter()
+                    .find(|g| matches!(&g.kind, Kind::Vla { count, .. } if unraw(count) == cw))
+                    .map(|g| &g.ident);
                 reflect.push(quote!((#cw, #rt::Value::Int(self.#vla.len() as i128))));
             }
         }
@@ -433,45 +510,50 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         let tid = &t.ident;
         let tw = &t.wire;
         let tty = &t.ty;
-        let (tail_ty, tail_split, tail_owned_decode, tail_view_owned, tail_len, tail_encode) = match &t.kind {
-            Kind::VarString => (
-                quote!(&'a [u8]),
-                quote!(#rt::__private::var_str_split(rest, #name_lit, #tw)?),
-                quote!(#rt::__private::var_str_decode(rest, #name_lit, #tw)?),
-                quote!(::std::borrow::ToOwned::to_owned(#rt::__private::var_str_view(self.tail, #name_lit, #tw)?)),
-                quote!(#rt::__private::var_str_len(&self.#tid)),
-                {
-                    let limit = opt_limit(t.attrs.limit);
-                    quote!(#rt::__private::var_str_encode(&self.#tid, rest, #name_lit, #tw, #limit)?)
-                },
-            ),
-            Kind::Vla { count, count_ty, elem } => {
-                let cw = unraw(count);
-                let count = Ident::new(&cw, count.span());
-                (
-                    quote!(&'a [<#elem as #rt::Fixed>::Raw]),
-                    quote!(#rt::__private::vla_split::<#elem>(
+        let (tail_ty, tail_split, tail_owned_decode, tail_view_owned, tail_len, tail_encode) =
+            match &t.kind {
+                Kind::VarString => (
+                    quote!(&'a [u8]),
+                    quote!(#rt::__private::var_str_split(rest, #name_lit, #tw)?),
+                    quote!(#rt::__private::var_str_decode(rest, #name_lit, #tw)?),
+                    quote!(::std::borrow::ToOwned::to_owned(#rt::__private::var_str_view(self.tail, #name_lit, #tw)?)),
+                    quote!(#rt::__private::var_str_len(&self.#tid)),
+                    {
+                        let limit = opt_limit(t.attrs.limit);
+                        quote!(#rt::__private::var_str_encode(&self.#tid, rest, #name_lit, #tw, #limit)?)
+                    },
+                ),
+                Kind::Vla {
+                    count,
+                    count_ty,
+                    elem,
+                } => {
+                    let cw = unraw(count);
+                    let count = Ident::new(&cw, count.span());
+                    (
+                        quote!(&'a [<#elem as #rt::Fixed>::Raw]),
+                        quote!(#rt::__private::vla_split::<#elem>(
                         rest,
                         #rt::__private::count_from_raw::<#count_ty>(&raw.#count, #name_lit, #cw)?,
                         #name_lit, #tw)?),
-                    quote!(#rt::__private::vla_decode::<#elem>(
+                        quote!(#rt::__private::vla_decode::<#elem>(
                         rest,
                         #rt::__private::count_from_raw::<#count_ty>(&raw.#count, #name_lit, #cw)?,
                         #name_lit, #tw)?),
-                    quote!(#rt::VlaView::<'_, #elem>::new(self.tail).to_vec()?),
-                    quote!(self.#tid.len() * <#elem as #rt::Fixed>::SIZE),
-                    quote!(#rt::__private::vla_encode::<#elem>(&self.#tid, rest, #name_lit)?),
-                )
-            }
-            _ => (
-                quote!(<#tty as #rt::Wire>::View<'a>),
-                quote!(<#tty as #rt::Wire>::view(rest)?),
-                quote!(<#tty as #rt::Wire>::decode(rest)?),
-                quote!(<#tty as #rt::Wire>::view_to_owned(&self.tail)?),
-                quote!(<#tty as #rt::Wire>::encoded_len(&self.#tid)),
-                quote!(<#tty as #rt::Wire>::encode_to(&self.#tid, rest)?),
-            ),
-        };
+                        quote!(#rt::VlaView::<'_, #elem>::new(self.tail).to_vec()?),
+                        quote!(self.#tid.len() * <#elem as #rt::Fixed>::SIZE),
+                        quote!(#rt::__private::vla_encode::<#elem>(&self.#tid, rest, #name_lit)?),
+                    )
+                }
+                _ => (
+                    quote!(<#tty as #rt::Wire>::View<'a>),
+                    quote!(<#tty as #rt::Wire>::view(rest)?),
+                    quote!(<#tty as #rt::Wire>::decode(rest)?),
+                    quote!(<#tty as #rt::Wire>::view_to_owned(&self.tail)?),
+                    quote!(<#tty as #rt::Wire>::encoded_len(&self.#tid)),
+                    quote!(<#tty as #rt::Wire>::encode_to(&self.#tid, rest)?),
+                ),
+            };
         quote! {
             #raw_struct
 
@@ -585,12 +667,18 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         message_impl(ident, &wire_name, &ta)?
     } else {
         if ta.crc.is_some() || ta.kind.is_some() || ta.header.is_some() {
-            return Err(syn::Error::new(Span::call_site(), "crc / kind / header belong on VppMessage"));
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "crc / kind / header belong on VppMessage",
+            ));
         }
         quote!()
     };
     if !ta.values.is_empty() || !ta.arms.is_empty() || ta.tag.is_some() || ta.union.is_some() {
-        return Err(syn::Error::new(Span::call_site(), "values / arms / tag / union do not apply to structs"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "values / arms / tag / union do not apply to structs",
+        ));
     }
 
     Ok(quote! {
@@ -607,13 +695,23 @@ fn opt_limit(l: Option<usize>) -> TokenStream {
     }
 }
 
-fn message_impl(ident: &Ident, wire_name: &str, ta: &crate::attrs::TypeAttrs) -> syn::Result<TokenStream> {
+fn message_impl(
+    ident: &Ident,
+    wire_name: &str,
+    ta: &crate::attrs::TypeAttrs,
+) -> syn::Result<TokenStream> {
     let rt = rt();
     let Some((crc, _)) = ta.crc else {
-        return Err(syn::Error::new(Span::call_site(), "VppMessage needs #[vpp(crc = 0x........)]"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "VppMessage needs #[vpp(crc = 0x........)]",
+        ));
     };
     if ta.name.is_none() {
-        return Err(syn::Error::new(Span::call_site(), "VppMessage needs #[vpp(name = \"message_name\")]"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "VppMessage needs #[vpp(name = \"message_name\")]",
+        ));
     }
     let Some((kind, kspan)) = &ta.kind else {
         return Err(syn::Error::new(
@@ -634,19 +732,20 @@ fn message_impl(ident: &Ident, wire_name: &str, ta: &crate::attrs::TypeAttrs) ->
             ))
         }
     };
-    let (header, hspan) = ta.header.clone().unwrap_or((default_header.to_owned(), Span::call_site()));
+    let (header, hspan) = ta
+        .header
+        .clone()
+        .unwrap_or((default_header.to_owned(), Span::call_site()));
     let header_norm: String = header.chars().filter(|c| !c.is_whitespace()).collect();
     let header_tok = match header_norm.as_str() {
         "client_index,context" => quote!(ClientIndexContext),
         "context" => quote!(Context),
         "client_index" => quote!(ClientIndex),
         "none" | "" => quote!(None),
-        _ => {
-            return Err(syn::Error::new(
-                hspan,
-                "header must be \"client_index,context\", \"context\", \"client_index\" or \"none\"",
-            ))
-        }
+        _ => return Err(syn::Error::new(
+            hspan,
+            "header must be \"client_index,context\", \"context\", \"client_index\" or \"none\"",
+        )),
     };
     let name_crc = format!("{wire_name}_{crc:08x}");
     Ok(quote! {
@@ -665,9 +764,11 @@ fn message_impl(ident: &Ident, wire_name: &str, ta: &crate::attrs::TypeAttrs) ->
 fn derive_alias(input: &DeriveInput, wire_name: String, inner: &Type) -> syn::Result<TokenStream> {
     let rt = rt();
     let ident = &input.ident;
-    let scalar = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "f64", "bool"]
-        .iter()
-        .any(|s| is_named(inner, s));
+    let scalar = [
+        "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "f64", "bool",
+    ]
+    .iter()
+    .any(|s| is_named(inner, s));
     let byte_array = matches!(inner, Type::Array(a) if is_named(&a.elem, "u8"));
     let (view_ty, view_raw, view_owned) = if scalar {
         (
@@ -676,7 +777,11 @@ fn derive_alias(input: &DeriveInput, wire_name: String, inner: &Type) -> syn::Re
             quote!(::core::result::Result::Ok(*view)),
         )
     } else if byte_array {
-        (quote!(#ident), quote!(#ident(*raw)), quote!(::core::result::Result::Ok(*view)))
+        (
+            quote!(#ident),
+            quote!(#ident(*raw)),
+            quote!(::core::result::Result::Ok(*view)),
+        )
     } else {
         (
             quote!(<#inner as #rt::Fixed>::View<'a>),

@@ -8,7 +8,10 @@ use syn::{Data, DeriveInput, Fields};
 pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
     no_generics(&input.generics)?;
     let Data::Enum(data) = &input.data else {
-        return Err(syn::Error::new_spanned(&input.ident, "VppTagged applies to enums"));
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "VppTagged applies to enums",
+        ));
     };
     let ta = type_attrs(&input.attrs)?;
     let (Some((tag_id, tag_ty)), Some((un_id, un_ty))) = (ta.tag.clone(), ta.union.clone()) else {
@@ -43,7 +46,10 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
             other = Some(v.ident.clone());
         } else if let Some(case) = fa.case {
             if tys.len() != 1 {
-                return Err(syn::Error::new_spanned(&v.ident, "a case variant holds the union arm's value: `Ip4(Ip4Address)`"));
+                return Err(syn::Error::new_spanned(
+                    &v.ident,
+                    "a case variant holds the union arm's value: `Ip4(Ip4Address)`",
+                ));
             }
             cases.push((v.ident.clone(), case, tys[0].clone()));
         } else {
@@ -60,7 +66,10 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
         ));
     };
     if cases.is_empty() {
-        return Err(syn::Error::new(Span::call_site(), "VppTagged needs at least one #[vpp(case = ...)] variant"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "VppTagged needs at least one #[vpp(case = ...)] variant",
+        ));
     }
     let vnames: Vec<_> = cases.iter().map(|c| &c.0).collect();
     let vcases: Vec<_> = cases.iter().map(|c| &c.1).collect();

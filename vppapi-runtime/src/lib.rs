@@ -13,8 +13,8 @@ extern crate self as vppapi_runtime;
 pub mod codec;
 
 pub use codec::net::{
-    Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, Ip4Address,
-    Ip4Prefix, Ip6Address, Ip6Prefix, MacAddress, Prefix,
+    Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, Ip4Address, Ip4Prefix,
+    Ip6Address, Ip6Prefix, MacAddress, Prefix,
 };
 pub use codec::{
     decode_message, encode_message, view_message, DecodeError, EncodeError, Message, Wire,

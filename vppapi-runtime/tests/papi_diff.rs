@@ -43,12 +43,16 @@ impl Visitor for Vectors {
             let mut args = to_json(&vppapi_runtime::codec::Reflect::to_value(&msg));
             let obj = args.as_object_mut().expect("messages reflect as structs");
             if M::HEADER.client_index_offset().is_some() {
-                obj.insert("client_index".into(), json!(u32::from_be_bytes(client_index)));
+                obj.insert(
+                    "client_index".into(),
+                    json!(u32::from_be_bytes(client_index)),
+                );
             }
             if M::HEADER.context_offset().is_some() {
                 obj.insert("context".into(), json!(context));
             }
-            self.lines.push(json!({"msg": M::NAME, "args": args, "msg_id": MSG_ID}).to_string());
+            self.lines
+                .push(json!({"msg": M::NAME, "args": args, "msg_id": MSG_ID}).to_string());
             let label = format!("{} seed {seed}", M::NAME);
             let expected_args = args.clone();
             self.checks.push((
@@ -121,7 +125,10 @@ fn byte_identical_with_vpp_papi() {
     let mut stdin = child.stdin.take().expect("stdin");
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().expect("vpp_papi helper output");
-    writer.join().expect("writer thread").expect("write vectors");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("write vectors");
     assert!(out.status.success(), "vpp_papi helper failed");
     let text = String::from_utf8(out.stdout).expect("utf-8 output");
     let results: Vec<Json> = text
@@ -143,7 +150,8 @@ fn byte_identical_with_vpp_papi() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Sanity: a message the test relies on is really there.
-    assert!(v.checks.iter().any(|(l, _)| l.starts_with(
-        <common::msgs::IpRouteAddDel as Message>::NAME
-    )));
+    assert!(v
+        .checks
+        .iter()
+        .any(|(l, _)| l.starts_with(<common::msgs::IpRouteAddDel as Message>::NAME)));
 }

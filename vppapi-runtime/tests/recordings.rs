@@ -41,7 +41,9 @@ impl Visitor for Frame<'_> {
                 return;
             }
             Err(e) => {
-                self.stats.failures.push(format!("{}: decode: {e}", self.label));
+                self.stats
+                    .failures
+                    .push(format!("{}: decode: {e}", self.label));
                 return;
             }
         };
@@ -64,7 +66,9 @@ impl Visitor for Frame<'_> {
         ) {
             Ok(n) => n,
             Err(e) => {
-                self.stats.failures.push(format!("{}: re-encode: {e}", self.label));
+                self.stats
+                    .failures
+                    .push(format!("{}: re-encode: {e}", self.label));
                 return;
             }
         };
@@ -103,12 +107,16 @@ fn explain<M: Message>(wire: &[u8], ours: &[u8]) -> Result<String, String> {
 fn frames_from(path: &PathBuf, stats: &mut Stats) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     for (i, line) in text.lines().enumerate() {
-        let j: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{path:?}:{i}: {e}"));
+        let j: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{path:?}:{i}: {e}"));
         let (Some(name_crc), Some(h)) = (j["msg"].as_str(), j["hex"].as_str()) else {
             continue; // scenario header or unknown message id
         };
         let frame = unhex(h).unwrap_or_else(|| panic!("{path:?}:{i}: bad hex"));
-        assert!(frame.len() >= 16, "{path:?}:{i}: frame shorter than its header");
+        assert!(
+            frame.len() >= 16,
+            "{path:?}:{i}: frame shorter than its header"
+        );
         let data_len = u32::from_be_bytes([frame[8], frame[9], frame[10], frame[11]]) as usize;
         assert_eq!(data_len, frame.len() - 16, "{path:?}:{i}: data_len");
         stats.frames += 1;
@@ -120,7 +128,11 @@ fn frames_from(path: &PathBuf, stats: &mut Stats) {
             name_crc
         );
         // Skip the 16-byte frame header (`rx` headers carry VPP's junk `q`).
-        let mut f = Frame { label, body: &frame[16..], stats };
+        let mut f = Frame {
+            label,
+            body: &frame[16..],
+            stats,
+        };
         with_message(name_crc, &mut f);
     }
 }
@@ -135,7 +147,10 @@ fn recorded_frames_reencode_identically() {
             .collect(),
         None => {
             eprintln!("NOTICE: ../shared/vpp-traces not found: using the committed fixture frames");
-            vec![PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/frames.jsonl"))]
+            vec![PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/frames.jsonl"
+            ))]
         }
     };
     files.sort();
@@ -151,5 +166,8 @@ fn recorded_frames_reencode_identically() {
         eprintln!("  explained ({n}x): {k}");
     }
     assert!(stats.failures.is_empty(), "{}", stats.failures.join("\n"));
-    assert!(stats.decoded > 0, "no frame of a hand-written message found");
+    assert!(
+        stats.decoded > 0,
+        "no frame of a hand-written message found"
+    );
 }

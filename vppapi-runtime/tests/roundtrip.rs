@@ -36,7 +36,11 @@ impl Visitor for RoundTrip {
         // A too-small buffer is an error, not a panic or a partial write past the end.
         if n > 0 {
             let mut small = vec![0u8; n - 1];
-            assert!(msg.encode_to(&mut small).is_err(), "{}: short buffer", M::NAME);
+            assert!(
+                msg.encode_to(&mut small).is_err(),
+                "{}: short buffer",
+                M::NAME
+            );
         }
         // Whole message with header.
         let mut full = vec![0u8; message_len(&msg)];
@@ -47,7 +51,9 @@ impl Visitor for RoundTrip {
         for cut in 0..n {
             match M::decode(&buf[..cut]) {
                 Err(_) => {}
-                Ok((_, used)) => panic!("{}: decoded {used} bytes from a {cut}-byte prefix", M::NAME),
+                Ok((_, used)) => {
+                    panic!("{}: decoded {used} bytes from a {cut}-byte prefix", M::NAME)
+                }
             }
             assert!(M::view(&buf[..cut]).is_err());
         }
@@ -74,7 +80,12 @@ impl Visitor for Arbitrary<'_> {
             // The view does not check UTF-8 (accessors do); everything else agrees.
             (Err(DecodeError::InvalidUtf8 { .. }), Ok(_)) => {}
             (Err(_), Err(_)) => {}
-            _ => panic!("{}: decode {:?} but view {:?}", M::NAME, owned.is_ok(), view.is_ok()),
+            _ => panic!(
+                "{}: decode {:?} but view {:?}",
+                M::NAME,
+                owned.is_ok(),
+                view.is_ok()
+            ),
         }
         let _ = decode_message::<M>(self.bytes);
         let _ = view_message::<M>(self.bytes);

@@ -311,7 +311,10 @@ pub fn vla_decode<T: Fixed>(
     field: &'static str,
 ) -> Result<(Vec<T>, usize), DecodeError> {
     let (raws, n) = vla_split::<T>(buf, count, ty, field)?;
-    let v = raws.iter().map(T::from_raw).collect::<Result<Vec<_>, _>>()?;
+    let v = raws
+        .iter()
+        .map(T::from_raw)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((v, n))
 }
 

@@ -12,6 +12,8 @@ pub fn shared_dir(env: &str, sub: &str) -> Option<PathBuf> {
         let p = PathBuf::from(p);
         return p.is_dir().then_some(p);
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(sub);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared")
+        .join(sub);
     p.is_dir().then_some(p)
 }

@@ -26,7 +26,12 @@ pub struct ControlPingReply {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "sockclnt_create", crc = 0x455fb9c4, kind = "request", header = "context")]
+#[vpp(
+    name = "sockclnt_create",
+    crc = 0x455fb9c4,
+    kind = "request",
+    header = "context"
+)]
 pub struct SockclntCreate {
     #[vpp(string = 64)]
     pub name: String,
@@ -140,7 +145,11 @@ pub struct IfType(pub u32);
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
 #[vpp(
     name = "link_duplex",
-    values(LINK_DUPLEX_API_UNKNOWN = 0, LINK_DUPLEX_API_HALF = 1, LINK_DUPLEX_API_FULL = 2)
+    values(
+        LINK_DUPLEX_API_UNKNOWN = 0,
+        LINK_DUPLEX_API_HALF = 1,
+        LINK_DUPLEX_API_FULL = 2
+    )
 )]
 pub struct LinkDuplex(pub u32);
 
@@ -243,7 +252,11 @@ pub struct CreateLoopbackReply {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "sw_interface_add_del_address", crc = 0x5463d73b, kind = "request")]
+#[vpp(
+    name = "sw_interface_add_del_address",
+    crc = 0x5463d73b,
+    kind = "request"
+)]
 pub struct SwInterfaceAddDelAddress {
     pub sw_if_index: InterfaceIndex,
     pub is_add: bool,
@@ -510,7 +523,11 @@ pub struct LbEncapType(pub u32);
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
 #[vpp(
     name = "lb_srv_type",
-    values(LB_API_SRV_TYPE_CLUSTERIP = 0, LB_API_SRV_TYPE_NODEPORT = 1, LB_API_SRV_N_TYPES = 2)
+    values(
+        LB_API_SRV_TYPE_CLUSTERIP = 0,
+        LB_API_SRV_TYPE_NODEPORT = 1,
+        LB_API_SRV_N_TYPES = 2
+    )
 )]
 pub struct LbSrvType(pub u32);
 
