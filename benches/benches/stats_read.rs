@@ -24,6 +24,9 @@ fn stats_read(c: &mut Criterion) {
     g.bench_function("dump_if_10k_2threads", |b| {
         b.iter(|| seg.dump(&["^/if/"]).expect("dump"))
     });
+    g.bench_function("if_names_10k", |b| {
+        b.iter(|| seg.read("/if/names").expect("read"))
+    });
     g.throughput(Throughput::Elements(1));
     g.bench_function("one_interface_by_index", |b| {
         b.iter(|| seg.interface(5_000).expect("read"))
