@@ -175,6 +175,12 @@ impl StatsSegment {
                 Err(e) => return Err(e),
             }
         }
+        if !found && st.name.is_none() {
+            // No counter vector and no name: nothing says this interface exists.
+            return Err(StatsError::NoSuchInterface(format!(
+                "sw_if_index {sw_if_index}"
+            )));
+        }
         Ok(st)
     }
 

@@ -179,6 +179,16 @@ fn remove_reuse_grow_and_handles() {
     assert!(w.add_scalar(&"x".repeat(128), 0).is_err());
     assert!(w.set_simple(9999, 0, 0, 1).is_err());
     assert!(w.add_symlink("/l", w.index_of("/b").unwrap(), 0).is_err());
+    // No interface vectors at all: no interface.
+    assert!(matches!(
+        seg.interface(0),
+        Err(StatsError::NoSuchInterface(_))
+    ));
+    assert!(matches!(
+        seg.interface_by_name("pg0"),
+        Err(StatsError::NotFound(_))
+    ));
+    assert!(seg.interface_counters().unwrap().is_empty());
 }
 
 #[test]
