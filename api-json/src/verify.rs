@@ -10,10 +10,11 @@
 //! 3. Starting with the message with the fewest unsolved candidates (at most
 //!    [`MAX_JOINT_ENUMS`]), all mismatching messages whose unsolved candidates lie within that
 //!    set are the test set; exclusion sets are tried per enum in this order: none, suffixes
-//!    (last 1, 2, ... members), then subsets of 1, 2, 3 members (at most
+//!    (last 1, 2, ... [`MAX_SUFFIX`] members), then subsets of 1, 2, 3 members (at most
 //!    [`MAX_CANDIDATES_PER_ENUM`] per enum); combinations of several enums are tried by
-//!    increasing total rank, at most [`MAX_EVALUATIONS`] per test set. The first combination
-//!    under which every test message matches is taken.
+//!    increasing total rank, at most [`MAX_EVALUATIONS`] per test set and
+//!    [`MAX_TOTAL_EVALUATIONS`] per tree (hostile input cannot make loading slow). The first
+//!    combination under which every test message matches is taken.
 //! 4. Repeat until every message matches or nothing more can be solved.
 //!
 //! A wrong exclusion set would have to produce the same 32-bit CRC for every test message by
@@ -154,15 +155,32 @@ fn folded_enums(
     out
 }
 
+/// Longest suffix of members tried as an exclusion set.
+pub const MAX_SUFFIX: usize = 64;
+/// Most evaluations (one candidate combination checked against its test messages) per tree.
+pub const MAX_TOTAL_EVALUATIONS: usize = 1_000_000;
+
+/// One exclusion set: the last `k` members, or a set of member indexes (at most 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Excl {
+    Suffix(usize),
+    Set(Vec<usize>),
+}
+
+impl Excl {
+    fn indexes(&self, n: usize) -> Vec<usize> {
+        match self {
+            Excl::Suffix(k) => (n.saturating_sub(*k)..n).collect(),
+            Excl::Set(s) => s.clone(),
+        }
+    }
+}
+
 /// Exclusion sets to try for an enum of `n` members, in order (see module docs).
-fn candidates(n: usize) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = vec![Vec::new()];
-    let mut seen: HashSet<Vec<usize>> = HashSet::new();
-    seen.insert(Vec::new());
-    for k in 1..=n {
-        let s: Vec<usize> = (n - k..n).collect();
-        seen.insert(s.clone());
-        out.push(s);
+fn candidates(n: usize) -> Vec<Excl> {
+    let mut out = vec![Excl::Suffix(0)];
+    for k in 1..=n.min(MAX_SUFFIX) {
+        out.push(Excl::Suffix(k));
     }
     'outer: for size in 1..=3usize.min(n) {
         let mut idx: Vec<usize> = (0..size).collect();
@@ -170,8 +188,9 @@ fn candidates(n: usize) -> Vec<Vec<usize>> {
             if out.len() >= MAX_CANDIDATES_PER_ENUM {
                 break 'outer;
             }
-            if !seen.contains(&idx) {
-                out.push(idx.clone());
+            // Sets equal to a suffix were tried already.
+            if idx[0] != n - size {
+                out.push(Excl::Set(idx.clone()));
             }
             // Next combination in lexicographic order.
             let mut i = size;
@@ -190,7 +209,6 @@ fn candidates(n: usize) -> Vec<Vec<usize>> {
             }
         }
     }
-    out.truncate(MAX_CANDIDATES_PER_ENUM);
     out
 }
 
@@ -218,10 +236,14 @@ fn tuples_with_sum(
     false
 }
 
-fn with_excluded(e: &EnumDef, excl: &[usize]) -> EnumDef {
+fn with_excluded(e: &EnumDef, excl: &Excl) -> EnumDef {
+    let n = e.members.len();
     let mut e = e.clone();
     for (i, m) in e.members.iter_mut().enumerate() {
-        m.backwards_compatible = excl.contains(&i);
+        m.backwards_compatible = match excl {
+            Excl::Suffix(k) => i + k >= n,
+            Excl::Set(s) => s.contains(&i),
+        };
     }
     e
 }
@@ -268,6 +290,7 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
         .collect();
 
     let mut solved: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut total_evals = 0usize;
     let mut overlay = Overlay {
         api,
         enums: HashMap::new(),
@@ -283,6 +306,9 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
                 .cloned()
                 .collect()
         };
+        if total_evals >= MAX_TOTAL_EVALUATIONS {
+            break;
+        }
         let Some(&pick) = failing
             .iter()
             .filter(|i| !gave_up.contains(i))
@@ -308,8 +334,7 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
             gave_up.insert(pick);
             continue;
         }
-        let lists: Vec<Vec<Vec<usize>>> =
-            defs.iter().map(|e| candidates(e.members.len())).collect();
+        let lists: Vec<Vec<Excl>> = defs.iter().map(|e| candidates(e.members.len())).collect();
         let lens: Vec<usize> = lists.iter().map(Vec::len).collect();
         let max_total: usize = lens.iter().map(|l| l - 1).sum();
         let mut evals = 0usize;
@@ -317,6 +342,7 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
         for total in 0..=max_total {
             let done = tuples_with_sum(&lens, total, &mut Vec::new(), &mut |t| {
                 evals += 1;
+                total_evals += 1;
                 for (k, def) in defs.iter().enumerate() {
                     overlay.enums.insert(
                         crate::crc::c_type_name(&def.name),
@@ -329,7 +355,7 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
                 if all {
                     found = Some(t.to_vec());
                 }
-                all || evals >= MAX_EVALUATIONS
+                all || evals >= MAX_EVALUATIONS || total_evals >= MAX_TOTAL_EVALUATIONS
             });
             if done {
                 break;
@@ -338,12 +364,11 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
         match found {
             Some(t) => {
                 for (k, def) in defs.iter().enumerate() {
-                    let excl = lists[k][t[k]].clone();
-                    overlay.enums.insert(
-                        crate::crc::c_type_name(&def.name),
-                        with_excluded(def, &excl),
-                    );
-                    solved.insert(def.name.clone(), excl);
+                    let excl = &lists[k][t[k]];
+                    overlay
+                        .enums
+                        .insert(crate::crc::c_type_name(&def.name), with_excluded(def, excl));
+                    solved.insert(def.name.clone(), excl.indexes(def.members.len()));
                 }
             }
             None => {
