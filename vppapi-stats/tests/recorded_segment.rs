@@ -196,3 +196,91 @@ fn refuses_other_versions_and_truncation() {
         Err(StatsError::TooSmall { size: 39 })
     ));
 }
+
+/// Deterministic xorshift: the test needs varied, reproducible mutations, not crypto.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[test]
+fn mutated_real_segment_gives_errors_not_panics() {
+    use std::os::unix::fs::FileExt;
+    let Some((bytes, _)) = load() else {
+        return;
+    };
+    // The segment in a file mapped MAP_SHARED: the mutations land under the live mapping, like
+    // a misbehaving writer would make them.
+    let file = tempfile::tempfile().unwrap();
+    file.write_all_at(&bytes, 0).unwrap();
+    let seg = StatsSegment::open_file(format!("/proc/self/fd/{}", {
+        use std::os::fd::AsRawFd;
+        file.as_raw_fd()
+    }))
+    .unwrap()
+    .with_options(vppapi_stats::ReadOptions {
+        busy_timeout: std::time::Duration::ZERO,
+    });
+    let h = seg.header();
+    let dir = (h.directory_vector - h.base) as usize;
+    let n_dir = 3161u64;
+    // Data pointers of some counter entries (thread vectors), to mutate vectors too.
+    let counters: Vec<usize> = seg
+        .list(&["^/if/", "^/node/errors$"])
+        .unwrap()
+        .into_iter()
+        .filter_map(|(i, _, t)| {
+            matches!(t, EntryType::CounterSimple | EntryType::CounterCombined).then(|| {
+                let off = dir + i as usize * 144 + 8;
+                let p = u64::from_ne_bytes(bytes[off..off + 8].try_into().unwrap());
+                (p - h.base) as usize
+            })
+        })
+        .collect();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut ok, mut err) = (0, 0);
+    for _ in 0..300 {
+        let off = match rng.below(4) {
+            0 => rng.below(40) as usize,
+            1 => dir - 8 + rng.below(n_dir * 144 + 8) as usize,
+            2 => counters[rng.below(counters.len() as u64) as usize] - 8 + rng.below(24) as usize,
+            _ => dir + (rng.below(n_dir) * 144 + 8) as usize,
+        };
+        let value: u64 = match rng.below(4) {
+            0 => rng.next(),
+            1 => h.base + rng.below(bytes.len() as u64 + 4096),
+            2 => rng.below(1 << 20),
+            _ => u64::from(u32::MAX) - rng.below(4),
+        };
+        let len = 1 + rng.below(8) as usize;
+        let patch = &value.to_ne_bytes()[..len.min(bytes.len() - off)];
+        file.write_all_at(patch, off as u64).unwrap();
+        for r in [
+            seg.dump(&[]).map(|_| ()),
+            seg.interface_counters().map(|_| ()),
+            seg.read("/interfaces/pg0/rx").map(|_| ()),
+            seg.interface_by_name("pg0").map(|_| ()),
+            render(&seg, &PrometheusOptions::default()).map(|_| ()),
+        ] {
+            match r {
+                Ok(()) => ok += 1,
+                Err(_) => err += 1,
+            }
+        }
+        // Restore, so each round tests one mutation on a valid segment.
+        file.write_all_at(&bytes[off..off + patch.len()], off as u64)
+            .unwrap();
+    }
+    eprintln!("mutated reads: {ok} ok, {err} errors");
+    assert!(err > 0 && ok > 0);
+    // Restored: reads as before.
+    assert_eq!(seg.dump(&[]).unwrap().len(), 3161);
+}
