@@ -9,6 +9,7 @@
 //!
 //! The repr strings must match CPython's byte for byte, hence the small [`python_str_repr`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -29,6 +30,12 @@ pub enum CrcType<'a> {
 /// Lookup of user types by C name (`vl_api_<name>_t`), as vppapigen's `global_types`.
 pub trait CrcTypes {
     fn crc_type(&self, c_name: &str) -> Option<CrcType<'_>>;
+
+    /// The type with its unfolded crc bytes when the table has them precomputed (folds then
+    /// skip rebuilding the repr for every occurrence). By default nothing is cached.
+    fn crc_type_with_bytes(&self, c_name: &str) -> Option<(CrcType<'_>, Option<&[u8]>)> {
+        self.crc_type(c_name).map(|t| (t, None))
+    }
 }
 
 impl CrcTypes for HashMap<String, CrcType<'_>> {
@@ -37,13 +44,14 @@ impl CrcTypes for HashMap<String, CrcType<'_>> {
     }
 }
 
-/// A type table keyed by C name, built from one or more [`ApiFile`]s.
+/// A type table keyed by C name, built from one or more [`ApiFile`]s, with each type's crc
+/// bytes computed once.
 ///
 /// Later insertions of the same name replace earlier ones; callers that need conflict detection
 /// do it before building the table (the resolver's job).
 #[derive(Debug, Clone, Default)]
 pub struct CrcTypeTable<'a> {
-    map: HashMap<String, CrcType<'a>>,
+    map: HashMap<String, (CrcType<'a>, Cow<'a, [u8]>)>,
 }
 
 impl<'a> CrcTypeTable<'a> {
@@ -87,7 +95,15 @@ impl<'a> CrcTypeTable<'a> {
 
     /// Insert under the bare name (`interface_index`); stored by C name.
     pub fn insert(&mut self, bare_name: &str, t: CrcType<'a>) {
-        self.map.insert(c_type_name(bare_name), t);
+        let bytes = object_crc_bytes(&t.as_object());
+        self.map
+            .insert(c_type_name(bare_name), (t, Cow::Owned(bytes)));
+    }
+
+    /// Insert with crc bytes the caller already has (must equal [`object_crc_bytes`] of `t`).
+    pub fn insert_with_bytes(&mut self, bare_name: &str, t: CrcType<'a>, bytes: &'a [u8]) {
+        self.map
+            .insert(c_type_name(bare_name), (t, Cow::Borrowed(bytes)));
     }
 
     pub fn len(&self) -> usize {
@@ -101,7 +117,23 @@ impl<'a> CrcTypeTable<'a> {
 
 impl CrcTypes for CrcTypeTable<'_> {
     fn crc_type(&self, c_name: &str) -> Option<CrcType<'_>> {
-        self.map.get(c_name).copied()
+        self.map.get(c_name).map(|e| e.0)
+    }
+
+    fn crc_type_with_bytes(&self, c_name: &str) -> Option<(CrcType<'_>, Option<&[u8]>)> {
+        self.map.get(c_name).map(|(t, b)| (*t, Some(&b[..])))
+    }
+}
+
+impl<'a> CrcType<'a> {
+    /// The same definition as a file-CRC object.
+    pub fn as_object(&self) -> CrcObject<'a> {
+        match *self {
+            CrcType::Typedef(t) => CrcObject::Typedef(t),
+            CrcType::Union(u) => CrcObject::Union(u),
+            CrcType::Enum(e) => CrcObject::Enum(e),
+            CrcType::Alias(a) => CrcObject::Alias(a),
+        }
     }
 }
 
@@ -112,12 +144,26 @@ pub fn c_type_name(bare: &str) -> String {
 
 /// CPython's `repr()` of a `str`: single quotes unless the text contains `'` and no `"`.
 pub fn python_str_repr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_python_str_repr(&mut out, s);
+    out
+}
+
+fn push_python_str_repr(out: &mut String, s: &str) {
+    // Fast path: identifiers and the like need no escaping.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'\'')
+    {
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+        return;
+    }
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
         '\''
     };
-    let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -148,7 +194,6 @@ pub fn python_str_repr(s: &str) -> String {
         }
     }
     out.push(quote);
-    out
 }
 
 /// One field's repr: `['u32', 'context']`, `['u8', 'name', 64, None]`,
@@ -161,9 +206,9 @@ pub fn field_repr(f: &Field) -> String {
 
 fn push_field_repr(out: &mut String, f: &Field) {
     out.push('[');
-    out.push_str(&python_str_repr(&f.ty));
+    push_python_str_repr(out, &f.ty);
     out.push_str(", ");
-    out.push_str(&python_str_repr(&f.name));
+    push_python_str_repr(out, &f.name);
     match &f.shape {
         FieldShape::Scalar => {}
         FieldShape::Array { len } => {
@@ -171,7 +216,7 @@ fn push_field_repr(out: &mut String, f: &Field) {
         }
         FieldShape::Vla { count } => {
             out.push_str(", 0, ");
-            out.push_str(&python_str_repr(count));
+            push_python_str_repr(out, count);
         }
     }
     out.push(']');
@@ -199,7 +244,9 @@ pub fn enum_repr(e: &EnumDef) -> String {
             s.push_str(", ");
         }
         first = false;
-        let _ = write!(s, "[{}, {}]", python_str_repr(&m.name), m.value);
+        s.push('[');
+        push_python_str_repr(&mut s, &m.name);
+        let _ = write!(s, ", {}]", m.value);
     }
     s.push(']');
     s
@@ -269,23 +316,20 @@ impl Fold<'_> {
             if depth >= MAX_FOLD_DEPTH || self.steps > MAX_FOLD_STEPS {
                 return Err(CrcError::TooDeep(f.ty.clone()));
             }
-            let t = self
+            let (t, bytes) = self
                 .types
-                .crc_type(&f.ty)
+                .crc_type_with_bytes(&f.ty)
                 .ok_or_else(|| CrcError::UnknownType(f.ty.clone()))?;
+            match bytes {
+                Some(b) => self.hasher.update(b),
+                None => self.hasher.update(&object_crc_bytes(&t.as_object())),
+            }
+            // Enums contribute their member list only; aliases (deliberately `[]` in vppapigen,
+            // "to be backwards compatible") are not followed.
             match t {
-                CrcType::Typedef(td) => {
-                    self.hasher.update(block_repr(&td.fields).as_bytes());
-                    self.block(&td.fields, depth + 1)?;
-                }
-                CrcType::Union(u) => {
-                    self.hasher.update(block_repr(&u.fields).as_bytes());
-                    self.block(&u.fields, depth + 1)?;
-                }
-                CrcType::Enum(e) => self.hasher.update(enum_repr(e).as_bytes()),
-                // Deliberately `[]` in vppapigen ("to be backwards compatible"); the target is
-                // not followed.
-                CrcType::Alias(_) => self.hasher.update(b"[]"),
+                CrcType::Typedef(td) => self.block(&td.fields, depth + 1)?,
+                CrcType::Union(u) => self.block(&u.fields, depth + 1)?,
+                CrcType::Enum(_) | CrcType::Alias(_) => {}
             }
         }
         Ok(())

@@ -29,6 +29,8 @@ pub(crate) struct UserType {
     pub pos: Pos,
     /// Contains a variable-length part (must be the last field wherever used).
     pub vla: bool,
+    /// Unfolded crc bytes (vppapigen's `.crc` of the object), computed once.
+    pub crc_bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,15 +63,29 @@ type TypeRef = (usize, usize);
 struct Seen {
     r: TypeRef,
     vla: bool,
-    site: String,
 }
 
 struct Scope<'u> {
     units: &'u [Unit],
+    /// The unit being checked and the positions of its types so far (not yet stored).
+    idx: usize,
+    own_pos: Vec<Pos>,
     visible: HashMap<String, Seen>,
 }
 
 impl Scope<'_> {
+    /// `file:line:col` of a type definition (for error messages only).
+    fn site(&self, r: TypeRef) -> String {
+        let unit = &self.units[r.0];
+        let pos = if r.0 == self.idx {
+            self.own_pos.get(r.1).copied()
+        } else {
+            unit.types.get(r.1).map(|t| t.pos)
+        };
+        let pos = pos.unwrap_or(Pos { line: 0, column: 0 });
+        format!("{}:{}:{}", unit.idl.path.display(), pos.line, pos.column)
+    }
+
     /// Make every type of unit `idx` and of its imports visible.
     fn add_closure(&mut self, idx: usize, path: &Path, at: Pos) -> Result<()> {
         let mut stack = vec![idx];
@@ -80,28 +96,14 @@ impl Scope<'_> {
             }
             let unit = &self.units[u];
             for (ti, t) in unit.types.iter().enumerate() {
-                let site = format!(
-                    "{}:{}:{}",
-                    unit.idl.path.display(),
-                    t.pos.line,
-                    t.pos.column
-                );
-                self.add(t.def.name(), (u, ti), t.vla, site, path, at)?;
+                self.add(t.def.name(), (u, ti), t.vla, path, at)?;
             }
             stack.extend(unit.imports.iter().copied());
         }
         Ok(())
     }
 
-    fn add(
-        &mut self,
-        name: &str,
-        r: TypeRef,
-        vla: bool,
-        site: String,
-        path: &Path,
-        at: Pos,
-    ) -> Result<()> {
+    fn add(&mut self, name: &str, r: TypeRef, vla: bool, path: &Path, at: Pos) -> Result<()> {
         let c_name = c_type_name(name);
         match self.visible.get(&c_name) {
             Some(old) if old.r == r => Ok(()),
@@ -110,11 +112,11 @@ impl Scope<'_> {
                 at,
                 format!(
                     "duplicate definition of type `{name}` (also defined at {})",
-                    old.site
+                    self.site(old.r)
                 ),
             )),
             None => {
-                self.visible.insert(c_name, Seen { r, vla, site });
+                self.visible.insert(c_name, Seen { r, vla });
                 Ok(())
             }
         }
@@ -260,6 +262,8 @@ pub(crate) fn check_unit(units: &mut [Unit], idx: usize) -> Result<()> {
         let path = unit.idl.path.as_path();
         let mut scope = Scope {
             units,
+            idx,
+            own_pos: Vec::new(),
             visible: HashMap::new(),
         };
         let mut import_no = 0;
@@ -337,13 +341,16 @@ pub(crate) fn check_unit(units: &mut [Unit], idx: usize) -> Result<()> {
                 }
                 _ => continue,
             };
-            let site = format!("{}:{}:{}", path.display(), st.pos.line, st.pos.column);
-            scope.add(name, (idx, types.len()), vla, site, path, st.pos)?;
-            types.push(UserType {
+            scope.add(name, (idx, types.len()), vla, path, st.pos)?;
+            scope.own_pos.push(st.pos);
+            let mut t = UserType {
                 def,
                 pos: st.pos,
                 vla,
-            });
+                crc_bytes: Vec::new(),
+            };
+            t.crc_bytes = crc::object_crc_bytes(&crc_object(&t));
+            types.push(t);
         }
     }
     units[idx].types = types;
@@ -433,19 +440,25 @@ pub(crate) fn build_main(units: &[Unit], main: usize) -> Result<Built> {
     let unit = &units[main];
     let path: &Path = &unit.idl.path;
 
-    // The type table for message CRCs: every type of every loaded unit (vppapigen's
-    // `global_types` spans all files parsed in the run).
+    // The type table for message CRCs: the types of this file and of everything it imports
+    // (vppapigen's `global_types` of a run on this file).
     let mut table = CrcTypeTable::new();
-    for u in units {
-        for t in &u.types {
+    let mut stack = vec![main];
+    let mut seen = vec![false; units.len()];
+    while let Some(u) = stack.pop() {
+        if std::mem::replace(&mut seen[u], true) {
+            continue;
+        }
+        for t in &units[u].types {
             let ct = match &t.def {
                 TypeKind::Typedef(x) => CrcType::Typedef(x),
                 TypeKind::Union(x) => CrcType::Union(x),
                 TypeKind::Enum { def, .. } => CrcType::Enum(def),
                 TypeKind::Alias(x) => CrcType::Alias(x),
             };
-            table.insert(t.def.name(), ct);
+            table.insert_with_bytes(t.def.name(), ct, &t.crc_bytes);
         }
+        stack.extend(units[u].imports.iter().copied());
     }
 
     // Own types in order, to pair with own statements.
@@ -494,7 +507,7 @@ pub(crate) fn build_main(units: &[Unit], main: usize) -> Result<Built> {
         match o {
             Obj::Import(p) => file.imports.push(p.to_string()),
             Obj::Imported(t) => {
-                version.update(&crc::object_crc_bytes(&crc_object(t)));
+                version.update(&t.crc_bytes);
                 push_type(&mut file, t);
             }
             Obj::Own(st) => match &st.kind {
@@ -511,9 +524,8 @@ pub(crate) fn build_main(units: &[Unit], main: usize) -> Result<Built> {
                     let Some(t) = own_types.next() else {
                         continue;
                     };
-                    let bytes = crc::object_crc_bytes(&crc_object(t));
-                    version.update(&bytes);
-                    runtime.update(&bytes);
+                    version.update(&t.crc_bytes);
+                    runtime.update(&t.crc_bytes);
                     push_type(&mut file, t);
                 }
                 StmtKind::Define {

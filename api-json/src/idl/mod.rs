@@ -50,6 +50,21 @@ impl IdlApi {
 pub trait SourceProvider {
     /// `None` when there is no such file; `Some(Err)` when it exists but cannot be read.
     fn read(&self, path: &Path) -> Option<std::io::Result<String>>;
+
+    /// Whether `path` names a file (import resolution); by default via [`Self::read`].
+    fn exists(&self, path: &Path) -> bool {
+        self.read(path).is_some()
+    }
+}
+
+impl<T: SourceProvider + ?Sized> SourceProvider for &T {
+    fn read(&self, path: &Path) -> Option<std::io::Result<String>> {
+        (**self).read(path)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        (**self).exists(path)
+    }
 }
 
 /// Reads from the file system.
@@ -63,6 +78,10 @@ impl SourceProvider for FsSources {
         } else {
             None
         }
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.is_file()
     }
 }
 
@@ -85,6 +104,10 @@ impl MemSources {
 impl SourceProvider for MemSources {
     fn read(&self, path: &Path) -> Option<std::io::Result<String>> {
         self.files.get(path).map(|s| Ok(s.clone()))
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.files.contains_key(path)
     }
 }
 
@@ -138,12 +161,12 @@ impl<S: SourceProvider> Loader<S> {
     fn resolve(&self, import: &str) -> Option<PathBuf> {
         if self.include_dirs.is_empty() {
             let p = PathBuf::from(import);
-            return self.sources.read(&p).map(|_| p);
+            return self.sources.exists(&p).then_some(p);
         }
         self.include_dirs
             .iter()
             .map(|d| d.join(import))
-            .find(|p| self.sources.read(p).is_some())
+            .find(|p| self.sources.exists(p))
     }
 
     /// Parse and check the file at `path` and everything it imports; `stack` holds the files

@@ -10,49 +10,6 @@ use crate::model::{
     CounterElement, CounterSet, FieldShape, IntType, OptionValue, PathEntry, PathsBlock,
 };
 
-/// Words the lexer turns into keyword tokens; they cannot be used as identifiers (except the
-/// few vppapigen allows as field names, see [`FIELD_NAME_KEYWORDS`]).
-const RESERVED: &[&str] = &[
-    "service",
-    "rpc",
-    "returns",
-    "null",
-    "stream",
-    "events",
-    "define",
-    "typedef",
-    "enum",
-    "enumflag",
-    "typeonly",
-    "manual_print",
-    "manual_endian",
-    "dont_trace",
-    "autoreply",
-    "autoendian",
-    "option",
-    "u8",
-    "u16",
-    "u32",
-    "u64",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "f64",
-    "bool",
-    "string",
-    "import",
-    "true",
-    "false",
-    "union",
-    "counters",
-    "paths",
-    "units",
-    "severity",
-    "type",
-    "description",
-];
-
 /// Keywords vppapigen's `variable_name` rule accepts as field names.
 const FIELD_NAME_KEYWORDS: &[&str] = &["type", "severity", "description", "counters", "paths"];
 
@@ -68,8 +25,52 @@ const PYTHON_KEYWORDS: &[&str] = &[
     "with", "yield",
 ];
 
+/// Words the lexer turns into keyword tokens; they cannot be used as identifiers (except the
+/// few vppapigen allows as field names, see [`FIELD_NAME_KEYWORDS`]).
 pub(crate) fn is_reserved(s: &str) -> bool {
-    RESERVED.contains(&s)
+    // A `match` on strings compiles to length-then-bytes comparisons: much cheaper than a
+    // linear scan on this hot path (every identifier).
+    matches!(
+        s,
+        "service"
+            | "rpc"
+            | "returns"
+            | "null"
+            | "stream"
+            | "events"
+            | "define"
+            | "typedef"
+            | "enum"
+            | "enumflag"
+            | "typeonly"
+            | "manual_print"
+            | "manual_endian"
+            | "dont_trace"
+            | "autoreply"
+            | "autoendian"
+            | "option"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "f64"
+            | "bool"
+            | "string"
+            | "import"
+            | "true"
+            | "false"
+            | "union"
+            | "counters"
+            | "paths"
+            | "units"
+            | "severity"
+            | "type"
+            | "description"
+    )
 }
 
 /// 1-based line/column of a byte offset.
@@ -163,12 +164,10 @@ impl<'a> Parser<'a, '_> {
         &self.toks[(self.i + n).min(self.toks.len() - 1)].kind
     }
 
-    fn bump(&mut self) -> Token<'a> {
-        let t = self.peek().clone();
-        if !matches!(t.kind, TokKind::Eof) {
+    fn bump(&mut self) {
+        if !matches!(self.peek().kind, TokKind::Eof) {
             self.i += 1;
         }
-        t
     }
 
     fn pos(&self) -> Pos {
@@ -241,8 +240,8 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn stmt(&mut self) -> Result<Stmt> {
-        let first = self.peek().clone();
-        let pos = self.pos_of(&first);
+        let first = self.peek();
+        let pos = self.pos_of(first);
         // vppapigen keeps a doc comment only when it ends on the line right before the statement.
         let comment = first
             .comment
@@ -437,9 +436,9 @@ impl<'a> Parser<'a, '_> {
         if self.is_punct('[') {
             self.bump();
             let inner_pos = self.pos();
-            match (self.peek().kind.clone(), self.peek_at(1).clone()) {
+            match (&self.peek().kind, self.peek_at(1)) {
                 (TokKind::Punct(']'), _) => shape = FieldShape::Array { len: 0 },
-                (TokKind::Num(n), _) => {
+                (&TokKind::Num(n), _) => {
                     let len = match n {
                         Num::Int(v) if (0..=u32::MAX as i128).contains(&v) => v as u32,
                         _ => {
@@ -457,7 +456,7 @@ impl<'a> Parser<'a, '_> {
                 }
                 // `[name]` alone is a variable-length array counted by `name` (vppapigen's
                 // grammar prefers this over a one-flag option list).
-                (TokKind::Ident(c), TokKind::Punct(']')) if !is_reserved(c) => {
+                (&TokKind::Ident(c), TokKind::Punct(']')) if !is_reserved(c) => {
                     self.bump();
                     count_pos = Some(inner_pos);
                     shape = FieldShape::Vla {
