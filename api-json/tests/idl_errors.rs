@@ -314,7 +314,23 @@ fn malformed_snippets_report_file_line_column_and_what() {
             "number 0x1ffffffffffffffffffffffffffffffffff is too large",
         ),
     ];
-    for (name, src, extra, file, line, column, fragment) in cases {
+    // Each typedef holds two of the previous one: folding t17 would visit 2^18 types.
+    let mut blowup = String::from("typedef t0 { u8 a; };\n");
+    for i in 1..=17 {
+        let p = i - 1;
+        blowup += &format!("typedef t{i} {{ vl_api_t{p}_t a; vl_api_t{p}_t b; }};\n");
+    }
+    blowup += "define big { u32 client_index; vl_api_t17_t t; };\n";
+    let blowup_case = (
+        "exponential type fold",
+        blowup.as_str(),
+        &[][..],
+        "/inc/main.api",
+        19,
+        1,
+        "nests too deeply or too often",
+    );
+    for (name, src, extra, file, line, column, fragment) in cases.iter().chain([&blowup_case]) {
         let err = match load(src, extra) {
             Ok(_) => panic!("{name}: parsed without error"),
             Err(e) => e,
