@@ -355,12 +355,7 @@ impl Parser<'_> {
     }
 
     /// Splits `[name, elem..., {trailer}?]` into name, elements (with their indexes) and trailer.
-    fn entry<'v>(
-        &self,
-        v: &'v Value,
-        at: &JPath,
-        what: &str,
-    ) -> Result<Entry<'v>> {
+    fn entry<'v>(&self, v: &'v Value, at: &JPath, what: &str) -> Result<Entry<'v>> {
         let a = self.want_array(v, at, what)?;
         let Some(first) = a.first() else {
             return Err(self.err(at, format!("{what}: empty entry, missing name")));
@@ -601,13 +596,15 @@ impl Parser<'_> {
                         OptionValue::Float(n.as_f64().unwrap_or(f64::NAN))
                     }
                 }
-                other => return Err(self.err(
-                    &at.key(k),
-                    format!(
+                other => {
+                    return Err(self.err(
+                        &at.key(k),
+                        format!(
                         "option {k:?}: expected null, a boolean, a number or a string, found {}",
                         kind(other)
                     ),
-                )),
+                    ))
+                }
             };
             out.push((k.clone(), val));
         }

@@ -18,6 +18,7 @@ pub mod json_out;
 pub mod layout;
 pub mod model;
 pub mod verify;
+pub mod version;
 
 pub use api::Api;
 pub use error::{Error, Location, Result};

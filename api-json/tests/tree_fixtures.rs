@@ -422,3 +422,29 @@ fn single_file_and_several_inputs() {
     assert_eq!(twice.message_count(), load().message_count());
     assert!(twice.crc_report().all_ok());
 }
+
+#[test]
+fn file_versions_reproduce_vl_api_version_and_the_generators_runtime_versions() {
+    let api = load();
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tree().join("runtime_versions.json")).unwrap())
+            .unwrap();
+    let versions = api.file_versions();
+    assert_eq!(versions.len(), api.files().len());
+    for v in &versions {
+        assert!(v.verified(), "{}: {:?}", v.module, v.status);
+        assert_eq!(
+            v.runtime_name().as_deref(),
+            expected[&v.module].as_str(),
+            "{}",
+            v.module
+        );
+    }
+    // One file alone: its imports are not loaded, so nothing is derived for it.
+    let one = Api::load(&[tree().join("plugins/lb.api.json")]).unwrap();
+    let v = &one.file_versions()[0];
+    assert!(
+        matches!(v.status, api_json::version::VersionStatus::ImportsMissing(ref m) if m.len() == 3)
+    );
+    assert_eq!(v.runtime, None);
+}

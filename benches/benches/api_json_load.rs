@@ -12,15 +12,23 @@ use api_json::{api::collect_files, json, Api};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn tree() -> PathBuf {
-    let root = std::env::var_os("VPP_API_ROOT").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vpp-api"))
-    });
+    let root = std::env::var_os("VPP_API_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vpp-api"))
+        });
     let real = root.join("26.06");
     if real.is_dir() {
         real
     } else {
-        eprintln!("notice: {} not found; benchmarking the fixture tree", real.display());
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../api-json/tests/fixtures/tree"))
+        eprintln!(
+            "notice: {} not found; benchmarking the fixture tree",
+            real.display()
+        );
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../api-json/tests/fixtures/tree"
+        ))
     }
 }
 
