@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vppapi_runtime::codec::{decode_message, view_message, DecodeError, Wire};
+use vppapi_runtime::codec::{decode_message, view_message, DecodeError, EncodeError};
 
 #[path = "../../vppapi-runtime/tests/common/msgs.rs"]
 mod msgs;
@@ -19,10 +19,19 @@ impl msgs::Visitor for Decode<'_> {
             (Ok((m, n)), Ok((v, vn))) => {
                 assert_eq!(n, vn);
                 assert!(*n <= self.0.len());
-                assert_eq!(M::view_to_owned(v).as_ref(), Ok(m));
-                let again = m.encode_to_vec().expect("a decoded value re-encodes");
+                // Compare re-encodings, not values: an f64 may be NaN (NaN != NaN).
+                let again = match m.encode_to_vec() {
+                    Ok(b) => b,
+                    // A fixed string that filled all N bytes without a NUL decodes (lenient
+                    // receive) but is refused on encode (VPP needs the NUL): the one asymmetry.
+                    Err(EncodeError::StringTooLong { len, size, .. }) if len == size => return,
+                    Err(e) => panic!("{}: a decoded value does not re-encode: {e}", M::NAME),
+                };
                 assert_eq!(again.len(), m.encoded_len());
-                assert_eq!(M::decode(&again).expect("decode again").0, *m);
+                let from_view = M::view_to_owned(v).expect("view to owned");
+                assert_eq!(from_view.encode_to_vec().as_ref(), Ok(&again));
+                let decoded_again = M::decode(&again).expect("decode again").0;
+                assert_eq!(decoded_again.encode_to_vec().as_ref(), Ok(&again));
             }
             // Views check lengths only; UTF-8 is checked when a string is read.
             (Err(DecodeError::InvalidUtf8 { .. }), Ok(_)) | (Err(_), Err(_)) => {}
@@ -32,7 +41,9 @@ impl msgs::Visitor for Decode<'_> {
             (decode_message::<M>(self.0), view_message::<M>(self.0))
         {
             assert_eq!((h1, n1), (h2, n2));
-            assert_eq!(M::view_to_owned(&v).as_ref(), Ok(&m));
+            let owned = M::view_to_owned(&v).expect("view to owned");
+            assert_eq!(owned.encode_to_vec(), m.encode_to_vec());
+            assert!(n1 <= self.0.len());
         }
     }
 }

@@ -91,6 +91,10 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
             fn to_value(&self) -> #rt::Value { #rt::Value::Int(self.0 as i128) }
         }
         #[allow(deprecated)]
+        impl #rt::LiteralDefault for #ident {
+            type Literal = #repr;
+        }
+        #[allow(deprecated)]
         impl ::core::convert::From<#repr> for #ident {
             fn from(v: #repr) -> Self { #ident(v) }
         }

@@ -410,6 +410,12 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             let id = &f.ident;
             let ty = &f.ty;
             match &f.attrs.default {
+                // A bare literal is typed as the field's base type first, so `4294967295` works
+                // for `u32`, `InterfaceIndex` and enums alike.
+                Some(e @ syn::Expr::Lit(_)) | Some(e @ syn::Expr::Unary(_)) => quote!(#id: {
+                    let v: <#ty as #rt::LiteralDefault>::Literal = #e;
+                    ::core::convert::From::from(v)
+                }),
                 Some(e) => quote!(#id: ::core::convert::From::from(#e)),
                 None => quote!(#id: <#ty as #rt::WireDefault>::wire_default()),
             }
@@ -789,6 +795,16 @@ fn derive_alias(input: &DeriveInput, wire_name: String, inner: &Type) -> syn::Re
             quote!(<#inner as #rt::Fixed>::view_to_owned(view).map(#ident)),
         )
     };
+    let literal = if scalar {
+        quote! {
+            #[allow(deprecated)]
+            impl #rt::LiteralDefault for #ident {
+                type Literal = <#inner as #rt::LiteralDefault>::Literal;
+            }
+        }
+    } else {
+        quote!()
+    };
     Ok(quote! {
         #[allow(deprecated)]
         impl #rt::Fixed for #ident {
@@ -824,6 +840,7 @@ fn derive_alias(input: &DeriveInput, wire_name: String, inner: &Type) -> syn::Re
         impl #rt::Random for #ident {
             fn random(rng: &mut #rt::SmallRng) -> Self { #ident(<#inner as #rt::Random>::random(rng)) }
         }
+        #literal
         #[allow(deprecated)]
         impl ::core::convert::From<#inner> for #ident {
             fn from(v: #inner) -> Self { #ident(v) }

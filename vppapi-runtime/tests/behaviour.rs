@@ -331,3 +331,20 @@ fn deprecated_messages_derive_without_warnings() {
         .0;
     assert_eq!(back, m);
 }
+
+#[test]
+fn unterminated_fixed_string_decodes_but_does_not_encode() {
+    // Found by the fuzzer: all 64 bytes non-NUL. Receiving is lenient (keep the 64 bytes),
+    // sending refuses (VPP needs the NUL): the one place decode -> encode is not a round trip.
+    let b = [b'a'; 64];
+    let m = SockclntCreate::decode(&b).unwrap().0;
+    assert_eq!(m.name.len(), 64);
+    assert!(matches!(m.encode_to_vec(), Err(EncodeError::StringTooLong { len: 64, size: 64, .. })));
+}
+
+#[test]
+fn bool_is_any_non_zero_byte() {
+    let (e, _) = SwInterfaceEvent::decode(&[0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 7]).unwrap();
+    assert!(e.deleted);
+    assert_eq!(e.encode_to_vec().unwrap()[12], 1);
+}

@@ -7,7 +7,8 @@ mod common;
 use common::msgs::{for_each_message, with_index, TestMessage, Visitor, MESSAGE_COUNT};
 use proptest::prelude::*;
 use vppapi_runtime::codec::{
-    decode_message, encode_message, message_len, view_message, DecodeError, SmallRng,
+    decode_message, encode_message, message_len, view_message, DecodeError, EncodeError,
+    SmallRng,
 };
 
 /// Round trip of one random instance (with unknown enum values, flag bits and tags).
@@ -72,10 +73,19 @@ impl Visitor for Arbitrary<'_> {
         match (&owned, &view) {
             (Ok((m, n)), Ok((v, vn))) => {
                 assert_eq!(n, vn);
-                // A successful decode re-encodes to a value that decodes the same.
-                assert_eq!(M::view_to_owned(v).as_ref(), Ok(m));
-                let again = m.encode_to_vec().expect("re-encode a decoded value");
-                assert_eq!(M::decode(&again).expect("decode again").0, *m);
+                // A successful decode re-encodes to bytes that decode to the same bytes again;
+                // compared as bytes because an f64 may be NaN (NaN != NaN).
+                let again = match m.encode_to_vec() {
+                    Ok(b) => b,
+                    // An unterminated fixed string (N bytes, no NUL) decodes but is refused on
+                    // encode (VPP needs the NUL): the one documented asymmetry.
+                    Err(EncodeError::StringTooLong { len, size, .. }) if len == size => return,
+                    Err(e) => panic!("{}: a decoded value does not re-encode: {e}", M::NAME),
+                };
+                let from_view = M::view_to_owned(v).expect("view to owned");
+                assert_eq!(from_view.encode_to_vec().as_ref(), Ok(&again));
+                let twice = M::decode(&again).expect("decode again").0;
+                assert_eq!(twice.encode_to_vec().as_ref(), Ok(&again));
             }
             // The view does not check UTF-8 (accessors do); everything else agrees.
             (Err(DecodeError::InvalidUtf8 { .. }), Ok(_)) => {}

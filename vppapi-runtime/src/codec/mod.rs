@@ -78,6 +78,41 @@
 //! [`DecodeError`]s, and frames longer than the type are accepted (the extra bytes are reported
 //! through the returned length, never read). VLA counts are checked against the frame before
 //! anything is allocated.
+//!
+//! ## Decisions where the wire leaves room
+//!
+//! * **Strings** are `String`: invalid UTF-8 is a decode error (owned decode, and the view's
+//!   string accessors; building a view checks lengths only). A fixed string is cut at its first
+//!   NUL; if all N bytes are non-NUL, decode keeps all N bytes (lenient receive) while encode
+//!   refuses more than N-1 bytes (VPP needs the NUL). Encode never truncates silently.
+//! * **bool**: any non-zero byte decodes as `true` (VPP tests `!= 0`) and encodes as 1.
+//! * **Enums and flags** are newtypes over their integer (`IfType(pub u32)` with associated
+//!   consts): unknown values and bits are kept and re-encoded unchanged.
+//! * **Plain unions** are their bytes (`AddressUnion(pub [u8; 16])`) with a getter and a
+//!   constructor per arm: nothing on the wire says which arm is valid, so nothing is lost.
+//! * **Discriminated unions** (26.06 `discriminator`, e.g. `address`) are Rust enums
+//!   ([`net::Address`]): the tag picks the variant; an unknown tag is kept in the `Other`
+//!   variant with the raw union bytes. A known case keeps only its arm: padding bytes after a
+//!   shorter arm (e.g. bytes 4..16 of an IPv4 address) are re-encoded as zeros, as VPP and
+//!   vpp_papi write them.
+//! * **VLA counts and string lengths** are not struct fields: they are written from the
+//!   collection's length (an error if it does not fit the count's type or a `limit=`).
+//! * **Header**: owned messages carry neither `_vl_msg_id` nor the leading `client_index` /
+//!   `context`; [`Message::HEADER`] says which of them the message has. A `client_index` that is
+//!   an ordinary later field (e.g. `control_ping_reply`'s junk one) stays a struct field.
+//! * `Default` applies `default=` values; derives implement it (do not also derive `Default`).
+//!   A bare literal default is typed as the field's base type (`4294967295` for an
+//!   `InterfaceIndex`, `255` for an enum over `u8`); other expressions go through `From`.
+//!
+//! ## Generated items per type `X`
+//!
+//! `XRaw` (the zerocopy layout of the fixed part, public fields), `XView<'a>` (accessors named
+//! like the fields; fixed/variable strings also get `NAME_bytes()`; VLAs return [`VlaView`];
+//! `as_raw()`; `to_owned()`), and impls of [`Fixed`] or [`Wire`], [`Message`] (messages),
+//! `Default`, [`WireDefault`], [`Reflect`] and [`Random`]. Enums and flags get consts, `KNOWN`,
+//! `Debug` (and for flags `Display` as `A|B|0x8`, `|`, `&`, `contains`); unions an accessor and
+//! `from_ARM` per arm. Aliases of base types and byte arrays must derive `Clone, Copy` (their
+//! view is the value itself).
 
 mod error;
 mod message;
@@ -195,6 +230,14 @@ impl<T: Fixed> Wire for T {
     fn view_to_owned(view: &Self::View<'_>) -> Result<Self, DecodeError> {
         <T as Fixed>::view_to_owned(view)
     }
+}
+
+/// Types whose `default=` can be written as a plain literal: the integer, float or bool the
+/// literal is typed as (the alias or enum then converts with `From`). Implemented for the base
+/// types and by the derives for enums, flags and aliases of base types.
+pub trait LiteralDefault {
+    /// The base type of a `default=` literal.
+    type Literal;
 }
 
 /// The value `Default` gives a field without a `default=`: zero, empty, and for enums the

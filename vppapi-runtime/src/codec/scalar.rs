@@ -1,6 +1,6 @@
 //! [`Fixed`] for the VPP base types and fixed arrays.
 
-use super::{DecodeError, EncodeError, Fixed, Reflect, Value, WireDefault};
+use super::{DecodeError, EncodeError, Fixed, LiteralDefault, Reflect, Value, WireDefault};
 use zerocopy::byteorder::{BigEndian, LittleEndian, F64, I16, I32, I64, U16, U32, U64};
 
 macro_rules! int_fixed {
@@ -31,6 +31,9 @@ macro_rules! int_fixed {
             fn wire_default() -> Self {
                 <$t>::default()
             }
+        }
+        impl LiteralDefault for $t {
+            type Literal = $t;
         }
     )*};
 }
@@ -103,6 +106,10 @@ impl WireDefault for bool {
     fn wire_default() -> Self {
         false
     }
+}
+
+impl LiteralDefault for bool {
+    type Literal = bool;
 }
 
 impl Reflect for bool {

@@ -174,7 +174,7 @@ pub struct SubIfFlags(pub u32);
 #[derive(Debug, Clone, PartialEq, VppMessage)]
 #[vpp(name = "sw_interface_dump", crc = 0xaa610c27, kind = "request")]
 pub struct SwInterfaceDump {
-    #[vpp(default = 4294967295u32)]
+    #[vpp(default = 4294967295)]
     pub sw_if_index: InterfaceIndex,
     pub name_filter_valid: bool,
     #[vpp(string)]
@@ -295,9 +295,9 @@ pub struct BridgeDomainSwIf {
 #[derive(Debug, Clone, PartialEq, VppMessage)]
 #[vpp(name = "bridge_domain_dump", crc = 0x74396a43, kind = "request")]
 pub struct BridgeDomainDump {
-    #[vpp(default = 4294967295u32)]
+    #[vpp(default = 4294967295)]
     pub bd_id: u32,
-    #[vpp(default = 4294967295u32)]
+    #[vpp(default = 4294967295)]
     pub sw_if_index: InterfaceIndex,
 }
 
@@ -550,7 +550,7 @@ pub struct PrefixMatcher {
 #[vpp(name = "lb_add_del_as", crc = 0x35d72500, kind = "request")]
 pub struct LbAddDelAs {
     pub pfx: AddressWithPrefix,
-    #[vpp(default = 255u8)]
+    #[vpp(default = 255)]
     pub protocol: u8,
     pub port: u16,
     pub as_address: Address,
@@ -563,7 +563,7 @@ pub struct LbAddDelAs {
 pub struct LbVipDump {
     pub pfx: AddressWithPrefix,
     pub pfx_matcher: PrefixMatcher,
-    #[vpp(default = 255u8)]
+    #[vpp(default = 255)]
     pub protocol: u8,
     pub port: u16,
 }
