@@ -66,15 +66,6 @@ impl UserType {
             UserType::Alias(_) => "alias",
         }
     }
-    /// Definitions are the same API (typedef comments do not count).
-    fn same_definition(&self, other: &UserType) -> bool {
-        match (self, other) {
-            (UserType::Typedef(a), UserType::Typedef(b)) => {
-                a.name == b.name && a.fields == b.fields
-            }
-            _ => self == other,
-        }
-    }
     fn as_crc_type(&self) -> CrcType<'_> {
         match self {
             UserType::Typedef(t) => CrcType::Typedef(t),
@@ -227,8 +218,9 @@ impl Api {
             files: &files,
             types: &types,
         };
-        let type_layouts = r.check_types()?;
-        let mut messages = r.messages(&type_layouts)?;
+        let mut sizer = r.check_types()?;
+        let mut messages = r.messages(&mut sizer)?;
+        let type_layouts = sizer.layouts;
         let services = r.services(&messages)?;
         for s in services.values() {
             for (name, role) in classify::service_roles(&s.service) {
@@ -412,30 +404,85 @@ fn render_place(files: &[ApiFile], p: &Place) -> String {
     }
 }
 
+/// A borrowed type definition, compared against the table before anything is cloned (types are
+/// copied into every importing file, so most are duplicates).
+#[derive(Clone, Copy)]
+enum TypeRef<'a> {
+    Typedef(&'a TypeDef),
+    Union(&'a UnionDef),
+    Enum(&'a EnumDef),
+    EnumFlag(&'a EnumDef),
+    Alias(&'a Alias),
+}
+
+impl TypeRef<'_> {
+    fn name(self) -> &'static str {
+        match self {
+            TypeRef::Typedef(_) => "typedef",
+            TypeRef::Union(_) => "union",
+            TypeRef::Enum(_) => "enum",
+            TypeRef::EnumFlag(_) => "enumflag",
+            TypeRef::Alias(_) => "alias",
+        }
+    }
+    fn type_name(&self) -> &str {
+        match self {
+            TypeRef::Typedef(t) => &t.name,
+            TypeRef::Union(u) => &u.name,
+            TypeRef::Enum(e) | TypeRef::EnumFlag(e) => &e.name,
+            TypeRef::Alias(a) => &a.name,
+        }
+    }
+    /// Same API as `u` (typedef comments do not count).
+    fn same_as(self, u: &UserType) -> bool {
+        match (self, u) {
+            (TypeRef::Typedef(a), UserType::Typedef(b)) => a.fields == b.fields,
+            (TypeRef::Union(a), UserType::Union(b)) => a == b,
+            (TypeRef::Enum(a), UserType::Enum(b)) => a == b,
+            (TypeRef::EnumFlag(a), UserType::EnumFlag(b)) => a == b,
+            (TypeRef::Alias(a), UserType::Alias(b)) => a == b,
+            _ => false,
+        }
+    }
+    fn to_owned(self) -> UserType {
+        match self {
+            TypeRef::Typedef(t) => UserType::Typedef(t.clone()),
+            TypeRef::Union(u) => UserType::Union(u.clone()),
+            TypeRef::Enum(e) => UserType::Enum(e.clone()),
+            TypeRef::EnumFlag(e) => UserType::EnumFlag(e.clone()),
+            TypeRef::Alias(a) => UserType::Alias(a.clone()),
+        }
+    }
+}
+
 fn build_type_table(files: &[ApiFile]) -> Result<IndexMap<String, TypeEntry>> {
     let mut table: IndexMap<String, TypeEntry> = IndexMap::new();
-    let mut add = |fi: usize, def: UserType, location: Location| -> Result<()> {
-        let name = def.name().to_string();
-        match table.get_mut(&name) {
+    // `place` renders the location only when it is needed.
+    let mut add = |fi: usize, def: TypeRef, place: &dyn Fn() -> Location| -> Result<()> {
+        let name = def.type_name();
+        match table.get_mut(name) {
             None => {
                 table.insert(
-                    name,
+                    name.to_string(),
                     TypeEntry {
-                        def,
-                        place: Place { file: fi, location },
+                        def: def.to_owned(),
+                        place: Place {
+                            file: fi,
+                            location: place(),
+                        },
                         files: vec![fi],
                         home: None,
                     },
                 );
             }
             Some(e) => {
-                if !e.def.same_definition(&def) {
+                if !def.same_as(&e.def) {
                     return Err(Error::new(
                         &files[fi].path,
-                        location,
+                        place(),
                         format!(
                             "{} `{name}` conflicts with the {} of the same name at {}",
-                            def.kind_name(),
+                            def.name(),
                             e.def.kind_name(),
                             render_place(files, &e.place)
                         ),
@@ -450,39 +497,29 @@ fn build_type_table(files: &[ApiFile]) -> Result<IndexMap<String, TypeEntry>> {
     };
     for (fi, f) in files.iter().enumerate() {
         for (i, t) in f.types.iter().enumerate() {
-            add(
-                fi,
-                UserType::Typedef(t.clone()),
-                list_place(files, fi, "types", i, None),
-            )?;
+            add(fi, TypeRef::Typedef(t), &|| {
+                list_place(files, fi, "types", i, None)
+            })?;
         }
         for (i, t) in f.unions.iter().enumerate() {
-            add(
-                fi,
-                UserType::Union(t.clone()),
-                list_place(files, fi, "unions", i, None),
-            )?;
+            add(fi, TypeRef::Union(t), &|| {
+                list_place(files, fi, "unions", i, None)
+            })?;
         }
         for (i, t) in f.enums.iter().enumerate() {
-            add(
-                fi,
-                UserType::Enum(t.clone()),
-                list_place(files, fi, "enums", i, None),
-            )?;
+            add(fi, TypeRef::Enum(t), &|| {
+                list_place(files, fi, "enums", i, None)
+            })?;
         }
         for (i, t) in f.enumflags.iter().enumerate() {
-            add(
-                fi,
-                UserType::EnumFlag(t.clone()),
-                list_place(files, fi, "enumflags", i, None),
-            )?;
+            add(fi, TypeRef::EnumFlag(t), &|| {
+                list_place(files, fi, "enumflags", i, None)
+            })?;
         }
         for t in &f.aliases {
-            add(
-                fi,
-                UserType::Alias(t.clone()),
-                key_place(files, fi, "aliases", &t.name),
-            )?;
+            add(fi, TypeRef::Alias(t), &|| {
+                key_place(files, fi, "aliases", &t.name)
+            })?;
         }
     }
     // Home files: a file owns a type when none of the files it imports (the JSON lists imports
@@ -524,7 +561,7 @@ struct Resolver<'a> {
     types: &'a IndexMap<String, TypeEntry>,
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
     /// Turns a layout error into a located error; `top` is where the laid-out block is.
     fn layout_error(&self, e: LayoutError, top: (usize, &str, usize, &str)) -> Error {
         let (fi, list, idx, what) = top;
@@ -553,7 +590,7 @@ impl Resolver<'_> {
     }
 
     /// Lays out every typedef and union, and checks every alias target and enum.
-    fn check_types(&mut self) -> Result<HashMap<String, Layout>> {
+    fn check_types(&mut self) -> Result<Sizer<'a>> {
         let mut sizer = Sizer::new(self.types);
         for (name, entry) in self.types {
             let p = &entry.place;
@@ -625,15 +662,10 @@ impl Resolver<'_> {
                 }
             }
         }
-        Ok(sizer.layouts)
+        Ok(sizer)
     }
 
-    fn messages(
-        &mut self,
-        type_layouts: &HashMap<String, Layout>,
-    ) -> Result<IndexMap<String, MessageInfo>> {
-        let mut sizer = Sizer::new(self.types);
-        sizer.layouts = type_layouts.clone();
+    fn messages(&mut self, sizer: &mut Sizer) -> Result<IndexMap<String, MessageInfo>> {
         let mut out: IndexMap<String, MessageInfo> = IndexMap::new();
         for (fi, f) in self.files.iter().enumerate() {
             for (i, m) in f.messages.iter().enumerate() {

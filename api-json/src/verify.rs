@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use crate::api::{Api, TypeEntry, UserType};
 use crate::crc::{self, CrcType, CrcTypes};
 use crate::layout::bare_type_name;
-use crate::model::{EnumDef, Field};
+use crate::model::{EnumDef, Field, TypeDef, UnionDef};
 
 /// Most enums solved jointly for one test set.
 pub const MAX_JOINT_ENUMS: usize = 3;
@@ -104,55 +104,36 @@ impl CrcTypes for Overlay<'_> {
     }
 }
 
-/// Enums (bare names) a block folds into its CRC: through typedefs and unions, not through
-/// aliases (vppapigen does not fold alias targets).
-fn folded_enums(
-    fields: &[Field],
-    table: &indexmap::IndexMap<String, TypeEntry>,
-    memo: &mut HashMap<String, BTreeSet<String>>,
+/// Adds the enums (bare names) `fields` fold into a CRC to `out`: through typedefs and unions,
+/// not through aliases (vppapigen does not fold alias targets). Each typedef or union is visited
+/// once per `seen` set.
+fn collect_folded_enums<'t>(
+    fields: &'t [Field],
+    table: &'t indexmap::IndexMap<String, TypeEntry>,
+    seen: &mut HashSet<&'t str>,
+    out: &mut BTreeSet<&'t str>,
     depth: usize,
-) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+) {
     if depth > crate::layout::MAX_NESTING {
-        return out;
+        return;
     }
     for f in fields {
-        let Some(name) = bare_type_name(&f.ty) else {
-            continue;
-        };
-        let Some(entry) = table.get(name) else {
+        let Some((name, entry)) = bare_type_name(&f.ty).and_then(|n| table.get_key_value(n)) else {
             continue;
         };
         match &entry.def {
             UserType::Enum(_) | UserType::EnumFlag(_) => {
-                out.insert(name.to_string());
+                out.insert(name);
             }
-            UserType::Typedef(t) => {
-                let s = match memo.get(name) {
-                    Some(s) => s.clone(),
-                    None => {
-                        let s = folded_enums(&t.fields, table, memo, depth + 1);
-                        memo.insert(name.to_string(), s.clone());
-                        s
-                    }
-                };
-                out.extend(s);
-            }
-            UserType::Union(u) => {
-                let s = match memo.get(name) {
-                    Some(s) => s.clone(),
-                    None => {
-                        let s = folded_enums(&u.fields, table, memo, depth + 1);
-                        memo.insert(name.to_string(), s.clone());
-                        s
-                    }
-                };
-                out.extend(s);
+            UserType::Typedef(TypeDef { fields, .. })
+            | UserType::Union(UnionDef { fields, .. }) => {
+                if seen.insert(name) {
+                    collect_folded_enums(fields, table, seen, out, depth + 1);
+                }
             }
             UserType::Alias(_) => {}
         }
     }
-    out
 }
 
 /// Longest suffix of members tried as an exclusion set.
@@ -263,27 +244,32 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
     let raw: Vec<Result<u32, String>> =
         msgs.iter().map(|m| crc::message_crc(&m.msg, api)).collect();
 
-    let mut memo = HashMap::new();
-    let folded: Vec<BTreeSet<String>> = msgs
-        .iter()
-        .map(|m| folded_enums(&m.msg.fields, table, &mut memo, 0))
-        .collect();
-    let mut clean: HashSet<&str> = HashSet::new();
+    // Enums folded by a matching message are complete.
+    let mut clean: BTreeSet<&str> = BTreeSet::new();
+    let mut seen = HashSet::new();
     for (i, m) in msgs.iter().enumerate() {
         if raw[i].as_ref().is_ok_and(|c| *c == m.msg.crc) {
-            clean.extend(folded[i].iter().map(String::as_str));
+            collect_folded_enums(&m.msg.fields, table, &mut seen, &mut clean, 0);
         }
     }
     let failing0: Vec<usize> = (0..msgs.len())
         .filter(|&i| matches!(&raw[i], Ok(c) if *c != msgs[i].msg.crc))
         .collect();
+    let folded: HashMap<usize, BTreeSet<&str>> = failing0
+        .iter()
+        .map(|&i| {
+            let mut out = BTreeSet::new();
+            collect_folded_enums(&msgs[i].msg.fields, table, &mut HashSet::new(), &mut out, 0);
+            (i, out)
+        })
+        .collect();
     let cands: HashMap<usize, BTreeSet<String>> = failing0
         .iter()
         .map(|&i| {
-            let c: BTreeSet<String> = folded[i]
+            let c: BTreeSet<String> = folded[&i]
                 .iter()
-                .filter(|e| !clean.contains(e.as_str()))
-                .cloned()
+                .filter(|e| !clean.contains(*e))
+                .map(|e| e.to_string())
                 .collect();
             (i, c)
         })
@@ -410,7 +396,7 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
         let members: Vec<String> = excl.iter().map(|&i| def.members[i].name.clone()).collect();
         let fixed: Vec<String> = failing0
             .iter()
-            .filter(|&&i| folded[i].contains(name) && messages[i].ok())
+            .filter(|&&i| folded[&i].contains(name.as_str()) && messages[i].ok())
             .map(|&i| msgs[i].msg.name.clone())
             .collect();
         inferred_list.push(InferredBc {
