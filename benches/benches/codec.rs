@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use vppapi_runtime::codec::{
     decode_message, encode_message, message_len, view_message, Message, Wire,
 };
-use vppapi_runtime::{Address, InterfaceIndex, MacAddress};
+use vppapi_runtime::{Address, AddressWithPrefix, InterfaceIndex, MacAddress, Prefix};
 
 #[allow(dead_code)]
 #[path = "../../vppapi-runtime/tests/common/msgs.rs"]
@@ -58,7 +58,8 @@ fn route() -> IpRouteAddDel {
 
 fn lb_as() -> LbAddDelAs {
     LbAddDelAs {
-        pfx: "192.0.2.1/128".parse().unwrap(),
+        // lb <= 26.06 wants 96 + the IPv4 length (wire doc 7.6), which `FromStr` rightly refuses.
+        pfx: AddressWithPrefix(Prefix::new(Ipv4Addr::new(192, 0, 2, 1), 128)),
         protocol: 6,
         port: 80,
         as_address: Address::from(Ipv4Addr::new(10, 0, 0, 7)),
