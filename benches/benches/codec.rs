@@ -68,7 +68,12 @@ fn lb_as() -> LbAddDelAs {
     }
 }
 
-fn bench_msg<M: Message, R>(c: &mut Criterion, label: &str, msg: &M, read: impl Fn(&M::View<'_>) -> R) {
+fn bench_msg<M: Message, R>(
+    c: &mut Criterion,
+    label: &str,
+    msg: &M,
+    read: impl Fn(&M::View<'_>) -> R,
+) {
     let len = message_len(msg);
     let mut buf = vec![0u8; len];
     encode_message(msg, 0x123, [0x80, 0, 0, 1], 7, &mut buf).unwrap();
@@ -93,10 +98,18 @@ fn bench_msg<M: Message, R>(c: &mut Criterion, label: &str, msg: &M, read: impl 
 fn codec(c: &mut Criterion) {
     bench_msg(c, "control_ping", &ControlPing {}, |_| ());
     bench_msg(c, "sw_interface_details", &details(), |v| {
-        (v.sw_if_index(), v.link_mtu(), v.interface_name_bytes().len())
+        (
+            v.sw_if_index(),
+            v.link_mtu(),
+            v.interface_name_bytes().len(),
+        )
     });
     bench_msg(c, "ip_route_add_del_4_paths", &route(), |v| {
-        v.route().paths().iter().map(|p| p.sw_if_index()).sum::<u32>()
+        v.route()
+            .paths()
+            .iter()
+            .map(|p| p.sw_if_index())
+            .sum::<u32>()
     });
     bench_msg(c, "lb_add_del_as", &lb_as(), |v| (v.port(), v.is_del()));
     let _ = <ControlPing as Wire>::FIXED_SIZE;
