@@ -339,7 +339,14 @@ fn unterminated_fixed_string_decodes_but_does_not_encode() {
     let b = [b'a'; 64];
     let m = SockclntCreate::decode(&b).unwrap().0;
     assert_eq!(m.name.len(), 64);
-    assert!(matches!(m.encode_to_vec(), Err(EncodeError::StringTooLong { len: 64, size: 64, .. })));
+    assert!(matches!(
+        m.encode_to_vec(),
+        Err(EncodeError::StringTooLong {
+            len: 64,
+            size: 64,
+            ..
+        })
+    ));
 }
 
 #[test]

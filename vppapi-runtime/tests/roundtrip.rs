@@ -7,8 +7,7 @@ mod common;
 use common::msgs::{for_each_message, with_index, TestMessage, Visitor, MESSAGE_COUNT};
 use proptest::prelude::*;
 use vppapi_runtime::codec::{
-    decode_message, encode_message, message_len, view_message, DecodeError, EncodeError,
-    SmallRng,
+    decode_message, encode_message, message_len, view_message, DecodeError, EncodeError, SmallRng,
 };
 
 /// Round trip of one random instance (with unknown enum values, flag bits and tags).
