@@ -51,7 +51,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<ApiFile> {
             format!("JSON syntax error: {}", strip_position(&e.to_string())),
         )
     })?;
-    Parser { path }.file(&value)
+    Parser { path }.file(value)
 }
 
 fn line_col(bytes: &[u8], offset: usize) -> (u32, u32) {
@@ -156,7 +156,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// An entry `[name, elem..., {trailer}?]` split into its parts.
-type Entry<'v> = (&'v str, &'v [Value], Option<&'v Map<String, Value>>);
+type Entry = (String, Vec<Value>, Option<Map<String, Value>>);
 
 struct Parser<'p> {
     path: &'p Path,
@@ -187,6 +187,28 @@ impl Parser<'_> {
             .ok_or_else(|| self.err(at, format!("{what}: expected an object, found {}", kind(v))))
     }
 
+    /// Moves a non-empty string out of `v`.
+    fn take_name(&self, v: Value, at: &JPath, what: &str) -> Result<String> {
+        match v {
+            Value::String(s) if !s.is_empty() => Ok(s),
+            Value::String(_) => Err(self.err(at, format!("{what}: empty name"))),
+            other => Err(self.err(
+                at,
+                format!("{what}: expected a string, found {}", kind(&other)),
+            )),
+        }
+    }
+
+    fn take_array(&self, v: Value, at: &JPath, what: &str) -> Result<Vec<Value>> {
+        match v {
+            Value::Array(a) => Ok(a),
+            other => Err(self.err(
+                at,
+                format!("{what}: expected an array, found {}", kind(&other)),
+            )),
+        }
+    }
+
     fn want_name<'v>(&self, v: &'v Value, at: &JPath, what: &str) -> Result<&'v str> {
         let s = self.want_str(v, at, what)?;
         if s.is_empty() {
@@ -195,9 +217,17 @@ impl Parser<'_> {
         Ok(s)
     }
 
-    fn file(&self, v: &Value) -> Result<ApiFile> {
+    fn file(&self, v: Value) -> Result<ApiFile> {
         let root = JPath::ROOT;
-        let top = self.want_object(v, &root, "document")?;
+        let top = match v {
+            Value::Object(m) => m,
+            other => {
+                return Err(self.err(
+                    &root,
+                    format!("document: expected an object, found {}", kind(&other)),
+                ))
+            }
+        };
         let mut f = ApiFile {
             path: self.path.to_path_buf(),
             module: None,
@@ -216,21 +246,27 @@ impl Parser<'_> {
         };
         let mut have_version = false;
         for (key, val) in top {
-            let at = root.key(key);
+            let at = root.key(&key);
+            let mut val = val;
             match key.as_str() {
-                "module" => f.module = Some(self.want_name(val, &at, "module")?.to_string()),
+                "module" => f.module = Some(self.want_name(&val, &at, "module")?.to_string()),
                 "types" => {
-                    for (i, e) in self.want_array(val, &at, "types")?.iter().enumerate() {
+                    let list = self.take_array(std::mem::take(&mut val), &at, "types")?;
+                    f.types.reserve(list.len());
+                    for (i, e) in list.into_iter().enumerate() {
                         f.types.push(self.typedef(e, &at.idx(i))?);
                     }
                 }
                 "messages" => {
-                    for (i, e) in self.want_array(val, &at, "messages")?.iter().enumerate() {
+                    let list = self.take_array(std::mem::take(&mut val), &at, "messages")?;
+                    f.messages.reserve(list.len());
+                    for (i, e) in list.into_iter().enumerate() {
                         f.messages.push(self.message(e, &at.idx(i))?);
                     }
                 }
                 "unions" => {
-                    for (i, e) in self.want_array(val, &at, "unions")?.iter().enumerate() {
+                    let list = self.take_array(std::mem::take(&mut val), &at, "unions")?;
+                    for (i, e) in list.into_iter().enumerate() {
                         f.unions.push(self.union(e, &at.idx(i))?);
                     }
                 }
@@ -240,41 +276,45 @@ impl Parser<'_> {
                     } else {
                         &mut f.enumflags
                     };
-                    for (i, e) in self.want_array(val, &at, key)?.iter().enumerate() {
+                    for (i, e) in self
+                        .take_array(std::mem::take(&mut val), &at, &key)?
+                        .into_iter()
+                        .enumerate()
+                    {
                         list.push(self.enumdef(e, &at.idx(i))?);
                     }
                 }
                 "aliases" => {
-                    for (name, a) in self.want_object(val, &at, "aliases")? {
+                    for (name, a) in self.want_object(&val, &at, "aliases")? {
                         f.aliases.push(self.alias(name, a, &at.key(name))?);
                     }
                 }
                 "services" => {
-                    for (name, s) in self.want_object(val, &at, "services")? {
+                    for (name, s) in self.want_object(&val, &at, "services")? {
                         f.services.push(self.service(name, s, &at.key(name))?);
                     }
                 }
-                "options" => f.options = self.options(val, &at, "options")?,
+                "options" => f.options = self.options(&val, &at, "options")?,
                 "vl_api_version" => {
-                    let s = self.want_str(val, &at, "vl_api_version")?;
+                    let s = self.want_str(&val, &at, "vl_api_version")?;
                     f.vl_api_version = parse_hex_u32(s).ok_or_else(|| {
                         self.err(&at, format!("vl_api_version: bad hex value {s:?}"))
                     })?;
                     have_version = true;
                 }
                 "imports" => {
-                    for (i, e) in self.want_array(val, &at, "imports")?.iter().enumerate() {
+                    for (i, e) in self.want_array(&val, &at, "imports")?.iter().enumerate() {
                         f.imports
                             .push(self.want_name(e, &at.idx(i), "import")?.to_string());
                     }
                 }
                 "counters" => {
-                    for (i, e) in self.want_array(val, &at, "counters")?.iter().enumerate() {
+                    for (i, e) in self.want_array(&val, &at, "counters")?.iter().enumerate() {
                         f.counters.push(self.counter_set(e, &at.idx(i))?);
                     }
                 }
                 "paths" => {
-                    for (i, e) in self.want_array(val, &at, "paths")?.iter().enumerate() {
+                    for (i, e) in self.want_array(&val, &at, "paths")?.iter().enumerate() {
                         f.paths.push(self.paths_block(e, &at.idx(i))?);
                     }
                 }
@@ -289,34 +329,35 @@ impl Parser<'_> {
     }
 
     /// `[type, name]`, `[type, name, {opts}]`, `[type, name, N]`, `[type, name, 0, "count"]`,
-    /// each optionally followed by an options dict.
-    fn field(&self, v: &Value, at: &JPath) -> Result<Field> {
-        let a = self.want_array(v, at, "field")?;
-        if a.len() < 2 {
+    /// each optionally followed by an options dict. Strings are moved out of the document.
+    fn field(&self, v: Value, at: &JPath) -> Result<Field> {
+        let mut a = self.take_array(v, at, "field")?;
+        let n = a.len();
+        if n < 2 {
             return Err(self.err(
                 at,
-                format!(
-                    "field: expected [type, name, ...], found {} element(s)",
-                    a.len()
-                ),
+                format!("field: expected [type, name, ...], found {n} element(s)"),
             ));
         }
-        let ty = self.want_name(&a[0], &at.idx(0), "field type")?.to_string();
-        let name = self.want_name(&a[1], &at.idx(1), "field name")?.to_string();
-        let mut rest = &a[2..];
-        let mut options = Vec::new();
-        if let Some(Value::Object(_)) = rest.last() {
-            let i = a.len() - 1;
-            options = self.options(&a[i], &at.idx(i), "field options")?;
-            rest = &rest[..rest.len() - 1];
-        }
-        let shape = match rest {
+        let trailer = match a.last() {
+            Some(Value::Object(_)) if n > 2 => a.pop(),
+            _ => None,
+        };
+        let mut it = a.into_iter();
+        let ty = self.take_name(it.next().unwrap_or_default(), &at.idx(0), "field type")?;
+        let name = self.take_name(it.next().unwrap_or_default(), &at.idx(1), "field name")?;
+        let rest: Vec<Value> = it.collect();
+        let options = match &trailer {
+            Some(o) => self.options(o, &at.idx(n - 1), "field options")?,
+            None => Vec::new(),
+        };
+        let shape = match rest.as_slice() {
             [] => FieldShape::Scalar,
-            [n] => FieldShape::Array {
-                len: self.array_len(n, &at.idx(2))?,
+            [len] => FieldShape::Array {
+                len: self.array_len(len, &at.idx(2))?,
             },
-            [n, c] => {
-                let len = self.array_len(n, &at.idx(2))?;
+            [len, c] => {
+                let len = self.array_len(len, &at.idx(2))?;
                 if len != 0 {
                     return Err(self.err(
                         &at.idx(2),
@@ -326,7 +367,7 @@ impl Parser<'_> {
                 let count = self.want_name(c, &at.idx(3), "count field")?.to_string();
                 FieldShape::Vla { count }
             }
-            _ => return Err(self.err(at, format!("field: too many elements ({})", a.len()))),
+            _ => return Err(self.err(at, format!("field: too many elements ({n})"))),
         };
         Ok(Field {
             ty,
@@ -354,25 +395,31 @@ impl Parser<'_> {
             })
     }
 
-    /// Splits `[name, elem..., {trailer}?]` into name, elements (with their indexes) and trailer.
-    fn entry<'v>(&self, v: &'v Value, at: &JPath, what: &str) -> Result<Entry<'v>> {
-        let a = self.want_array(v, at, what)?;
-        let Some(first) = a.first() else {
+    /// Splits `[name, elem..., {trailer}?]` into name, elements and trailer (moved out).
+    fn entry(&self, v: Value, at: &JPath, what: &str) -> Result<Entry> {
+        let mut a = self.take_array(v, at, what)?;
+        if a.is_empty() {
             return Err(self.err(at, format!("{what}: empty entry, missing name")));
-        };
-        let name = self.want_name(first, &at.idx(0), &format!("{what} name"))?;
-        let mut elems = &a[1..];
-        let mut trailer = None;
-        if let Some(Value::Object(m)) = elems.last() {
-            trailer = Some(m);
-            elems = &elems[..elems.len() - 1];
         }
-        Ok((name, elems, trailer))
+        let trailer = match a.last() {
+            Some(Value::Object(_)) if a.len() > 1 => match a.pop() {
+                Some(Value::Object(m)) => Some(m),
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut it = a.into_iter();
+        let name = self.take_name(
+            it.next().unwrap_or_default(),
+            &at.idx(0),
+            &format!("{what} name"),
+        )?;
+        Ok((name, it.collect(), trailer))
     }
 
-    fn fields(&self, elems: &[Value], at: &JPath) -> Result<Vec<Field>> {
+    fn fields(&self, elems: Vec<Value>, at: &JPath) -> Result<Vec<Field>> {
         elems
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(j, e)| self.field(e, &at.idx(j + 1)))
             .collect()
@@ -395,30 +442,32 @@ impl Parser<'_> {
         }
     }
 
-    fn typedef(&self, v: &Value, at: &JPath) -> Result<TypeDef> {
+    fn typedef(&self, v: Value, at: &JPath) -> Result<TypeDef> {
         let (name, elems, trailer) = self.entry(v, at, "typedef")?;
+        let ti = elems.len() + 1;
+        let fields = self.fields(elems, at)?;
         Ok(TypeDef {
-            name: name.to_string(),
-            fields: self.fields(elems, at)?,
-            comment: self.comment(trailer, at, elems.len() + 1)?,
+            name,
+            fields,
+            comment: self.comment(trailer.as_ref(), at, ti)?,
         })
     }
 
-    fn union(&self, v: &Value, at: &JPath) -> Result<UnionDef> {
+    fn union(&self, v: Value, at: &JPath) -> Result<UnionDef> {
         let (name, elems, trailer) = self.entry(v, at, "union")?;
         // A trailer, if any, is checked for kind but not kept (see module docs).
-        self.comment(trailer, at, elems.len() + 1)?;
+        self.comment(trailer.as_ref(), at, elems.len() + 1)?;
         Ok(UnionDef {
-            name: name.to_string(),
+            name,
             fields: self.fields(elems, at)?,
         })
     }
 
-    fn message(&self, v: &Value, at: &JPath) -> Result<Message> {
+    fn message(&self, v: Value, at: &JPath) -> Result<Message> {
         let (name, elems, trailer) = self.entry(v, at, "message")?;
         let ti = elems.len() + 1;
         let tp = at.idx(ti);
-        let Some(trailer) = trailer else {
+        let Some(trailer) = trailer.as_ref() else {
             return Err(self.err(
                 at,
                 format!("message {name:?}: missing trailing {{\"crc\": ...}} object"),
@@ -441,19 +490,20 @@ impl Parser<'_> {
             None => Vec::new(),
             Some(o) => self.options(o, &tp.key("options"), "message options")?,
         };
+        let comment = self.comment(Some(trailer), at, ti)?;
         Ok(Message {
-            name: name.to_string(),
+            name,
             fields: self.fields(elems, at)?,
             crc,
             options,
-            comment: self.comment(Some(trailer), at, ti)?,
+            comment,
         })
     }
 
-    fn enumdef(&self, v: &Value, at: &JPath) -> Result<EnumDef> {
+    fn enumdef(&self, v: Value, at: &JPath) -> Result<EnumDef> {
         let (name, elems, trailer) = self.entry(v, at, "enum")?;
         let ti = elems.len() + 1;
-        let enumtype = match trailer.and_then(|t| t.get("enumtype")) {
+        let enumtype = match trailer.as_ref().and_then(|t| t.get("enumtype")) {
             None => {
                 return Err(self.err(
                     at,
@@ -473,9 +523,9 @@ impl Parser<'_> {
             }
         };
         let mut members = Vec::with_capacity(elems.len());
-        for (j, m) in elems.iter().enumerate() {
+        for (j, m) in elems.into_iter().enumerate() {
             let mp = at.idx(j + 1);
-            let a = self.want_array(m, &mp, "enum member")?;
+            let a = self.take_array(m, &mp, "enum member")?;
             if a.len() != 2 {
                 return Err(self.err(
                     &mp,
@@ -485,24 +535,28 @@ impl Parser<'_> {
                     ),
                 ));
             }
-            let mname = self.want_name(&a[0], &mp.idx(0), "enum member name")?;
-            let value = a[1].as_i64().ok_or_else(|| {
+            let value = a[1].as_i64();
+            let mut it = a.into_iter();
+            let first = it.next().unwrap_or_default();
+            let second = it.next().unwrap_or_default();
+            let mname = self.take_name(first, &mp.idx(0), "enum member name")?;
+            let value = value.ok_or_else(|| {
                 self.err(
                     &mp.idx(1),
                     format!(
                         "enum member value: expected an integer, found {}",
-                        kind(&a[1])
+                        kind(&second)
                     ),
                 )
             })?;
             members.push(EnumMember {
-                name: mname.to_string(),
+                name: mname,
                 value,
                 backwards_compatible: false,
             });
         }
         Ok(EnumDef {
-            name: name.to_string(),
+            name,
             members,
             enumtype,
         })
