@@ -758,3 +758,143 @@ fn file_versions_are_derived_and_match_the_wire_doc() {
         }
     }
 }
+
+/// Every key of every file is carried into the model: per file, the model's counts equal
+/// counts taken directly from the JSON with `serde_json::Value`.
+#[test]
+fn every_key_of_every_file_is_parsed() {
+    let Some(root) = root() else { return };
+    for r in RELEASES {
+        for path in json_files(&root.join(r)) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let f = api_json::json::parse_str(&path, &text).unwrap();
+            let arr = |k: &str| v[k].as_array().unwrap();
+            let obj = |k: &str| v[k].as_object().unwrap();
+            let what = path.display();
+            assert_eq!(
+                f.module.as_deref(),
+                v.get("module").and_then(|m| m.as_str()),
+                "{what}"
+            );
+            assert_eq!(f.types.len(), arr("types").len(), "{what}");
+            assert_eq!(f.messages.len(), arr("messages").len(), "{what}");
+            assert_eq!(f.unions.len(), arr("unions").len(), "{what}");
+            assert_eq!(f.enums.len(), arr("enums").len(), "{what}");
+            assert_eq!(f.enumflags.len(), arr("enumflags").len(), "{what}");
+            assert_eq!(f.aliases.len(), obj("aliases").len(), "{what}");
+            assert_eq!(f.services.len(), obj("services").len(), "{what}");
+            assert_eq!(f.options.len(), obj("options").len(), "{what}");
+            assert_eq!(f.imports.len(), arr("imports").len(), "{what}");
+            assert_eq!(f.counters.len(), arr("counters").len(), "{what}");
+            assert_eq!(f.paths.len(), arr("paths").len(), "{what}");
+            assert_eq!(
+                format!("{:#x}", f.vl_api_version),
+                v["vl_api_version"].as_str().unwrap(),
+                "{what}"
+            );
+            // Entries: name, then elements, then an optional trailing dict.
+            let dicts_in = |k: &str| -> usize {
+                arr(k)
+                    .iter()
+                    .flat_map(|e| e.as_array().unwrap().iter().skip(1))
+                    .filter(|x| x.is_array())
+                    .filter(|x| x.as_array().unwrap().iter().any(|y| y.is_object()))
+                    .count()
+            };
+            let field_opts = |fields: &mut dyn Iterator<Item = &api_json::Field>| {
+                fields.filter(|f| !f.options.is_empty()).count()
+            };
+            assert_eq!(
+                field_opts(&mut f.types.iter().flat_map(|t| &t.fields)),
+                dicts_in("types"),
+                "{what}"
+            );
+            assert_eq!(
+                field_opts(&mut f.unions.iter().flat_map(|t| &t.fields)),
+                dicts_in("unions"),
+                "{what}"
+            );
+            assert_eq!(
+                field_opts(&mut f.messages.iter().flat_map(|t| &t.fields)),
+                dicts_in("messages"),
+                "{what}"
+            );
+            for (m, j) in f.messages.iter().zip(arr("messages")) {
+                let j = j.as_array().unwrap();
+                let trailer = j.last().unwrap();
+                assert_eq!(m.fields.len(), j.len() - 2, "{what} {}", m.name);
+                assert_eq!(format!("0x{:08x}", m.crc), trailer["crc"].as_str().unwrap());
+                assert_eq!(
+                    m.options.len(),
+                    trailer["options"].as_object().unwrap().len()
+                );
+                assert_eq!(
+                    m.comment.as_deref(),
+                    trailer.get("comment").and_then(|c| c.as_str())
+                );
+            }
+            for (t, j) in f.types.iter().zip(arr("types")) {
+                let j = j.as_array().unwrap();
+                let comment = j.last().unwrap().get("comment").and_then(|c| c.as_str());
+                assert_eq!(t.comment.as_deref(), comment, "{what} {}", t.name);
+            }
+            for (e, j) in f
+                .enums
+                .iter()
+                .chain(&f.enumflags)
+                .zip(arr("enums").iter().chain(arr("enumflags")))
+            {
+                let j = j.as_array().unwrap();
+                assert_eq!(e.members.len(), j.len() - 2);
+                assert_eq!(
+                    e.enumtype.name(),
+                    j.last().unwrap()["enumtype"].as_str().unwrap()
+                );
+            }
+            for (a, (name, j)) in f.aliases.iter().zip(obj("aliases")) {
+                assert_eq!(&a.name, name);
+                assert_eq!(a.ty, j["type"].as_str().unwrap());
+                assert_eq!(
+                    a.length.map(u64::from),
+                    j.get("length").and_then(|l| l.as_u64())
+                );
+            }
+            for (s, (name, j)) in f.services.iter().zip(obj("services")) {
+                assert_eq!(&s.request, name);
+                assert_eq!(
+                    s.reply.as_deref().unwrap_or("null"),
+                    j["reply"].as_str().unwrap()
+                );
+                assert_eq!(
+                    s.stream,
+                    j.get("stream").is_some_and(|x| x.as_bool().unwrap())
+                );
+                assert_eq!(
+                    s.stream_msg.as_deref(),
+                    j.get("stream_msg").and_then(|x| x.as_str())
+                );
+                assert_eq!(
+                    s.events.as_ref().map(Vec::len),
+                    j.get("events").map(|e| e.as_array().unwrap().len())
+                );
+            }
+            let elements: usize = arr("counters")
+                .iter()
+                .map(|c| c["elements"].as_array().unwrap().len())
+                .sum();
+            assert_eq!(
+                f.counters.iter().map(|c| c.elements.len()).sum::<usize>(),
+                elements
+            );
+            let entries: usize = arr("paths")
+                .iter()
+                .map(|p| p.as_array().map_or(1, Vec::len))
+                .sum();
+            assert_eq!(
+                f.paths.iter().map(|p| p.entries.len()).sum::<usize>(),
+                entries
+            );
+        }
+    }
+}
