@@ -15,6 +15,9 @@ pub struct TypeAttrs {
     pub arms: Vec<(Ident, Type)>,
     pub tag: Option<(Ident, Type)>,
     pub union: Option<(Ident, Type)>,
+    pub reply: Option<Type>,
+    pub details: Option<Type>,
+    pub events: Option<Vec<Type>>,
 }
 
 /// Field / variant level attributes.
@@ -56,6 +59,16 @@ fn named_type(meta: &syn::meta::ParseNestedMeta) -> syn::Result<(Ident, Type)> {
     } else {
         let nt: NamedType = v.parse()?;
         Ok((nt.0, nt.1))
+    }
+}
+
+/// `Type` or `"Type"`.
+fn type_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Type> {
+    let v = meta.value()?;
+    if v.peek(LitStr) {
+        v.parse::<LitStr>()?.parse()
+    } else {
+        v.parse()
     }
 }
 
@@ -113,12 +126,20 @@ pub fn type_attrs(attrs: &[Attribute]) -> syn::Result<TypeAttrs> {
                     let list = content.parse_terminated(NamedType::parse, Token![,])?;
                     out.arms.extend(list.into_iter().map(|n| (n.0, n.1)));
                 }
+                "reply" => out.reply = Some(type_value(&meta)?),
+                "details" => out.details = Some(type_value(&meta)?),
+                "events" => {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let list = content.parse_terminated(Type::parse, Token![,])?;
+                    out.events = Some(list.into_iter().collect());
+                }
                 "tag" => out.tag = Some(named_type(&meta)?),
                 "union" => out.union = Some(named_type(&meta)?),
                 _ => {
                     return Err(meta.error(format!(
                         "unknown vpp attribute `{key}` here (expected one of: name, crc, kind, \
-                         header, values, arms, tag, union)"
+                         header, reply, details, events, values, arms, tag, union)"
                     )))
                 }
             }

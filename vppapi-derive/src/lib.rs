@@ -14,7 +14,9 @@
 //! Attributes (`#[vpp(...)]`), struct level: `name = "wire_name"`, `crc = 0x1234abcd`,
 //! `kind = "request" | "reply" | "details" | "event" | "other"`,
 //! `header = "client_index,context" | "context" | "client_index" | "none"` (messages; the
-//! header defaults from the kind), `values(A = 0, B = 1)` (enums and flags),
+//! header defaults from the kind), `reply = ReplyType`, `details = DetailsType`,
+//! `events(EventType, ...)` (the service: `Request`, `Dump`, `Subscribe` impls),
+//! `values(A = 0, B = 1)` (enums and flags),
 //! `arms(ip4: Ip4Address, ip6: Ip6Address)` (unions),
 //! `tag = af: AddressFamily, union = un: AddressUnion` (tagged unions).
 //! Field level: `string = N` (fixed `string x[N]`), `string` (variable `string x[]`),

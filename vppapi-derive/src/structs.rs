@@ -754,7 +754,37 @@ fn message_impl(
         )),
     };
     let name_crc = format!("{wire_name}_{crc:08x}");
+    let reply = ta.reply.as_ref().map(|r| {
+        quote! {
+            #[allow(deprecated)]
+            impl #rt::Request for #ident { type Reply = #r; }
+        }
+    });
+    let details = ta.details.as_ref().map(|d| {
+        quote! {
+            #[allow(deprecated)]
+            impl #rt::Dump for #ident { type Details = #d; }
+        }
+    });
+    let events = match (&ta.events, &ta.reply) {
+        (Some(_), None) => {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "`events(...)` needs the subscription's `reply = ...` too",
+            ))
+        }
+        (Some(ev), Some(_)) => Some(quote! {
+            #[allow(deprecated)]
+            impl #rt::Subscribe for #ident {
+                const EVENTS: &'static [&'static str] = &[#(<#ev as #rt::Message>::NAME_CRC),*];
+            }
+        }),
+        _ => None,
+    };
     Ok(quote! {
+        #reply
+        #details
+        #events
         #[allow(deprecated)]
         impl #rt::Message for #ident {
             const NAME: &'static str = #wire_name;

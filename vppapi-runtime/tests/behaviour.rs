@@ -355,3 +355,26 @@ fn bool_is_any_non_zero_byte() {
     assert!(e.deleted);
     assert_eq!(e.encode_to_vec().unwrap()[12], 1);
 }
+
+#[test]
+fn services_name_their_replies_details_and_events() {
+    use vppapi_runtime::codec::{Dump, Request, Subscribe};
+    fn reply_of<R: Request>() -> &'static str {
+        <R::Reply as Message>::NAME
+    }
+    fn details_of<D: Dump>() -> &'static str {
+        <D::Details as Message>::NAME
+    }
+    assert_eq!(reply_of::<ControlPing>(), "control_ping_reply");
+    assert_eq!(reply_of::<IpRouteAddDel>(), "ip_route_add_del_reply");
+    assert_eq!(details_of::<SwInterfaceDump>(), "sw_interface_details");
+    assert_eq!(details_of::<LbVipDump>(), "lb_vip_details");
+    assert_eq!(
+        reply_of::<WantInterfaceEvents>(),
+        "want_interface_events_reply"
+    );
+    assert_eq!(
+        WantInterfaceEvents::EVENTS,
+        &["sw_interface_event_2d3d95a7"]
+    );
+}

@@ -164,3 +164,28 @@ pub fn context_of(buf: &[u8], header: Header) -> Option<u32> {
     let b = buf.get(o..o + 4)?;
     Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
+
+/// A request answered by exactly one reply (`rpc a returns a_reply;`), and also the request of
+/// a cursor stream (`rpc a_get returns a_get_reply stream b_details;`, whose reply ends the
+/// stream) and of an event subscription (`rpc want_x returns want_x_reply events x_event;`).
+/// Implemented by `#[vpp(reply = ...)]` on a `VppMessage`.
+pub trait Request: Message {
+    /// The reply message.
+    type Reply: Message;
+}
+
+/// A request answered by a stream of details messages: a legacy dump
+/// (`rpc a_dump returns stream a_details;`, ended by the client's `control_ping`) or, when the
+/// type also implements [`Request`], a cursor stream ended by the reply.
+/// Implemented by `#[vpp(details = ...)]` on a `VppMessage`.
+pub trait Dump: Message {
+    /// The details message.
+    type Details: Message;
+}
+
+/// A `want_*` request that turns on events (`events x_event, ...`).
+/// Implemented by `#[vpp(events(...))]` on a `VppMessage` (with `reply = ...`).
+pub trait Subscribe: Request {
+    /// `name_crc` of every event message the subscription turns on.
+    const EVENTS: &'static [&'static str];
+}

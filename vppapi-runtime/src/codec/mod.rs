@@ -127,8 +127,8 @@ pub mod __private;
 
 pub use error::{DecodeError, EncodeError};
 pub use message::{
-    context_of, decode_message, encode_message, message_len, view_message, Header, Message,
-    MessageHeader, MessageKind,
+    context_of, decode_message, encode_message, message_len, view_message, Dump, Header, Message,
+    MessageHeader, MessageKind, Request, Subscribe,
 };
 pub use random::{Random, SmallRng};
 pub use scalar::ArrayView;

@@ -13,7 +13,7 @@ use vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppType};
 // ---- memclnt.api -------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "control_ping", crc = 0x51077d14, kind = "request")]
+#[vpp(name = "control_ping", crc = 0x51077d14, kind = "request", reply = ControlPingReply)]
 pub struct ControlPing {}
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
@@ -30,7 +30,8 @@ pub struct ControlPingReply {
     name = "sockclnt_create",
     crc = 0x455fb9c4,
     kind = "request",
-    header = "context"
+    header = "context",
+    reply = SockclntCreateReply
 )]
 pub struct SockclntCreate {
     #[vpp(string = 64)]
@@ -60,7 +61,7 @@ pub struct SockclntCreateReply {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "sockclnt_delete", crc = 0x8ac76db6, kind = "request")]
+#[vpp(name = "sockclnt_delete", crc = 0x8ac76db6, kind = "request", reply = SockclntDeleteReply)]
 pub struct SockclntDelete {
     pub index: u32,
 }
@@ -74,7 +75,7 @@ pub struct SockclntDeleteReply {
 // ---- vpe.api / vlib.api ------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "show_version", crc = 0x51077d14, kind = "request")]
+#[vpp(name = "show_version", crc = 0x51077d14, kind = "request", reply = ShowVersionReply)]
 pub struct ShowVersion {}
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
@@ -92,7 +93,12 @@ pub struct ShowVersionReply {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "get_f64_endian_value", crc = 0x809fcd44, kind = "request")]
+#[vpp(
+    name = "get_f64_endian_value",
+    crc = 0x809fcd44,
+    kind = "request",
+    reply = GetF64EndianValueReply
+)]
 pub struct GetF64EndianValue {
     #[vpp(default = 1.0)]
     pub f64_one: f64,
@@ -106,7 +112,7 @@ pub struct GetF64EndianValueReply {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "cli_inband", crc = 0xf8377302, kind = "request")]
+#[vpp(name = "cli_inband", crc = 0xf8377302, kind = "request", reply = CliInbandReply)]
 pub struct CliInband {
     #[vpp(string)]
     pub cmd: String,
@@ -172,7 +178,12 @@ pub struct LinkDuplex(pub u32);
 pub struct SubIfFlags(pub u32);
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "sw_interface_dump", crc = 0xaa610c27, kind = "request")]
+#[vpp(
+    name = "sw_interface_dump",
+    crc = 0xaa610c27,
+    kind = "request",
+    details = SwInterfaceDetails
+)]
 pub struct SwInterfaceDump {
     #[vpp(default = 4294967295)]
     pub sw_if_index: InterfaceIndex,
@@ -225,21 +236,32 @@ pub struct SwInterfaceEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "want_interface_events", crc = 0x476f5a08, kind = "request")]
+#[vpp(
+    name = "want_interface_events",
+    crc = 0x476f5a08,
+    kind = "request",
+    reply = WantInterfaceEventsReply,
+    events(SwInterfaceEvent)
+)]
 pub struct WantInterfaceEvents {
     pub enable_disable: u32,
     pub pid: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "sw_interface_set_flags", crc = 0xf5aec1b8, kind = "request")]
+#[vpp(
+    name = "sw_interface_set_flags",
+    crc = 0xf5aec1b8,
+    kind = "request",
+    reply = SwInterfaceSetFlagsReply
+)]
 pub struct SwInterfaceSetFlags {
     pub sw_if_index: InterfaceIndex,
     pub flags: IfStatusFlags,
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "create_loopback", crc = 0x42bb5d22, kind = "request")]
+#[vpp(name = "create_loopback", crc = 0x42bb5d22, kind = "request", reply = CreateLoopbackReply)]
 pub struct CreateLoopback {
     pub mac_address: MacAddress,
 }
@@ -256,6 +278,8 @@ pub struct CreateLoopbackReply {
     name = "sw_interface_add_del_address",
     crc = 0x5463d73b,
     kind = "request"
+,
+    reply = SwInterfaceAddDelAddressReply
 )]
 pub struct SwInterfaceAddDelAddress {
     pub sw_if_index: InterfaceIndex,
@@ -293,7 +317,12 @@ pub struct BridgeDomainSwIf {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "bridge_domain_dump", crc = 0x74396a43, kind = "request")]
+#[vpp(
+    name = "bridge_domain_dump",
+    crc = 0x74396a43,
+    kind = "request",
+    details = BridgeDomainDetails
+)]
 pub struct BridgeDomainDump {
     #[vpp(default = 4294967295)]
     pub bd_id: u32,
@@ -413,7 +442,7 @@ pub struct IpRoute {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "ip_route_add_del", crc = 0xb8ecfe0d, kind = "request")]
+#[vpp(name = "ip_route_add_del", crc = 0xb8ecfe0d, kind = "request", reply = IpRouteAddDelReply)]
 pub struct IpRouteAddDel {
     #[vpp(default = true)]
     pub is_add: bool,
@@ -447,7 +476,12 @@ pub struct IpRouteAddDelReply {
 pub struct IpFlowHashConfig(pub u32);
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "set_ip_flow_hash_v2", crc = 0x6d132100, kind = "request")]
+#[vpp(
+    name = "set_ip_flow_hash_v2",
+    crc = 0x6d132100,
+    kind = "request",
+    reply = SetIpFlowHashV2Reply
+)]
 pub struct SetIpFlowHashV2 {
     pub table_id: u32,
     pub af: AddressFamily,
@@ -547,7 +581,7 @@ pub struct PrefixMatcher {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "lb_add_del_as", crc = 0x35d72500, kind = "request")]
+#[vpp(name = "lb_add_del_as", crc = 0x35d72500, kind = "request", reply = LbAddDelAsReply)]
 pub struct LbAddDelAs {
     pub pfx: AddressWithPrefix,
     #[vpp(default = 255)]
@@ -559,7 +593,7 @@ pub struct LbAddDelAs {
 }
 
 #[derive(Debug, Clone, PartialEq, VppMessage)]
-#[vpp(name = "lb_vip_dump", crc = 0x56110cb7, kind = "request")]
+#[vpp(name = "lb_vip_dump", crc = 0x56110cb7, kind = "request", details = LbVipDetails)]
 pub struct LbVipDump {
     pub pfx: AddressWithPrefix,
     pub pfx_matcher: PrefixMatcher,
