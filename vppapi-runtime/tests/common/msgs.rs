@@ -277,8 +277,7 @@ pub struct CreateLoopbackReply {
 #[vpp(
     name = "sw_interface_add_del_address",
     crc = 0x5463d73b,
-    kind = "request"
-,
+    kind = "request",
     reply = SwInterfaceAddDelAddressReply
 )]
 pub struct SwInterfaceAddDelAddress {
