@@ -898,3 +898,44 @@ fn every_key_of_every_file_is_parsed() {
         }
     }
 }
+
+/// A service the JSON proves explicit (`ServiceOrigin::Explicit`) is written as an `rpc` in the
+/// 26.06 `.api` sources.
+#[test]
+fn explicit_services_are_rpcs_in_the_26_06_sources() {
+    let Some(apis) = loaded() else { return };
+    let src = root().unwrap().join("26.06/src");
+    if !src.is_dir() {
+        return;
+    }
+    fn walk(d: &Path, out: &mut BTreeSet<String>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "api") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let words: Vec<&str> = text.split_whitespace().collect();
+                for w in words.windows(2) {
+                    if w[0] == "rpc" {
+                        out.insert(w[1].to_string());
+                    }
+                }
+            }
+        }
+    }
+    let mut rpcs = BTreeSet::new();
+    walk(&src, &mut rpcs);
+    let api = &apis["26.06"];
+    let mut explicit = 0;
+    for s in api.services() {
+        match s.origin {
+            ServiceOrigin::Explicit => {
+                explicit += 1;
+                assert!(rpcs.contains(&s.service.request), "{}", s.service.request);
+            }
+            ServiceOrigin::MatchesImplicitRule => {}
+        }
+    }
+    assert!(explicit >= 30, "{explicit}");
+}
