@@ -6,6 +6,19 @@
 //!
 //! Needs `VPPAPI_PAPI_PYTHON` (a Python with vpp_papi) and the shared API JSON; skips with a
 //! notice otherwise.
+//!
+//! Where vpp_papi 2.4.2 differs from real VPP (and from this codec), found here and in the
+//! recordings; the random vectors stay inside what both accept (ASCII strings):
+//! * an empty variable string is reported as 0 bytes consumed, although its 4-byte length is on
+//!   the wire (VPP's `calc_size` counts it; so do we) — counted and printed as a quirk below;
+//! * strings are ASCII only: packing a non-ASCII string raises, unpacking a fixed string with a
+//!   non-ASCII byte raises, and a variable string is decoded with `errors="replace"` (lossy).
+//!   VPP copies bytes; this codec sends and accepts UTF-8 and rejects invalid UTF-8;
+//! * VLA counts must be passed by hand (`n_paths`), fixed arrays of typedefs must be given in
+//!   full (`label_stack` needs all 16 entries), nothing checks that a count matches its list;
+//! * `context == 0` is treated as "no context" (an event) when vpp_papi receives replies.
+//! Real VPP's own oddities (frames longer than the message, `control_ping_reply.client_index`
+//! junk, bools other than 0/1) are covered by `recordings.rs`.
 
 mod common;
 
@@ -21,7 +34,8 @@ use vppapi_runtime::codec::{
 const SEEDS: u64 = 24;
 const MSG_ID: u16 = 0x1234;
 
-type Check = Box<dyn Fn(&Json) -> Result<(), String>>;
+/// Ok(Some(note)) = identical, with a known vpp_papi quirk noted.
+type Check = Box<dyn Fn(&Json) -> Result<Option<&'static str>, String>>;
 
 struct Vectors {
     lines: Vec<String>,
@@ -89,7 +103,22 @@ impl Visitor for Vectors {
                         return Err("view.to_owned() differs".into());
                     }
                     subset(&expected_args, &out["decoded"])
-                        .map_err(|e| format!("papi decode disagrees: {e}"))
+                        .map_err(|e| format!("papi decode disagrees: {e}"))?;
+                    // vpp_papi bug: an empty variable string reports 0 bytes consumed although
+                    // its 4-byte length is on the wire (our `used` counts them, as VPP's
+                    // calc_size does). Any other size difference is a failure.
+                    let papi_size = out["size"].as_u64().ok_or("no size")? as usize;
+                    if papi_size != used {
+                        let empty_var_string =
+                            papi_size + 4 == used && papi[papi.len() - 4..] == [0, 0, 0, 0];
+                        if !empty_var_string {
+                            return Err(format!("papi consumed {papi_size}, we {used}"));
+                        }
+                        return Ok(Some(
+                            "empty variable string: papi reports 4 bytes too few consumed",
+                        ));
+                    }
+                    Ok(None)
                 }),
             ));
         }
@@ -138,10 +167,16 @@ fn byte_identical_with_vpp_papi() {
     assert_eq!(results.len(), v.checks.len(), "one answer per vector");
 
     let mut failures = Vec::new();
+    let mut quirks = std::collections::BTreeMap::<&str, usize>::new();
     for ((label, check), out) in v.checks.iter().zip(&results) {
-        if let Err(e) = check(out) {
-            failures.push(format!("{label}: {e}"));
+        match check(out) {
+            Ok(Some(q)) => *quirks.entry(q).or_default() += 1,
+            Ok(None) => {}
+            Err(e) => failures.push(format!("{label}: {e}")),
         }
+    }
+    for (q, n) in &quirks {
+        eprintln!("  vpp_papi quirk ({n}x): {q}");
     }
     eprintln!(
         "vpp_papi differential: {} vectors, {} failures",
