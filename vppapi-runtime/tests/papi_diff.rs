@@ -17,6 +17,7 @@
 //! * VLA counts must be passed by hand (`n_paths`), fixed arrays of typedefs must be given in
 //!   full (`label_stack` needs all 16 entries), nothing checks that a count matches its list;
 //! * `context == 0` is treated as "no context" (an event) when vpp_papi receives replies.
+//!
 //! Real VPP's own oddities (frames longer than the message, `control_ping_reply.client_index`
 //! junk, bools other than 0/1) are covered by `recordings.rs`.
 
