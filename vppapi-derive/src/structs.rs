@@ -410,6 +410,15 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             let id = &f.ident;
             let ty = &f.ty;
             match &f.attrs.default {
+                // VPP's JSON has integer defaults on bools (`sort_masks [default=0]`,
+                // `enable [default=0xffffffff]`): C truth, non-zero is true.
+                Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(i),
+                    ..
+                })) if is_named(ty, "bool") => {
+                    let truth = i.base10_parse::<u128>().map(|v| v != 0).unwrap_or(true);
+                    quote!(#id: #truth)
+                }
                 // A bare literal is typed as the field's base type first, so `4294967295` works
                 // for `u32`, `InterfaceIndex` and enums alike.
                 Some(e @ syn::Expr::Lit(_)) | Some(e @ syn::Expr::Unary(_)) => quote!(#id: {

@@ -378,3 +378,21 @@ fn services_name_their_replies_details_and_events() {
         &["sw_interface_event_2d3d95a7"]
     );
 }
+
+#[test]
+fn integer_defaults_on_bools_follow_c_truth() {
+    use vppapi_runtime::VppMessage;
+    // classify_pcap_set_table.sort_masks [default=0], sw_interface_set_vpath.enable
+    // [default=0xffffffff] in the 26.06 JSON.
+    #[derive(Debug, Clone, PartialEq, VppMessage)]
+    #[vpp(name = "sw_interface_set_vpath", crc = 0xae6cfcfb, kind = "request")]
+    struct SwInterfaceSetVpath {
+        sw_if_index: InterfaceIndex,
+        #[vpp(default = 4294967295)]
+        enable: bool,
+        #[vpp(default = 0)]
+        other: bool,
+    }
+    let d = SwInterfaceSetVpath::default();
+    assert!(d.enable && !d.other);
+}
