@@ -1,0 +1,714 @@
+//! The socket server: one tokio task per connection reading frames, one writing them; all state
+//! behind one mutex taken once per read batch (pipelined requests are handled in one go).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinHandle;
+use tracing::{debug, warn};
+
+use crate::catalog::{Answer, Catalog, Kind};
+use crate::model::{err, Model, Outbox, Req};
+use crate::stats::StatsMirror;
+use crate::wire::{Body, FrameWriter, FRAME_HEADER};
+
+/// Largest body the simulator accepts; a bigger `data_len` closes the connection (VPP would
+/// try to buffer it; a test double should fail fast instead of allocating).
+const MAX_BODY: usize = 64 << 20;
+
+/// How the simulator is started.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// API socket path (`SOCK_STREAM`).
+    pub socket: PathBuf,
+    /// Stats socket path (`SOCK_SEQPACKET`), if wanted.
+    pub stats_socket: Option<PathBuf>,
+    /// `vpe_pid` of `control_ping_reply` (default: this process's pid); +1 on every restart.
+    pub vpe_pid: Option<u32>,
+    /// `show_version_reply` strings.
+    pub program: String,
+    pub version: String,
+    pub build_date: String,
+    pub build_directory: String,
+}
+
+impl SimConfig {
+    pub fn new(socket: impl Into<PathBuf>) -> Self {
+        SimConfig {
+            socket: socket.into(),
+            stats_socket: None,
+            vpe_pid: None,
+            program: "vpe".into(),
+            version: "26.06-release".into(),
+            build_date: "2026-06-24T00:00:00".into(),
+            build_directory: "/vpp-sim".into(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct FaultState {
+    latency: Option<Duration>,
+    drop_all: bool,
+    drop_every: u64,
+    reply_count: u64,
+    drop_names: HashSet<String>,
+    read_delay: Option<Duration>,
+    stop_reading: bool,
+}
+
+/// Scriptable faults (a cheap clonable handle; changes apply to live connections).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    inner: Arc<FaultInner>,
+}
+
+#[derive(Debug, Default)]
+struct FaultInner {
+    state: Mutex<FaultState>,
+    active: AtomicBool,
+    resume: Notify,
+}
+
+impl Faults {
+    fn with(&self, f: impl FnOnce(&mut FaultState)) {
+        let mut s = lock(&self.inner.state);
+        f(&mut s);
+        let active = s.latency.is_some()
+            || s.drop_all
+            || s.drop_every > 0
+            || !s.drop_names.is_empty()
+            || s.read_delay.is_some()
+            || s.stop_reading;
+        self.inner.active.store(active, Ordering::Release);
+        if !s.stop_reading {
+            self.inner.resume.notify_waiters();
+        }
+    }
+    /// Delays every batch of outgoing frames by `d`.
+    pub fn set_latency(&self, d: Duration) {
+        self.with(|s| s.latency = Some(d));
+    }
+    /// Drops every reply (and dump details) while set.
+    pub fn drop_all_replies(&self, on: bool) {
+        self.with(|s| s.drop_all = on);
+    }
+    /// Drops the answer to every `n`th request (0: off).
+    pub fn drop_every_nth(&self, n: u64) {
+        self.with(|s| {
+            s.drop_every = n;
+            s.reply_count = 0;
+        });
+    }
+    /// Drops the answers to requests named `name` (e.g. `"sw_interface_dump"`).
+    pub fn drop_replies_to(&self, name: &str) {
+        self.with(|s| {
+            s.drop_names.insert(name.to_string());
+        });
+    }
+    /// Reads requests one frame at a time with a pause of `d` before each (a slow server).
+    pub fn read_slowly(&self, d: Duration) {
+        self.with(|s| s.read_delay = Some(d));
+    }
+    /// Stops reading requests (clients' writes then block once the socket buffers fill).
+    pub fn stop_reading(&self) {
+        self.with(|s| s.stop_reading = true);
+    }
+    pub fn resume_reading(&self) {
+        self.with(|s| s.stop_reading = false);
+    }
+    /// Clears every fault.
+    pub fn clear(&self) {
+        self.with(|s| *s = FaultState::default());
+    }
+
+    fn active(&self) -> bool {
+        self.inner.active.load(Ordering::Acquire)
+    }
+    fn should_drop(&self, name: &str) -> bool {
+        let mut s = lock(&self.inner.state);
+        s.reply_count += 1;
+        s.drop_all
+            || (s.drop_every > 0 && s.reply_count % s.drop_every == 0)
+            || s.drop_names.contains(name)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A connection's registration (`vl_api_registration_t` of a socket client).
+struct Registration {
+    name: String,
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+    close: watch::Sender<bool>,
+}
+
+struct Core {
+    /// Pool of registrations; index 0 is the listener's, as in VPP.
+    regs: Vec<Option<Registration>>,
+    free: Vec<u32>,
+    model: Model,
+    vpe_pid: u32,
+    stats: Option<StatsMirror>,
+}
+
+impl Core {
+    fn if_names(&self) -> Vec<Option<String>> {
+        self.model
+            .ifs
+            .iter()
+            .map(|i| i.as_ref().map(|i| i.name.clone()))
+            .collect()
+    }
+    fn alloc_reg(&mut self, r: Registration) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.regs[i as usize] = Some(r);
+                i
+            }
+            None => {
+                self.regs.push(Some(r));
+                (self.regs.len() - 1) as u32
+            }
+        }
+    }
+    fn free_reg(&mut self, i: u32) {
+        if let Some(slot) = self.regs.get_mut(i as usize) {
+            if let Some(r) = slot.take() {
+                let _ = r.close.send(true);
+                self.free.push(i);
+                self.model.client_gone(i);
+            }
+        }
+    }
+    /// `vl_api_client_index_to_registration` for sockets: bit 31 set, pool index below.
+    fn resolve(&self, raw: [u8; 4]) -> Option<u32> {
+        let v = u32::from_be_bytes(raw);
+        if v & 0x8000_0000 == 0 {
+            return None;
+        }
+        let i = v & 0x7fff_ffff;
+        (i != 0 && matches!(self.regs.get(i as usize), Some(Some(_)))).then_some(i)
+    }
+    fn deliver(&self, out: &mut Outbox) {
+        for (reg, frames) in out.others.drain(..) {
+            if let Some(Some(r)) = self.regs.get(reg as usize) {
+                let _ = r.tx.send(frames);
+            }
+        }
+    }
+}
+
+/// What to do with a request ID (precomputed per ID).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Special {
+    SockclntCreate,
+    SockclntDelete,
+    ControlPing,
+    ShowVersion,
+    Model,
+}
+
+#[derive(Clone, Copy)]
+struct Route {
+    special: Special,
+    reply_id: u16,
+    details_id: u16,
+}
+
+struct Inner {
+    cfg: SimConfig,
+    cat: &'static Catalog,
+    routes: Vec<Option<Route>>,
+    /// The `sockclnt_create_reply` table (count + entries), built once.
+    table: Vec<u8>,
+    core: Mutex<Core>,
+    faults: Faults,
+    conns: AtomicU64,
+}
+
+/// A running simulator. Dropping it stops accepting and closes every connection.
+pub struct Simulator {
+    inner: Arc<Inner>,
+    accept: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("socket", &self.inner.cfg.socket)
+            .finish()
+    }
+}
+
+impl Simulator {
+    /// Binds the API socket (replacing a stale file) and, if configured, the stats socket.
+    /// Must be called within a tokio runtime.
+    pub async fn start(cfg: SimConfig) -> std::io::Result<Simulator> {
+        let cat = Catalog::vpp_26_06();
+        let mut routes = vec![None; cat.len() + 1];
+        for d in cat.iter().filter(|d| d.kind == Kind::Request) {
+            let special = match d.name {
+                "sockclnt_create" => Special::SockclntCreate,
+                "sockclnt_delete" => Special::SockclntDelete,
+                "control_ping" => Special::ControlPing,
+                "show_version" => Special::ShowVersion,
+                _ => Special::Model,
+            };
+            let id = |n: &str| cat.id(n).unwrap_or(0);
+            let (reply_id, details_id) = match &d.answer {
+                Answer::Nothing => (0, 0),
+                Answer::Reply(r) => (id(r), 0),
+                Answer::Dump(x) => (0, id(x)),
+                Answer::Cursor { reply, details } => (id(reply), id(details)),
+            };
+            routes[usize::from(d.id)] = Some(Route {
+                special,
+                reply_id,
+                details_id,
+            });
+        }
+        let mut table = Vec::with_capacity(2 + 66 * cat.len());
+        table.extend_from_slice(&(cat.len() as u16).to_be_bytes());
+        for d in cat.iter() {
+            table.extend_from_slice(&d.id.to_be_bytes());
+            let mut name = [0u8; 64];
+            let n = d.name_crc.len().min(63);
+            name[..n].copy_from_slice(&d.name_crc.as_bytes()[..n]);
+            table.extend_from_slice(&name);
+        }
+        let model = Model::new(cat);
+        let mut core = Core {
+            regs: vec![None],
+            free: Vec::new(),
+            model,
+            vpe_pid: cfg.vpe_pid.unwrap_or_else(std::process::id),
+            stats: None,
+        };
+        if let Some(p) = &cfg.stats_socket {
+            core.stats = Some(StatsMirror::serve(p, &core.if_names())?);
+            core.model.ifs_changed = false;
+        }
+        let inner = Arc::new(Inner {
+            cfg,
+            cat,
+            routes,
+            table,
+            core: Mutex::new(core),
+            faults: Faults::default(),
+            conns: AtomicU64::new(0),
+        });
+        let sim = Simulator {
+            inner,
+            accept: Mutex::new(None),
+        };
+        sim.listen()?;
+        Ok(sim)
+    }
+
+    fn listen(&self) -> std::io::Result<()> {
+        let _ = std::fs::remove_file(&self.inner.cfg.socket);
+        let listener = UnixListener::bind(&self.inner.cfg.socket)?;
+        let inner = self.inner.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        let inner = inner.clone();
+                        tokio::spawn(async move { inner.serve(stream).await });
+                    }
+                    Err(e) => {
+                        warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        });
+        if let Some(old) = lock(&self.accept).replace(task) {
+            old.abort();
+        }
+        Ok(())
+    }
+
+    /// The fault controls.
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+
+    /// The API socket path.
+    pub fn socket(&self) -> &std::path::Path {
+        &self.inner.cfg.socket
+    }
+
+    /// Current `vpe_pid`.
+    pub fn vpe_pid(&self) -> u32 {
+        lock(&self.inner.core).vpe_pid
+    }
+
+    /// Connections accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.inner.conns.load(Ordering::Relaxed)
+    }
+
+    /// Closes every client connection now (as if VPP dropped them).
+    pub fn close_connections(&self) {
+        let mut core = lock(&self.inner.core);
+        for i in 1..core.regs.len() as u32 {
+            core.free_reg(i);
+        }
+    }
+
+    /// Restarts: closes all connections, clears all state, takes a new `vpe_pid` and
+    /// recreates the API socket (and stats segment).
+    pub async fn restart(&self) -> std::io::Result<()> {
+        if let Some(t) = lock(&self.accept).take() {
+            t.abort();
+        }
+        self.close_connections();
+        {
+            let mut core = lock(&self.inner.core);
+            core.model = Model::new(self.inner.cat);
+            core.vpe_pid = core.vpe_pid.wrapping_add(1);
+            core.regs.truncate(1);
+            core.free.clear();
+            if let Some(p) = &self.inner.cfg.stats_socket {
+                core.stats = None;
+                let names = core.if_names();
+                core.stats = Some(StatsMirror::serve(p, &names)?);
+                core.model.ifs_changed = false;
+            }
+        }
+        self.listen()
+    }
+
+    /// Runs `f` on the model (inspection or setup from tests).
+    pub fn with_model<T>(&self, f: impl FnOnce(&mut Model) -> T) -> T {
+        let mut core = lock(&self.inner.core);
+        let t = f(&mut core.model);
+        sync_stats(&mut core);
+        t
+    }
+
+    /// Runs `f` on the stats segment, if served.
+    pub fn with_stats<T>(&self, f: impl FnOnce(&mut StatsMirror) -> T) -> Option<T> {
+        lock(&self.inner.core).stats.as_mut().map(f)
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(t) = lock(&self.accept).take() {
+            t.abort();
+        }
+        self.close_connections();
+        let _ = std::fs::remove_file(&self.inner.cfg.socket);
+    }
+}
+
+fn sync_stats(core: &mut Core) {
+    if core.model.ifs_changed {
+        core.model.ifs_changed = false;
+        let names = core.if_names();
+        if let Some(s) = core.stats.as_mut() {
+            if let Err(e) = s.sync(&names) {
+                warn!("stats segment update failed: {e}");
+            }
+        }
+    }
+}
+
+/// Resolves when the connection is told to close (never if the signal is dropped).
+async fn closed(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Result of handling one frame.
+enum Flow {
+    Continue,
+    /// `sockclnt_delete` of this connection: flush, then close.
+    Close,
+}
+
+impl Inner {
+    async fn serve(self: Arc<Self>, stream: UnixStream) {
+        self.conns.fetch_add(1, Ordering::Relaxed);
+        let (mut rd, mut wr) = stream.into_split();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let (close_tx, mut close_rx) = watch::channel(false);
+        let reg = lock(&self.core).alloc_reg(Registration {
+            name: String::new(),
+            tx: tx.clone(),
+            close: close_tx,
+        });
+        debug!(reg, "client connected");
+        let faults = self.faults.clone();
+        let mut wclose = close_rx.clone();
+        let writer = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            loop {
+                tokio::select! {
+                    m = rx.recv() => {
+                        let Some(m) = m else { break };
+                        batch.clear();
+                        batch.extend_from_slice(&m);
+                        while batch.len() < (1 << 20) {
+                            match rx.try_recv() {
+                                Ok(m) => batch.extend_from_slice(&m),
+                                Err(_) => break,
+                            }
+                        }
+                        if faults.active() {
+                            let lat = lock(&faults.inner.state).latency;
+                            if let Some(d) = lat {
+                                tokio::time::sleep(d).await;
+                            }
+                        }
+                        if wr.write_all(&batch).await.is_err() {
+                            break;
+                        }
+                    }
+                    _ = closed(&mut wclose) => break,
+                }
+            }
+            let _ = wr.shutdown().await;
+        });
+        let mut buf: Vec<u8> = Vec::with_capacity(64 << 10);
+        let mut start = 0usize;
+        let mut closing = false;
+        'conn: loop {
+            // Slow-reader faults.
+            if self.faults.active() {
+                loop {
+                    let notified = self.faults.inner.resume.notified();
+                    if !lock(&self.faults.inner.state).stop_reading {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = closed(&mut close_rx) => break 'conn,
+                    }
+                }
+            }
+            if buf.capacity() - buf.len() < 16 << 10 {
+                buf.reserve(64 << 10);
+            }
+            let n = tokio::select! {
+                r = rd.read_buf(&mut buf) => match r { Ok(n) => n, Err(_) => 0 },
+                _ = closed(&mut close_rx) => break 'conn,
+            };
+            if n == 0 {
+                break;
+            }
+            // Handle every complete frame in the buffer.
+            let slow = if self.faults.active() {
+                lock(&self.faults.inner.state).read_delay
+            } else {
+                None
+            };
+            let mut out = Outbox {
+                own_reg: reg,
+                own: Vec::new(),
+                others: Vec::new(),
+            };
+            loop {
+                let avail = &buf[start..];
+                if avail.len() < FRAME_HEADER {
+                    break;
+                }
+                let len = u32::from_be_bytes(avail[8..12].try_into().expect("4 bytes")) as usize;
+                if len > MAX_BODY {
+                    warn!(len, "frame too large; closing the connection");
+                    closing = true;
+                    break;
+                }
+                if avail.len() < FRAME_HEADER + len {
+                    break;
+                }
+                if let Some(d) = slow {
+                    tokio::time::sleep(d).await;
+                }
+                let body = &buf[start + FRAME_HEADER..start + FRAME_HEADER + len];
+                let flow = {
+                    let mut core = lock(&self.core);
+                    let f = self.dispatch(&mut core, reg, body, &mut out);
+                    sync_stats(&mut core);
+                    core.deliver(&mut out);
+                    f
+                };
+                start += FRAME_HEADER + len;
+                if matches!(flow, Flow::Close) {
+                    closing = true;
+                    break;
+                }
+                if slow.is_some() && !out.own.is_empty() {
+                    let _ = tx.send(std::mem::take(&mut out.own));
+                }
+            }
+            if !out.own.is_empty() {
+                let _ = tx.send(out.own);
+            }
+            if start == buf.len() {
+                buf.clear();
+                start = 0;
+            } else if start > (32 << 10) {
+                buf.drain(..start);
+                start = 0;
+            }
+            if closing {
+                break;
+            }
+        }
+        // Registration freed (reapers run); the writer flushes what is queued, then closes.
+        {
+            let mut core = lock(&self.core);
+            if let Some(Some(r)) = core.regs.get(reg as usize) {
+                if r.tx.same_channel(&tx) {
+                    // Dropping the close sender does not signal `closed`: queued replies
+                    // (sockclnt_delete_reply) are still written.
+                    core.regs[reg as usize] = None;
+                    core.free.push(reg);
+                    core.model.client_gone(reg);
+                }
+            }
+        }
+        drop(tx);
+        let _ = writer.await;
+        debug!(reg, "client gone");
+    }
+
+    fn dispatch(&self, core: &mut Core, conn: u32, body: &[u8], out: &mut Outbox) -> Flow {
+        if body.len() < 2 {
+            warn!(len = body.len(), "frame without a message id: dropped");
+            return Flow::Continue;
+        }
+        let id = u16::from_be_bytes([body[0], body[1]]);
+        let Some(route) = self.routes.get(usize::from(id)).copied().flatten() else {
+            warn!(id, "no handler for msg id {id}: dropped");
+            return Flow::Continue;
+        };
+        let def = self.cat.by_id(id).expect("routed ids exist");
+        if body.len() < def.fixed_size {
+            warn!(
+                id,
+                name = def.name,
+                len = body.len(),
+                need = def.fixed_size,
+                "truncated message: dropped"
+            );
+            return Flow::Continue;
+        }
+        let b = Body(body);
+        if route.special == Special::SockclntCreate {
+            if let Some(Some(r)) = core.regs.get_mut(conn as usize) {
+                r.name = b.fixed_str(6, 64);
+            }
+            let mut w = FrameWriter::new(&mut out.own, route.reply_id);
+            w.u32(0)
+                .bytes(b.bytes(2, 4))
+                .i32(0)
+                .u32(conn | 0x8000_0000)
+                .bytes(&self.table);
+            return Flow::Continue;
+        }
+        let client_index: [u8; 4] = b.arr(2).unwrap_or_default();
+        let Some(reg) = core.resolve(client_index) else {
+            warn!(
+                name = def.name,
+                client_index = u32::from_be_bytes(client_index),
+                "invalid client_index: dropped"
+            );
+            return Flow::Continue;
+        };
+        let req = Req {
+            body: b,
+            ctx: b.arr(def.context_off.unwrap_or(6)).unwrap_or_default(),
+            reg,
+            client_index,
+            reply_id: route.reply_id,
+            details_id: route.details_id,
+        };
+        let faults = self.faults.active();
+        let mark = (out.buf(reg).len(), out.others.len());
+        let mut flow = Flow::Continue;
+        match route.special {
+            Special::ControlPing => {
+                let mut w = FrameWriter::new(out.buf(reg), route.reply_id);
+                w.bytes(&req.ctx).i32(0).u32(0).u32(core.vpe_pid);
+            }
+            Special::ShowVersion => {
+                let c = &self.cfg;
+                let mut w = FrameWriter::new(out.buf(reg), route.reply_id);
+                w.bytes(&req.ctx)
+                    .i32(0)
+                    .fixed_str(&c.program, 32)
+                    .fixed_str(&c.version, 32)
+                    .fixed_str(&c.build_date, 32)
+                    .fixed_str(&c.build_directory, 256);
+            }
+            Special::SockclntDelete => {
+                let index = b.u32(10);
+                let target = core.resolve(index.to_be_bytes());
+                let response = if target.is_some() { 1 } else { -1 };
+                FrameWriter::new(out.buf(reg), route.reply_id)
+                    .bytes(&req.ctx)
+                    .i32(response);
+                match target {
+                    Some(t) if t == conn => flow = Flow::Close,
+                    Some(t) => {
+                        core.deliver(out);
+                        core.free_reg(t);
+                    }
+                    None => {}
+                }
+            }
+            Special::SockclntCreate => unreachable!("handled above"),
+            Special::Model => {
+                if !core.model.handle(def.name, &req, out) {
+                    self.unimplemented(def.name, &req, out);
+                }
+            }
+        }
+        if faults && self.faults.should_drop(def.name) {
+            debug!(name = def.name, "fault: answer dropped");
+            out.buf(reg).truncate(mark.0);
+            out.others.truncate(mark.1);
+        }
+        flow
+    }
+
+    /// The reply of a request the simulator does not model: `retval = -9`.
+    fn unimplemented(&self, name: &str, r: &Req, out: &mut Outbox) {
+        let reply = match self.cat.by_id(r.reply_id) {
+            Some(d) if r.reply_id != 0 => d,
+            _ => {
+                debug!(name, "not modelled; dump answered with no details");
+                return;
+            }
+        };
+        debug!(name, "not modelled: VNET_API_ERROR_UNIMPLEMENTED");
+        let mut body = vec![0u8; reply.fixed_size];
+        body[..2].copy_from_slice(&reply.id.to_be_bytes());
+        if let Some(o) = reply.context_off {
+            body[o..o + 4].copy_from_slice(&r.ctx);
+        }
+        if let Some(o) = reply.retval_off {
+            body[o..o + 4].copy_from_slice(&err::UNIMPLEMENTED.to_be_bytes());
+        }
+        FrameWriter::new(out.buf(r.reg), reply.id).bytes(&body[2..]);
+    }
+}
