@@ -491,7 +491,17 @@ impl Inner {
         let mut start = 0usize;
         let mut closing = false;
         'conn: loop {
-            // Slow-reader faults.
+            if buf.capacity() - buf.len() < 16 << 10 {
+                buf.reserve(64 << 10);
+            }
+            let n = tokio::select! {
+                r = rd.read_buf(&mut buf) => match r { Ok(n) => n, Err(_) => 0 },
+                _ = closed(&mut close_rx) => break 'conn,
+            };
+            if n == 0 {
+                break;
+            }
+            // Stopped reading: bytes that already arrived wait too.
             if self.faults.active() {
                 loop {
                     let notified = self.faults.inner.resume.notified();
@@ -503,16 +513,6 @@ impl Inner {
                         _ = closed(&mut close_rx) => break 'conn,
                     }
                 }
-            }
-            if buf.capacity() - buf.len() < 16 << 10 {
-                buf.reserve(64 << 10);
-            }
-            let n = tokio::select! {
-                r = rd.read_buf(&mut buf) => match r { Ok(n) => n, Err(_) => 0 },
-                _ = closed(&mut close_rx) => break 'conn,
-            };
-            if n == 0 {
-                break;
             }
             // Handle every complete frame in the buffer.
             let slow = if self.faults.active() {
