@@ -495,7 +495,7 @@ impl Inner {
                 buf.reserve(64 << 10);
             }
             let n = tokio::select! {
-                r = rd.read_buf(&mut buf) => match r { Ok(n) => n, Err(_) => 0 },
+                r = rd.read_buf(&mut buf) => r.unwrap_or(0),
                 _ = closed(&mut close_rx) => break 'conn,
             };
             if n == 0 {
