@@ -1030,7 +1030,9 @@ impl Generated {
             let id = module_ident(&m.name);
             let attrs = &m.items.attrs;
             let items = &m.items.items;
-            let t = quote!(pub mod #id { #(#attrs)* #(#items)* });
+            // Included into a private module, unused items must not warn.
+            let t =
+                quote!(pub mod #id { #(#attrs)* #![allow(dead_code, unused_imports)] #(#items)* });
             let f: syn::File = syn::parse2(t).expect("module parses");
             out.push_str(&prettyplease::unparse(&f));
             out.push('\n');
@@ -1038,7 +1040,7 @@ impl Generated {
         let reg: syn::File = syn::parse_str(&self.registry(false)).expect("registry parses");
         let attrs = &reg.attrs;
         let items = &reg.items;
-        let t = quote!(pub mod registry { #(#attrs)* #(#items)* });
+        let t = quote!(pub mod registry { #(#attrs)* #![allow(dead_code)] #(#items)* });
         let f: syn::File = syn::parse2(t).expect("registry parses");
         out.push_str(&prettyplease::unparse(&f));
         out
