@@ -94,6 +94,25 @@ pub struct TypeEntry {
     /// The file that defines it: the one file containing it that does not get it from one of
     /// its imports. `None` when that cannot be told (imports not loaded, or ambiguous).
     pub home: Option<usize>,
+    /// Its unfolded CRC bytes (wire doc 3.1), computed once.
+    crc_bytes: Vec<u8>,
+}
+
+impl TypeEntry {
+    /// The type's unfolded CRC bytes (`str()` of its block, `[]` for aliases; enums without
+    /// their `[backwards_compatible]` members).
+    pub fn crc_bytes(&self) -> &[u8] {
+        &self.crc_bytes
+    }
+}
+
+fn type_crc_bytes(def: &UserType) -> Vec<u8> {
+    crate::crc::object_crc_bytes(&match def {
+        UserType::Typedef(t) => crate::crc::CrcObject::Typedef(t),
+        UserType::Union(u) => crate::crc::CrcObject::Union(u),
+        UserType::Enum(e) | UserType::EnumFlag(e) => crate::crc::CrcObject::Enum(e),
+        UserType::Alias(a) => crate::crc::CrcObject::Alias(a),
+    })
 }
 
 /// One message of the tree.
@@ -256,6 +275,7 @@ impl Api {
                 if let UserType::Enum(e) | UserType::EnumFlag(e) = &mut t.def {
                     mark(e);
                 }
+                t.crc_bytes = type_crc_bytes(&t.def);
             }
             for f in &mut files {
                 for e in f.enums.iter_mut().chain(f.enumflags.iter_mut()) {
@@ -360,6 +380,11 @@ impl CrcTypes for Api {
             .and_then(|n| self.types.get(n))
             .map(|t| t.def.as_crc_type())
     }
+    fn crc_type_with_bytes(&self, c_name: &str) -> Option<(CrcType<'_>, Option<&[u8]>)> {
+        bare_type_name(c_name)
+            .and_then(|n| self.types.get(n))
+            .map(|t| (t.def.as_crc_type(), Some(t.crc_bytes.as_slice())))
+    }
 }
 
 impl Api {
@@ -462,10 +487,12 @@ fn build_type_table(files: &[ApiFile]) -> Result<IndexMap<String, TypeEntry>> {
         let name = def.type_name();
         match table.get_mut(name) {
             None => {
+                let def = def.to_owned();
                 table.insert(
                     name.to_string(),
                     TypeEntry {
-                        def: def.to_owned(),
+                        crc_bytes: type_crc_bytes(&def),
+                        def,
                         place: Place {
                             file: fi,
                             location: place(),

@@ -15,7 +15,8 @@
 //!    increasing total rank, at most [`MAX_EVALUATIONS`] per test set and
 //!    [`MAX_TOTAL_EVALUATIONS`] per tree (hostile input cannot make loading slow). The first
 //!    combination under which every test message matches is taken.
-//! 4. Repeat until every message matches or nothing more can be solved.
+//! 4. Repeat until every message matches or nothing more can be solved (at most
+//!    [`MAX_ROUNDS`] rounds; all folds of one check share [`MAX_TREE_FOLD_STEPS`]).
 //!
 //! A wrong exclusion set would have to produce the same 32-bit CRC for every test message by
 //! chance, so a found set is reported as inferred, not as a guess; on the 26.06 tree it equals
@@ -102,6 +103,12 @@ impl CrcTypes for Overlay<'_> {
             None => self.api.crc_type(c_name),
         }
     }
+    fn crc_type_with_bytes(&self, c_name: &str) -> Option<(CrcType<'_>, Option<&[u8]>)> {
+        match self.enums.get(c_name) {
+            Some(e) => Some((CrcType::Enum(e), None)),
+            None => self.api.crc_type_with_bytes(c_name),
+        }
+    }
 }
 
 /// Adds the enums (bare names) `fields` fold into a CRC to `out`: through typedefs and unions,
@@ -136,8 +143,74 @@ fn collect_folded_enums<'t>(
     }
 }
 
+/// Types visited when folding `fields` (every occurrence, as the CRC fold does), saturating.
+fn fold_steps<'t>(
+    fields: &'t [Field],
+    table: &'t indexmap::IndexMap<String, TypeEntry>,
+    memo: &mut HashMap<&'t str, u64>,
+    depth: usize,
+) -> u64 {
+    if depth > crate::layout::MAX_NESTING {
+        return u64::MAX / 4;
+    }
+    let mut n: u64 = 0;
+    for f in fields {
+        let Some((name, entry)) = bare_type_name(&f.ty).and_then(|n| table.get_key_value(n)) else {
+            continue;
+        };
+        let inner = match &entry.def {
+            UserType::Typedef(TypeDef { fields, .. })
+            | UserType::Union(UnionDef { fields, .. }) => match memo.get(name.as_str()) {
+                Some(&c) => c,
+                None => {
+                    let c = fold_steps(fields, table, memo, depth + 1);
+                    memo.insert(name, c);
+                    c
+                }
+            },
+            _ => 0,
+        };
+        n = n.saturating_add(1).saturating_add(inner);
+    }
+    n
+}
+
+/// Bound on types visited by all CRC folds of one tree check (real trees need well under 1% of
+/// it): a crafted tree cannot make loading slow.
+pub const MAX_TREE_FOLD_STEPS: u64 = 1 << 22;
+
+/// Message CRCs under the tree-wide fold budget.
+struct Steps {
+    /// Fold cost of each message.
+    cost: Vec<u64>,
+    spent: u64,
+}
+
+impl Steps {
+    fn exhausted(&self) -> bool {
+        self.spent >= MAX_TREE_FOLD_STEPS
+    }
+    fn crc(
+        &mut self,
+        i: usize,
+        msg: &crate::model::Message,
+        types: &dyn CrcTypes,
+    ) -> Result<u32, String> {
+        let cost = self.cost[i];
+        if self.spent.saturating_add(cost) > MAX_TREE_FOLD_STEPS {
+            return Err(
+                "not checked: the CRC check's work budget for this tree is exhausted".into(),
+            );
+        }
+        self.spent += cost;
+        crc::message_crc(msg, types)
+    }
+}
+
 /// Longest suffix of members tried as an exclusion set.
 pub const MAX_SUFFIX: usize = 64;
+/// Most rounds (one test set each) of the inference per tree.
+pub const MAX_ROUNDS: usize = 256;
 /// Most evaluations (one candidate combination checked against its test messages) per tree.
 pub const MAX_TOTAL_EVALUATIONS: usize = 1_000_000;
 
@@ -241,8 +314,20 @@ fn enum_def<'a>(api: &'a Api, name: &str) -> Option<&'a EnumDef> {
 pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
     let table = api.table();
     let msgs: Vec<_> = api.messages().collect();
-    let raw: Vec<Result<u32, String>> =
-        msgs.iter().map(|m| crc::message_crc(&m.msg, api)).collect();
+    let mut memo = HashMap::new();
+    let mut steps = Steps {
+        cost: msgs
+            .iter()
+            .map(|m| {
+                1 + fold_steps(&m.msg.fields, table, &mut memo, 0)
+                    .min(crc::MAX_FOLD_STEPS as u64 + 1)
+            })
+            .collect(),
+        spent: 0,
+    };
+    let raw: Vec<Result<u32, String>> = (0..msgs.len())
+        .map(|i| steps.crc(i, &msgs[i].msg, api))
+        .collect();
 
     // Enums folded by a matching message are complete.
     let mut clean: BTreeSet<&str> = BTreeSet::new();
@@ -283,8 +368,16 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
     };
     let mut failing = failing0.clone();
     let mut gave_up: HashSet<usize> = HashSet::new();
-    loop {
-        failing.retain(|&i| crc::message_crc(&msgs[i].msg, &overlay).ok() != Some(msgs[i].msg.crc));
+    // Enums solved in the last round: only messages folding one of them can change.
+    let mut just_solved: Vec<String> = Vec::new();
+    for _round in 0..MAX_ROUNDS {
+        failing.retain(|&i| {
+            if !just_solved.iter().any(|e| cands[&i].contains(e)) {
+                return true;
+            }
+            steps.crc(i, &msgs[i].msg, &overlay).ok() != Some(msgs[i].msg.crc)
+        });
+        just_solved.clear();
         let unsolved = |i: usize| -> Vec<String> {
             cands[&i]
                 .iter()
@@ -292,13 +385,19 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
                 .cloned()
                 .collect()
         };
-        if total_evals >= MAX_TOTAL_EVALUATIONS {
+        if total_evals >= MAX_TOTAL_EVALUATIONS || steps.exhausted() {
             break;
         }
         let Some(&pick) = failing
             .iter()
             .filter(|i| !gave_up.contains(i))
-            .min_by_key(|&&i| (unsolved(i).len(), i))
+            .min_by_key(|&&i| {
+                let n = cands[&i]
+                    .iter()
+                    .filter(|e| !solved.contains_key(*e))
+                    .count();
+                (n, i)
+            })
         else {
             break;
         };
@@ -311,8 +410,13 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
             .iter()
             .copied()
             .filter(|&i| {
-                let u = unsolved(i);
-                !u.is_empty() && u.iter().all(|e| set.contains(e))
+                let mut u = cands[&i].iter().filter(|e| !solved.contains_key(*e));
+                let mut any = false;
+                let inside = u.all(|e| {
+                    any = true;
+                    set.contains(e)
+                });
+                any && inside
             })
             .collect();
         let defs: Vec<&EnumDef> = set.iter().filter_map(|e| enum_def(api, e)).collect();
@@ -335,13 +439,15 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
                         with_excluded(def, &lists[k][t[k]]),
                     );
                 }
-                let all = tests.iter().all(|&i| {
-                    crc::message_crc(&msgs[i].msg, &overlay).ok() == Some(msgs[i].msg.crc)
-                });
+                let all = tests
+                    .iter()
+                    .all(|&i| steps.crc(i, &msgs[i].msg, &overlay).ok() == Some(msgs[i].msg.crc));
                 if all {
                     found = Some(t.to_vec());
                 }
-                all || evals >= MAX_EVALUATIONS || total_evals >= MAX_TOTAL_EVALUATIONS
+                all || evals >= MAX_EVALUATIONS
+                    || total_evals >= MAX_TOTAL_EVALUATIONS
+                    || steps.exhausted()
             });
             if done {
                 break;
@@ -355,6 +461,7 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
                         .enums
                         .insert(crate::crc::c_type_name(&def.name), with_excluded(def, excl));
                     solved.insert(def.name.clone(), excl.indexes(def.members.len()));
+                    just_solved.push(def.name.clone());
                 }
             }
             None => {
@@ -370,7 +477,7 @@ pub(crate) fn check(api: &Api) -> (CrcReport, Vec<(String, Vec<String>)>) {
     let mut messages = Vec::with_capacity(msgs.len());
     for (i, m) in msgs.iter().enumerate() {
         let computed = if failing0.contains(&i) {
-            crc::message_crc(&m.msg, &overlay)
+            steps.crc(i, &m.msg, &overlay)
         } else {
             raw[i].clone()
         };

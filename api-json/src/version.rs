@@ -84,6 +84,9 @@ fn import_module(import: &str) -> &str {
     base.strip_suffix(".api").unwrap_or(base)
 }
 
+/// Files with more own objects than this are not searched (the search recurses per object).
+pub const MAX_SEARCH_OBJECTS: usize = 4096;
+
 /// Search steps allowed per budgeted complete order (dead ends cost steps too).
 pub const NODES_PER_LEAF: usize = 16;
 
@@ -483,6 +486,11 @@ impl Checker<'_> {
                 }
             }
             let max_runs = s.lists.iter().map(Vec::len).sum::<usize>();
+            if max_runs > MAX_SEARCH_OBJECTS {
+                // The search recurses once per object; real files have a few hundred.
+                exhausted = true;
+                break;
+            }
             for runs in 1..=max_runs {
                 s.dfs(start, usize::MAX, 0, runs);
                 if s.found.is_some() || s.exhausted() {
