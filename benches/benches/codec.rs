@@ -11,7 +11,7 @@ use vppapi_runtime::codec::{
 };
 use vppapi_runtime::{Address, AddressWithPrefix, InterfaceIndex, MacAddress, Prefix};
 
-#[allow(dead_code)]
+// msgs.rs carries its own `#![allow(dead_code)]`.
 #[path = "../../vppapi-runtime/tests/common/msgs.rs"]
 mod msgs;
 use msgs::*;
