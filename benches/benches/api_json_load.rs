@@ -1,6 +1,6 @@
 //! Loading a whole API tree: parse every `.api.json`, resolve the type table, lay out every
 //! type and message, classify, and re-derive and check every message CRC (with
-//! `[backwards_compatible]` inference).
+//! `[backwards_compatible]` inference); and, separately, the on-demand file version check.
 //!
 //! Tree: `$VPP_API_ROOT/26.06` (default `../shared/vpp-api/26.06` beside the repo), else the
 //! fixture tree in the repo. Run:
@@ -70,6 +70,13 @@ fn bench(c: &mut Criterion) {
             api
         })
     });
+    g.finish();
+
+    // On demand (not part of loading): every file's vl_api_version check and runtime version.
+    let api = Api::load(&[&tree]).expect("load");
+    let mut g = c.benchmark_group("api_json_file_versions");
+    g.sample_size(10);
+    g.bench_function("file_versions", |b| b.iter(|| api.file_versions()));
     g.finish();
 }
 
