@@ -12,6 +12,27 @@ extern crate self as vppapi_runtime;
 
 pub mod codec;
 
+pub mod api_error;
+pub mod blocking;
+pub mod compat;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod memclnt;
+pub mod metrics;
+pub mod trace;
+pub mod transport;
+
+pub use api_error::ApiError;
+pub use blocking::BlockingConnection;
+pub use compat::{CompatReport, HandlerSet, MessageTable};
+pub use config::{Config, OverflowPolicy};
+pub use connection::{
+    ConnState, Connection, DetailsStream, EventStream, RawDetailsStream, RawMessage, RawReply,
+    ReconnectInfo,
+};
+pub use error::{Error, Result};
+
 pub use codec::net::{
     Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, Ip4Address, Ip4Prefix,
     Ip6Address, Ip6Prefix, MacAddress, Prefix,
