@@ -15,7 +15,8 @@
 //!   trees (24.10, 25.06, 26.06) no type name has two different definitions, neither within a
 //!   release nor within a file, so one strict table is sound for them.
 //! - Messages are the file's own; a message name in two files must have identical definitions
-//!   (it is then listed once, with both files).
+//!   (it is then listed once, with both files). No release of the real trees defines a message
+//!   in two files.
 //! - Every field type must be a base type or a type of the table; VLA counts must be integer
 //!   fields declared earlier in the same block; only the last field may be variable; types must
 //!   not contain themselves (see [`crate::layout`]).
@@ -23,6 +24,11 @@
 //! - CRCs are re-derived after loading, inferring `[backwards_compatible]` enum members, which
 //!   JSON does not mark (see [`crate::verify`]). The inferred flags are set in the table and in
 //!   the files' enum copies.
+//! - File versions (`vl_api_version` check, runtime `<module>_<crc>`) are computed on demand by
+//!   [`Api::file_versions`] (see [`crate::version`]); they cost a bounded search.
+//!
+//! Errors stop loading at the first problem and name the file, the JSON path (`$.types[3][2]`)
+//! or line:column, and what is wrong; for files from the IDL front end the place is the file.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
