@@ -34,6 +34,12 @@ fn connect_read_and_reconnect_after_restart() {
         ..Default::default()
     })
     .unwrap();
+    // The server counts a connection after its sendmsg returns, which can be just after the
+    // client already has the fd: wait (bounded) for the count.
+    let t0 = std::time::Instant::now();
+    while server.served() < 1 && t0.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     assert_eq!(server.served(), 1);
     assert_eq!(client.read("/sys/heartbeat").unwrap(), StatValue::Scalar(1));
     assert_eq!(client.interface_by_name("pg0").unwrap().rx().bytes, 500);
