@@ -379,7 +379,10 @@ impl<'t> Sizer<'t> {
 
     fn resolve(&mut self, ty: &str, depth: usize) -> Result<Resolved, ResolveError> {
         if depth > MAX_NESTING {
-            return Err(format!("type {ty}: aliases nest deeper than {MAX_NESTING} levels (an alias cycle?)").into());
+            return Err(format!(
+                "type {ty}: aliases nest deeper than {MAX_NESTING} levels (an alias cycle?)"
+            )
+            .into());
         }
         if let Some(b) = BaseType::parse(ty) {
             return Ok(Resolved {
