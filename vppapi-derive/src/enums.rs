@@ -220,6 +220,7 @@ pub fn derive_union(input: DeriveInput) -> syn::Result<TokenStream> {
     let arm_names: Vec<_> = ta.arms.iter().map(|(n, _)| n).collect();
     let arm_strs: Vec<String> = arm_names.iter().map(|n| crate::attrs::unraw(n)).collect();
     let arm_tys: Vec<_> = ta.arms.iter().map(|(_, t)| t).collect();
+    let n_arms = arm_tys.len();
     let from_names: Vec<_> = arm_strs
         .iter()
         .map(|n| format_ident!("from_{}", n))
@@ -310,23 +311,34 @@ pub fn derive_union(input: DeriveInput) -> syn::Result<TokenStream> {
         }
         #[allow(deprecated)]
         impl #rt::Reflect for #ident {
-            /// The largest arm (it covers every byte, so nothing is lost).
+            /// The largest arm whose value re-encodes to exactly these bytes (an arm can lose
+            /// bytes when it holds a discriminated union, e.g. a MAC read as a `prefix`), else
+            /// the largest arm, else the raw bytes.
             fn to_value(&self) -> #rt::Value {
                 let sizes = [#(<#arm_tys as #rt::Fixed>::SIZE),*];
                 let names = [#(#arm_strs),*];
-                let mut best = 0;
-                for (i, s) in sizes.iter().enumerate() { if *s > sizes[best] { best = i; } }
-                let mut i = 0usize;
-                #(
-                    if i == best {
-                        if let ::core::result::Result::Ok(v) = self.#arm_names() {
-                            return #rt::Value::Struct(::std::vec![(names[i], #rt::Reflect::to_value(&v))]);
+                let mut order: [usize; #n_arms] = ::core::array::from_fn(|i| i);
+                order.sort_by(|a, b| sizes[*b].cmp(&sizes[*a]));
+                let mut fallback = ::core::option::Option::None;
+                for k in order {
+                    let mut i = 0usize;
+                    #(
+                        if i == k {
+                            if let ::core::result::Result::Ok(v) = self.#arm_names() {
+                                let value = #rt::Value::Struct(::std::vec![(names[i], #rt::Reflect::to_value(&v))]);
+                                if Self::#from_names(&v).is_ok_and(|u| u.0 == self.0) {
+                                    return value;
+                                }
+                                if fallback.is_none() {
+                                    fallback = ::core::option::Option::Some(value);
+                                }
+                            }
                         }
-                    }
-                    i += 1;
-                )*
-                let _ = i;
-                #rt::Value::Bytes(self.0.to_vec())
+                        i += 1;
+                    )*
+                    let _ = i;
+                }
+                fallback.unwrap_or_else(|| #rt::Value::Bytes(self.0.to_vec()))
             }
         }
         #[allow(deprecated)]
