@@ -11,6 +11,9 @@ struct Args {
     /// Stats socket path (SOCK_SEQPACKET), like /run/vpp/stats.sock.
     #[arg(long)]
     stats_socket: Option<std::path::PathBuf>,
+    /// Directory of VPP 26.06 `.api.json` files, for `get_api_json`.
+    #[arg(long)]
+    api_json_dir: Option<std::path::PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -18,6 +21,7 @@ async fn main() {
     let args = Args::parse();
     let mut cfg = vpp_sim::SimConfig::new(&args.socket);
     cfg.stats_socket = args.stats_socket;
+    cfg.api_json_dir = args.api_json_dir;
     let sim = match vpp_sim::Simulator::start(cfg).await {
         Ok(s) => s,
         Err(e) => {

@@ -36,6 +36,9 @@ pub struct SimConfig {
     pub version: String,
     pub build_date: String,
     pub build_directory: String,
+    /// Directory of the 26.06 `.api.json` files (searched recursively); when set,
+    /// `get_api_json` answers like VPP with every registered module's document.
+    pub api_json_dir: Option<PathBuf>,
 }
 
 impl SimConfig {
@@ -48,6 +51,7 @@ impl SimConfig {
             version: "26.06-release".into(),
             build_date: "2026-06-24T00:00:00".into(),
             build_directory: "/vpp-sim".into(),
+            api_json_dir: None,
         }
     }
 }
@@ -214,6 +218,7 @@ enum Special {
     SockclntDelete,
     ControlPing,
     ShowVersion,
+    GetApiJson,
     Model,
 }
 
@@ -231,6 +236,8 @@ struct Inner {
     /// The `sockclnt_create_reply` table (count + entries), built once.
     table: Vec<u8>,
     core: Mutex<Core>,
+    /// `get_api_json_reply.json`, if an API JSON directory was configured.
+    api_json: Option<String>,
     faults: Faults,
     conns: AtomicU64,
 }
@@ -261,6 +268,7 @@ impl Simulator {
                 "sockclnt_delete" => Special::SockclntDelete,
                 "control_ping" => Special::ControlPing,
                 "show_version" => Special::ShowVersion,
+                "get_api_json" => Special::GetApiJson,
                 _ => Special::Model,
             };
             let id = |n: &str| cat.id(n).unwrap_or(0);
@@ -297,12 +305,17 @@ impl Simulator {
             core.stats = Some(StatsMirror::serve(p, &core.if_names())?);
             core.model.ifs_changed = false;
         }
+        let api_json = match &cfg.api_json_dir {
+            Some(dir) => Some(api_json_documents(cat, dir)?),
+            None => None,
+        };
         let inner = Arc::new(Inner {
             cfg,
             cat,
             routes,
             table,
             core: Mutex::new(core),
+            api_json,
             faults: Faults::default(),
             conns: AtomicU64::new(0),
         });
@@ -423,6 +436,46 @@ fn sync_stats(core: &mut Core) {
             }
         }
     }
+}
+
+/// VPP's `get_api_json` text: `[\n` + every registered module's `.api.json` (trailing newline
+/// cut) joined by `,` + `]`, in registration order; memclnt is not part of it.
+fn api_json_documents(cat: &Catalog, dir: &std::path::Path) -> std::io::Result<String> {
+    fn walk(d: &std::path::Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for e in std::fs::read_dir(d)? {
+            let p = e?.path();
+            if p.is_dir() && depth < 8 {
+                walk(&p, depth + 1, out)?;
+            } else if p.to_string_lossy().ends_with(".api.json") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, 0, &mut files)?;
+    let mut modules: Vec<&str> = Vec::new();
+    for d in cat.iter() {
+        if d.module != "memclnt" && modules.last() != Some(&d.module) {
+            modules.push(d.module);
+        }
+    }
+    let mut docs = Vec::new();
+    for m in modules {
+        let name = format!("{m}.api.json");
+        let Some(p) = files
+            .iter()
+            .find(|p| p.file_name().is_some_and(|f| *f == *name))
+        else {
+            return Err(std::io::Error::other(format!(
+                "{}: no {name} for module {m}",
+                dir.display()
+            )));
+        };
+        let text = std::fs::read_to_string(p)?;
+        docs.push(text.trim_end_matches('\n').to_string());
+    }
+    Ok(format!("[\n{}]", docs.join(",")))
 }
 
 /// Resolves when the connection is told to close (never if the signal is dropped).
@@ -660,6 +713,17 @@ impl Inner {
                     .fixed_str(&c.build_date, 32)
                     .fixed_str(&c.build_directory, 256);
             }
+            Special::GetApiJson => match &self.api_json {
+                Some(json) => {
+                    FrameWriter::new(out.buf(reg), route.reply_id)
+                        .bytes(&req.ctx)
+                        .i32(0)
+                        .var_str(json)
+                        // VPP sends its C vector's terminating NUL after the string.
+                        .u8(0);
+                }
+                None => self.unimplemented(def.name, &req, out),
+            },
             Special::SockclntDelete => {
                 let index = b.u32(10);
                 let target = core.resolve(index.to_be_bytes());

@@ -14,8 +14,10 @@
 //!   Checked: context, response, index, and that every recorded (id, name_crc) pair is in the
 //!   simulator's table with the same ID.
 //! * `lb_as_details.in_use_since` of a removed AS (a time stamp): not compared.
-//! * `get_api_json_reply`: not modelled (the JSON of all modules is not part of the crate);
-//!   the simulator answers `retval = -9` (UNIMPLEMENTED) with an empty string: checked as such.
+//! * `get_api_json_reply`: served from `SimConfig::api_json_dir` (the 26.06 JSON): the real VPP
+//!   lists its 43 registered modules, the simulator all 143 (same order, the 43 first), so the
+//!   recorded text minus its closing `]` must be a prefix of the simulator's. Without the JSON
+//!   directory the simulator answers `retval = -9` (UNIMPLEMENTED).
 
 mod common;
 
@@ -65,10 +67,20 @@ fn replay_recordings_byte_for_byte() {
         return;
     }
     let cat = Catalog::vpp_26_06();
+    let api_dir = Some(
+        std::env::var_os("VPP_API_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vpp-api"))
+            })
+            .join("26.06"),
+    )
+    .filter(|p| p.exists());
     let ts = TestSim::start(|c| {
         c.vpe_pid = Some(15164);
         c.build_date = "2026-11-21T18:08:35".into();
         c.build_directory = "/work/vppsrc/vpp".into();
+        c.api_json_dir = api_dir.clone();
     });
     let mut compared = 0;
     for s in SESSIONS {
@@ -111,8 +123,37 @@ fn replay_recordings_byte_for_byte() {
                     assert_eq!(got_b.len(), 20 + 66 * ours);
                 }
                 m if m.starts_with("get_api_json_reply") => {
-                    assert_eq!(&got_b[..6], &want[..6], "{at}");
-                    assert_eq!(rv(got_b), -9, "{at}: unimplemented");
+                    assert_eq!(&got_b[..10], &want[..10], "{at}: context, retval");
+                    if api_dir.is_none() {
+                        assert_eq!(rv(got_b), -9, "{at}: unimplemented without the JSON");
+                        continue;
+                    }
+                    // VPP's array holds its 43 registered modules; ours all 143, the same 43
+                    // first: the recorded text without its closing `]` is a prefix of ours.
+                    // VPP's frame carries one byte more than the string: the NUL of its vector.
+                    let want_json = &want[14..14 + be32(want, 10) as usize];
+                    assert_eq!(want.len(), 14 + want_json.len() + 1);
+                    let got_json = &got_b[14..14 + be32(got_b, 10) as usize];
+                    assert_eq!(got_b.len(), 14 + got_json.len() + 1, "{at}: trailing NUL");
+                    assert_eq!(got_b[got_b.len() - 1], 0, "{at}: trailing NUL");
+                    let head = &want_json[..want_json.len() - 1];
+                    if !got_json.starts_with(head) {
+                        let i = head
+                            .iter()
+                            .zip(got_json)
+                            .position(|(a, b)| a != b)
+                            .unwrap_or(0);
+                        panic!(
+                            "{at}: JSON differs at {i}: want {:?} got {:?}",
+                            String::from_utf8_lossy(
+                                &head[i.saturating_sub(80)..(i + 80).min(head.len())]
+                            ),
+                            String::from_utf8_lossy(
+                                &got_json[i.saturating_sub(80)..(i + 80).min(got_json.len())]
+                            )
+                        );
+                    }
+                    assert_eq!(got_json[head.len()], b',', "{at}: more modules follow");
                 }
                 m if m.starts_with("lb_as_details") && want[44] == 0 => {
                     assert_eq!(&got_b[..45], &want[..45], "{at}");
