@@ -72,6 +72,25 @@ fn ls_fixture_tree() {
 }
 
 #[test]
+fn ls_versions_fixture_tree() {
+    let out = cli(&["ls", "--versions", s(&fixture_tree())]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("ls_versions_fixture", out.stdout);
+    // A file without imports: its runtime version is its vl_api_version.
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("core/memclnt.api.json"))
+        .unwrap();
+    let crc = line
+        .split_whitespace()
+        .nth(4)
+        .unwrap()
+        .trim_start_matches("0x");
+    assert!(line.ends_with(&format!("memclnt_{crc:0>8}")), "{line}");
+}
+
+#[test]
 fn show_fixture_message_and_types() {
     let t = fixture_tree();
     for name in [
@@ -325,6 +344,22 @@ fn real_trees_crc_and_show() {
     assert_eq!(field("as_address")["offset"], 31);
     assert_eq!(field("is_flush")["offset"], 49);
     assert_eq!(v["kind"], "request");
+    // Runtime versions: the four the wire doc (3.6) states, derived from JSON alone.
+    let out = cli(&["ls", "--versions", "--json", s(&t)]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let runtime = |m: &str| {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["module"] == m)
+            .unwrap()["runtime_version"]
+            .clone()
+    };
+    assert_eq!(runtime("interface"), "interface_85f62a36");
+    assert_eq!(runtime("vpe"), "vpe_33b45969");
+    assert_eq!(runtime("lb"), "lb_31818767");
+    assert_eq!(runtime("memclnt"), "memclnt_b197c551");
     let out = cli(&["ls", s(&t)]);
     // 144 files and 2030 messages: the counts vpp-api/README.md and the wire doc state.
     assert!(

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use api_json::api::{Api, MessageInfo, UserType};
 use api_json::classify::{Role, ServiceKind};
 use api_json::layout::{FieldKind, Layout, VarTail};
+use api_json::version::VersionStatus;
 use api_json::{OptionValue, Service};
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
@@ -33,6 +34,11 @@ pub enum Command {
         /// A tree like /usr/share/vpp/api, a single .api.json file, or several of them.
         #[arg(required = true)]
         tree: Vec<PathBuf>,
+        /// Also derive each file's runtime version `<module>_<crc>` (what VPP registers and
+        /// `get_first_msg_id` looks up). JSON does not record the order of a file's objects, so
+        /// it is reconstructed and kept only when it reproduces the stated `vl_api_version`.
+        #[arg(long)]
+        versions: bool,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -120,7 +126,11 @@ pub const EXIT_CHECK_FAILED: i32 = 1;
 /// Runs a parsed command.
 pub fn run(cli: &Cli) -> Output {
     let result = match &cli.command {
-        Command::Ls { tree, json } => load(tree).map(|api| ls(&api, *json)),
+        Command::Ls {
+            tree,
+            versions,
+            json,
+        } => load(tree).map(|api| ls(&api, *versions, *json)),
         Command::Show { tree, name, json } => {
             load(std::slice::from_ref(tree)).and_then(|api| show(&api, name, *json))
         }
@@ -221,8 +231,31 @@ fn display_path(api: &Api, i: usize, roots: &[PathBuf]) -> String {
 // ls
 
 /// `ls`: one line per file.
-pub fn ls(api: &Api, as_json: bool) -> Output {
+pub fn ls(api: &Api, versions: bool, as_json: bool) -> Output {
     let roots: Vec<PathBuf> = common_roots(api);
+    // `<module>_<crc>` per file, or why not (only computed on request: it searches orders).
+    let runtime: Vec<Result<String, String>> = if versions {
+        let mut v: Vec<Result<String, String>> =
+            vec![Err("not computed".into()); api.files().len()];
+        for fv in api.file_versions() {
+            v[fv.file] = fv.runtime_name().ok_or_else(|| match &fv.status {
+                VersionStatus::ImportsMissing(i) => {
+                    format!("imports not in tree: {}", i.join(", "))
+                }
+                VersionStatus::ImportsNotDerived(i) => {
+                    format!("imports not derived: {}", i.join(", "))
+                }
+                VersionStatus::NotFound { .. } => "object order not reconstructed".into(),
+                VersionStatus::NoImportsNotReproduced { .. } => {
+                    "object order not reconstructed".into()
+                }
+                VersionStatus::Derived { .. } => "derived".into(),
+            });
+        }
+        v
+    } else {
+        Vec::new()
+    };
     let rows: Vec<(String, String, String, usize, u32)> = api
         .files()
         .iter()
@@ -246,9 +279,17 @@ pub fn ls(api: &Api, as_json: bool) -> Output {
     if as_json {
         let files: Vec<Value> = rows
             .iter()
-            .map(|(path, module, version, n, crc)| {
-                json!({"file": path, "module": module, "version": version,
-                       "messages": n, "vl_api_version": format!("{crc:#x}")})
+            .enumerate()
+            .map(|(i, (path, module, version, n, crc))| {
+                let mut v = json!({"file": path, "module": module, "version": version,
+                       "messages": n, "vl_api_version": format!("{crc:#x}")});
+                if let Some(r) = runtime.get(i) {
+                    v["runtime_version"] = match r {
+                        Ok(name) => json!(name),
+                        Err(why) => json!({"unknown": why}),
+                    };
+                }
+                v
             })
             .collect();
         return Output::ok(pretty(&json!({
@@ -260,17 +301,31 @@ pub fn ls(api: &Api, as_json: bool) -> Output {
     }
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(4).max(4);
     let mut out = String::new();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{:<w$}  {:<24}  {:>8}  {:>8}  {:>10}",
         "FILE", "MODULE", "VERSION", "MESSAGES", "FILE CRC"
     );
-    for (path, module, version, n, crc) in &rows {
-        let _ = writeln!(
+    out.push_str(if versions {
+        "  RUNTIME VERSION\n"
+    } else {
+        "\n"
+    });
+    for (i, (path, module, version, n, crc)) in rows.iter().enumerate() {
+        let _ = write!(
             out,
             "{path:<w$}  {module:<24}  {version:>8}  {n:>8}  {:>10}",
             format!("{crc:#x}")
         );
+        match runtime.get(i) {
+            Some(Ok(name)) => {
+                let _ = writeln!(out, "  {name}");
+            }
+            Some(Err(why)) => {
+                let _ = writeln!(out, "  ? ({why})");
+            }
+            None => out.push('\n'),
+        }
     }
     let _ = writeln!(
         out,
