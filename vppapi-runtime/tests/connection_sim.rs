@@ -706,3 +706,31 @@ fn blocking_facade() {
     conn.close();
     drop(env);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fire_and_forget_sends_without_waiting() {
+    let env = sim().await;
+    let mut cfg = env.config();
+    cfg.trace.capacity = 8;
+    let conn = Connection::connect(cfg).await.unwrap();
+    conn.send(&CreateLoopback::default()).await.unwrap();
+    conn.send(&CreateLoopback::default()).await.unwrap();
+    assert_eq!(conn.pending_calls(), 0);
+    // Processed in order: a dump after them sees both.
+    let mut s = conn.dump(&SwInterfaceDump::default()).await.unwrap();
+    let mut n = 0;
+    while let Some(d) = s.next().await {
+        d.unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    let sent: Vec<_> = conn
+        .trace()
+        .into_iter()
+        .filter(|r| r.message == "create_loopback")
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(sent, [vppapi_runtime::trace::CallOutcome::Sent; 2]);
+    // Their replies had no taker: counted, not leaked.
+    assert!(conn.metrics().unmatched_replies.get() >= 2);
+}
