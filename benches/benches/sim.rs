@@ -19,7 +19,9 @@ fn bench_sim(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let sim = rt.block_on(Simulator::start(SimConfig::new(&path))).unwrap();
+    let sim = rt
+        .block_on(Simulator::start(SimConfig::new(&path)))
+        .unwrap();
 
     let mut s = UnixStream::connect(&path).unwrap();
     // sockclnt_create
@@ -49,7 +51,10 @@ fn bench_sim(c: &mut Criterion) {
         b.iter(|| {
             s.write_all(&pings).unwrap();
             s.read_exact(&mut replies).unwrap();
-            assert_eq!(&replies[replies.len() - 4..], &std::process::id().to_be_bytes());
+            assert_eq!(
+                &replies[replies.len() - 4..],
+                &std::process::id().to_be_bytes()
+            );
         })
     });
     g.finish();
