@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# The main job: inspect a VPP API tree (files, message counts, versions, CRC check).
+# The main job, end to end:
+#  1. inspect an API tree (files, message counts, versions) and re-derive every CRC;
+#  2. talk to VPP over its API socket with the async runtime and the generated bindings
+#     (create a loopback, bring it up, address it, dump, read the stats segment, clean up).
+#     When no VPP listens at /run/vpp/api.sock, the simulator (vpp-sim) stands in for it.
 #
 # Tree: $1, else /usr/share/vpp/api when VPP is installed, else ../shared/vpp-api/26.06 beside the
 # repo, else the small fixture tree in the repo.
@@ -12,5 +16,7 @@ if [ -z "$tree" ]; then
     done
 fi
 echo "== API tree: $tree"
-cargo run --quiet --release --locked -p vppapi-gen -- ls "$tree"
+cargo run --quiet --release --locked -p vppapi-gen -- ls "$tree" | tail -n 3
 cargo run --quiet --release --locked -p vppapi-gen -- crc "$tree"
+echo "== talking to VPP"
+cargo run --quiet --locked -p vppapi-quickstart
