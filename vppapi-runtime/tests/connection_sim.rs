@@ -734,3 +734,37 @@ async fn fire_and_forget_sends_without_waiting() {
     // Their replies had no taker: counted, not leaked.
     assert!(conn.metrics().unmatched_replies.get() >= 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vpp_that_stops_reading_cannot_block_callers_forever() {
+    let env = sim().await;
+    let mut cfg = env.config();
+    cfg.write_high_water = 64 * 1024;
+    cfg.health.interval = Duration::from_secs(3600);
+    let conn = Connection::connect(cfg).await.unwrap();
+    env.sim.faults().stop_reading();
+    let big = CliInband {
+        cmd: "x".repeat(60_000),
+    };
+    let t0 = std::time::Instant::now();
+    let mut calls = Vec::new();
+    for _ in 0..40 {
+        let (c, m) = (conn.clone(), big.clone());
+        calls.push(tokio::spawn(async move {
+            c.call_with_timeout(&m, Duration::from_millis(300)).await
+        }));
+    }
+    for c in calls {
+        let r = tokio::time::timeout(Duration::from_secs(3), c)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
+    }
+    assert!(t0.elapsed() < Duration::from_secs(3));
+    assert_eq!(conn.pending_calls(), 0);
+    env.sim.faults().resume_reading();
+    // The queued requests drain; their late replies are discarded; new calls work.
+    let v = conn.call(&ShowVersion {}).await.unwrap();
+    assert_eq!(v.program, "vpe");
+}

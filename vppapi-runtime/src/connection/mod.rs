@@ -555,10 +555,16 @@ impl Connection {
         let ctx = self.inner.next_context(&session);
         self.inner.metrics.calls.inc();
         let ci = session.client_index;
-        session
+        let timeout = self.inner.config.reply_timeout;
+        let push = session
             .write
-            .push_with(|buf| append_frame(buf, msg, id, ci, ctx).map(|_| ()))
+            .push_with(|buf| append_frame(buf, msg, id, ci, ctx).map(|_| ()));
+        tokio::time::timeout(timeout, push)
             .await
+            .map_err(|_| Error::Timeout {
+                message: M::NAME,
+                timeout,
+            })?
             .map_err(|e| push_error(e, M::NAME))?;
         if let Some(t) = &self.inner.trace {
             t.push(CallRecord {
@@ -600,16 +606,21 @@ impl Connection {
         }
         self.inner.metrics.calls.inc();
         let ci = session.client_index;
-        let pushed = session
-            .write
-            .push_with(|buf| {
-                append_frame(buf, req, id, ci, ctx)?;
-                append_frame(buf, &ControlPing {}, ping_id, ci, ctx).map(|_| ())
-            })
-            .await;
+        let timeout = self.inner.config.reply_timeout;
+        let push = session.write.push_with(|buf| {
+            append_frame(buf, req, id, ci, ctx)?;
+            append_frame(buf, &ControlPing {}, ping_id, ci, ctx).map(|_| ())
+        });
+        let pushed = match tokio::time::timeout(timeout, push).await {
+            Ok(r) => r.map_err(|e| push_error(e, M::NAME)),
+            Err(_) => Err(Error::Timeout {
+                message: M::NAME,
+                timeout,
+            }),
+        };
         if let Err(e) = pushed {
             session.remove_pending(ctx);
-            return Err(push_error(e, M::NAME));
+            return Err(e);
         }
         Ok(RawDetailsStream::new(
             session,
@@ -665,16 +676,21 @@ impl Connection {
             return Err(Error::ConnectionLost { message: M::NAME });
         }
         self.inner.metrics.calls.inc();
-        if let Err(e) = session
-            .write
-            .push_with(|buf| {
-                buf.extend_from_slice(&request);
-                Ok(())
-            })
-            .await
-        {
+        let timeout = self.inner.config.reply_timeout;
+        let push = session.write.push_with(|buf| {
+            buf.extend_from_slice(&request);
+            Ok(())
+        });
+        let pushed = match tokio::time::timeout(timeout, push).await {
+            Ok(r) => r.map_err(|e| push_error(e, M::NAME)),
+            Err(_) => Err(Error::Timeout {
+                message: M::NAME,
+                timeout,
+            }),
+        };
+        if let Err(e) = pushed {
             session.remove_pending(ctx);
-            return Err(push_error(e, M::NAME));
+            return Err(e);
         }
         Ok(RawDetailsStream::new(
             session,
@@ -828,15 +844,27 @@ where
             pending: true,
         };
         let ci = session.client_index;
-        if let Err(e) = session
+        // One deadline for queueing and waiting: a VPP that stops reading must not make
+        // callers wait for the write queue forever either.
+        let deadline = tokio::time::Instant::now() + timeout;
+        let push = session
             .write
-            .push_with(|buf| append_frame(buf, req, id, ci, ctx).map(|_| ()))
-            .await
-        {
-            guard.outcome = CallOutcome::ConnectionLost;
-            return Err(push_error(e, M::NAME));
+            .push_with(|buf| append_frame(buf, req, id, ci, ctx).map(|_| ()));
+        match tokio::time::timeout_at(deadline, push).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                guard.outcome = CallOutcome::ConnectionLost;
+                return Err(push_error(e, M::NAME));
+            }
+            Err(_) => {
+                guard.outcome = CallOutcome::TimedOut;
+                return Err(Error::Timeout {
+                    message: M::NAME,
+                    timeout,
+                });
+            }
         }
-        let frame = match tokio::time::timeout(timeout, rx).await {
+        let frame = match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(frame)) => {
                 guard.pending = false;
                 frame
