@@ -380,4 +380,24 @@ mod tests {
         assert!(d0 <= r.initial_delay && d0 >= r.initial_delay.mul_f64(0.79));
         assert!(r.delay(30) >= r.max_delay.mul_f64(0.79));
     }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("config.rs");
+        let start = doc.find("//! ```toml\n").unwrap() + "//! ```toml\n".len();
+        let end = start + doc[start..].find("//! ```\n").unwrap();
+        let text: String = doc[start..end]
+            .lines()
+            .map(|l| {
+                l.strip_prefix("//! ")
+                    .or(l.strip_prefix("//!"))
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = Config::from_toml(&text).unwrap();
+        assert_eq!(c.client_name, "my-agent");
+        assert_eq!(c.health.reply_timeout, Duration::from_millis(500));
+        assert_eq!(c.events.overflow, OverflowPolicy::DropOldest);
+    }
 }

@@ -2,7 +2,10 @@
 //!
 //! The codec for FD.io VPP's binary API ([`codec`]: encode into a caller's buffer, owned
 //! decode, zero-copy views, message headers) and the common VPP types with conversions to the
-//! std types ([`codec::net`]). The async socket transport comes later.
+//! std types ([`codec::net`]), and the async connection to VPP's API socket ([`Connection`]:
+//! pipelined calls, dumps, cursor streams, events, health, reconnects; [`connection`]),
+//! with its [`Config`], compatibility checks ([`compat`]), metrics, trace and a blocking
+//! facade ([`BlockingConnection`]).
 //!
 //! Generated code and hand-written messages use the derives re-exported here:
 //! [`VppMessage`], [`VppType`], [`VppEnum`], [`VppFlags`], [`VppUnion`], [`VppTagged`].
