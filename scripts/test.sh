@@ -17,6 +17,8 @@ if ! "$venv/bin/python" -c 'import vpp_papi' 2>/dev/null; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'vpp-papi==2.4.2'
 fi
 export VPPAPI_PAPI_PYTHON="$PWD/$venv/bin/python"
+# One-shot builds gain nothing from incremental compilation (it costs time and disk).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
