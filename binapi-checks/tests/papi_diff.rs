@@ -19,7 +19,7 @@ use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use vppapi_runtime::codec::SmallRng;
+use vppapi_codec::SmallRng;
 
 const SEEDS: u64 = 3;
 const MSG_ID: u16 = 0x1234;
@@ -27,7 +27,7 @@ const MSG_ID: u16 = 0x1234;
 struct Vector {
     label: String,
     bytes: Vec<u8>,
-    value: vppapi_runtime::codec::Value,
+    value: vppapi_codec::Value,
     args: Json,
 }
 

@@ -5,7 +5,7 @@
 
 use binapi_checks::releases;
 use proptest::prelude::*;
-use vppapi_runtime::codec::SmallRng;
+use vppapi_codec::SmallRng;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]

@@ -2,7 +2,7 @@
 //!
 //! 10 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::fib_types::FibPath;
 use super::interface_types::InterfaceIndex;
 /// ```text
@@ -15,6 +15,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// `typedef abf_policy`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "abf_policy")]
 pub struct AbfPolicy {
     pub policy_id: u32,
@@ -33,6 +35,8 @@ pub struct AbfPolicy {
 ///
 /// `typedef abf_itf_attach`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "abf_itf_attach")]
 pub struct AbfItfAttach {
     pub policy_id: u32,
@@ -52,6 +56,8 @@ pub struct AbfItfAttach {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_plugin_get_version",
     crc = 0x51077d14,
@@ -71,6 +77,8 @@ pub struct AbfPluginGetVersion {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_plugin_get_version_reply",
     crc = 0x9b32cf86,
@@ -95,6 +103,8 @@ pub struct AbfPluginGetVersionReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_policy_add_del",
     crc = 0xc6131197,
@@ -111,6 +121,8 @@ pub struct AbfPolicyAddDel {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_policy_add_del_reply",
     crc = 0xe8d4e804,
@@ -128,6 +140,8 @@ pub struct AbfPolicyAddDelReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_policy_details",
     crc = 0xb7487fa4,
@@ -148,6 +162,8 @@ pub struct AbfPolicyDetails {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_policy_dump",
     crc = 0x51077d14,
@@ -166,6 +182,8 @@ pub struct AbfPolicyDump {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_itf_attach_add_del",
     crc = 0x25c8621b,
@@ -181,6 +199,8 @@ pub struct AbfItfAttachAddDel {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_itf_attach_add_del_reply",
     crc = 0xe8d4e804,
@@ -198,6 +218,8 @@ pub struct AbfItfAttachAddDelReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_itf_attach_details",
     crc = 0x7819523e,
@@ -217,6 +239,8 @@ pub struct AbfItfAttachDetails {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "abf_itf_attach_dump",
     crc = 0x51077d14,
@@ -225,16 +249,3 @@ pub struct AbfItfAttachDetails {
     details = AbfItfAttachDetails
 )]
 pub struct AbfItfAttachDump {}
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<AbfPluginGetVersion>("abf"),
-    super::registry::MessageEntry::of::<AbfPluginGetVersionReply>("abf"),
-    super::registry::MessageEntry::of::<AbfPolicyAddDel>("abf"),
-    super::registry::MessageEntry::of::<AbfPolicyAddDelReply>("abf"),
-    super::registry::MessageEntry::of::<AbfPolicyDetails>("abf"),
-    super::registry::MessageEntry::of::<AbfPolicyDump>("abf"),
-    super::registry::MessageEntry::of::<AbfItfAttachAddDel>("abf"),
-    super::registry::MessageEntry::of::<AbfItfAttachAddDelReply>("abf"),
-    super::registry::MessageEntry::of::<AbfItfAttachDetails>("abf"),
-    super::registry::MessageEntry::of::<AbfItfAttachDump>("abf"),
-];

@@ -2,13 +2,15 @@
 //!
 //! 42 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::acl_types::{AclRule, MacipAclRule};
 use super::interface_types::InterfaceIndex;
 /// `acl_plugin_get_version_51077d14`
 ///
 /// Request; reply [`AclPluginGetVersionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_get_version",
     crc = 0x51077d14,
@@ -19,6 +21,8 @@ use super::interface_types::InterfaceIndex;
 pub struct AclPluginGetVersion {}
 /// `acl_plugin_get_version_reply_9b32cf86`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_get_version_reply",
     crc = 0x9b32cf86,
@@ -39,6 +43,8 @@ pub struct AclPluginGetVersionReply {
 ///
 /// Request; reply [`AclPluginControlPingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_control_ping",
     crc = 0x51077d14,
@@ -57,6 +63,8 @@ pub struct AclPluginControlPing {}
 ///
 /// `acl_plugin_control_ping_reply_f6b0b8ca`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_control_ping_reply",
     crc = 0xf6b0b8ca,
@@ -72,6 +80,8 @@ pub struct AclPluginControlPingReply {
 ///
 /// Request; reply [`AclPluginGetConnTableMaxEntriesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_get_conn_table_max_entries",
     crc = 0x51077d14,
@@ -88,6 +98,8 @@ pub struct AclPluginGetConnTableMaxEntries {}
 ///
 /// `acl_plugin_get_conn_table_max_entries_reply_7a096d3d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_get_conn_table_max_entries_reply",
     crc = 0x7a096d3d,
@@ -101,6 +113,8 @@ pub struct AclPluginGetConnTableMaxEntriesReply {
 ///
 /// Request; reply [`AclAddReplaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_add_replace",
     crc = 0xee5c2f18,
@@ -117,6 +131,8 @@ pub struct AclAddReplace {
 }
 /// `acl_add_replace_reply_ac407b0c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_add_replace_reply",
     crc = 0xac407b0c,
@@ -131,6 +147,8 @@ pub struct AclAddReplaceReply {
 ///
 /// Request; reply [`AclDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_del",
     crc = 0xef34fea4,
@@ -143,6 +161,8 @@ pub struct AclDel {
 }
 /// `acl_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "acl_del_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct AclDelReply {
     pub retval: i32,
@@ -151,6 +171,8 @@ pub struct AclDelReply {
 ///
 /// Request; reply [`AclInterfaceAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_add_del",
     crc = 0x4b54bebd,
@@ -167,6 +189,8 @@ pub struct AclInterfaceAddDel {
 }
 /// `acl_interface_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_add_del_reply",
     crc = 0xe8d4e804,
@@ -180,6 +204,8 @@ pub struct AclInterfaceAddDelReply {
 ///
 /// Request; reply [`AclInterfaceSetAclListReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_set_acl_list",
     crc = 0x473982bd,
@@ -195,6 +221,8 @@ pub struct AclInterfaceSetAclList {
 }
 /// `acl_interface_set_acl_list_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_set_acl_list_reply",
     crc = 0xe8d4e804,
@@ -208,6 +236,8 @@ pub struct AclInterfaceSetAclListReply {
 ///
 /// Dump; streams [`AclDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_dump",
     crc = 0xef34fea4,
@@ -220,6 +250,8 @@ pub struct AclDump {
 }
 /// `acl_details_95babae0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "acl_details", crc = 0x95babae0, kind = "details", header = "context")]
 pub struct AclDetails {
     pub acl_index: u32,
@@ -232,6 +264,8 @@ pub struct AclDetails {
 ///
 /// Dump; streams [`AclInterfaceListDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_list_dump",
     crc = 0xf9e6675e,
@@ -245,6 +279,8 @@ pub struct AclInterfaceListDump {
 }
 /// `acl_interface_list_details_e695d256`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_list_details",
     crc = 0xe695d256,
@@ -261,6 +297,8 @@ pub struct AclInterfaceListDetails {
 ///
 /// Request; reply [`MacipAclAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_add",
     crc = 0xce6fbad0,
@@ -276,6 +314,8 @@ pub struct MacipAclAdd {
 }
 /// `macip_acl_add_reply_ac407b0c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_add_reply",
     crc = 0xac407b0c,
@@ -290,6 +330,8 @@ pub struct MacipAclAddReply {
 ///
 /// Request; reply [`MacipAclAddReplaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_add_replace",
     crc = 0x2a461dd4,
@@ -307,6 +349,8 @@ pub struct MacipAclAddReplace {
 }
 /// `macip_acl_add_replace_reply_ac407b0c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_add_replace_reply",
     crc = 0xac407b0c,
@@ -321,6 +365,8 @@ pub struct MacipAclAddReplaceReply {
 ///
 /// Request; reply [`MacipAclDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_del",
     crc = 0xef34fea4,
@@ -333,6 +379,8 @@ pub struct MacipAclDel {
 }
 /// `macip_acl_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_del_reply",
     crc = 0xe8d4e804,
@@ -346,6 +394,8 @@ pub struct MacipAclDelReply {
 ///
 /// Request; reply [`MacipAclInterfaceAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_interface_add_del",
     crc = 0x4b8690b1,
@@ -361,6 +411,8 @@ pub struct MacipAclInterfaceAddDel {
 }
 /// `macip_acl_interface_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_interface_add_del_reply",
     crc = 0xe8d4e804,
@@ -374,6 +426,8 @@ pub struct MacipAclInterfaceAddDelReply {
 ///
 /// Dump; streams [`MacipAclDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_dump",
     crc = 0xef34fea4,
@@ -387,6 +441,8 @@ pub struct MacipAclDump {
 }
 /// `macip_acl_details_27135b59`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_details",
     crc = 0x27135b59,
@@ -404,6 +460,8 @@ pub struct MacipAclDetails {
 ///
 /// Request; reply [`MacipAclInterfaceGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_interface_get",
     crc = 0x51077d14,
@@ -414,6 +472,8 @@ pub struct MacipAclDetails {
 pub struct MacipAclInterfaceGet {}
 /// `macip_acl_interface_get_reply_accf9b05`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_interface_get_reply",
     crc = 0xaccf9b05,
@@ -428,6 +488,8 @@ pub struct MacipAclInterfaceGetReply {
 ///
 /// Dump; streams [`MacipAclInterfaceListDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_interface_list_dump",
     crc = 0xf9e6675e,
@@ -440,6 +502,8 @@ pub struct MacipAclInterfaceListDump {
 }
 /// `macip_acl_interface_list_details_a0c5d56d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "macip_acl_interface_list_details",
     crc = 0xa0c5d56d,
@@ -455,6 +519,8 @@ pub struct MacipAclInterfaceListDetails {
 ///
 /// Request; reply [`AclInterfaceSetEtypeWhitelistReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_set_etype_whitelist",
     crc = 0x3f5c2d2d,
@@ -470,6 +536,8 @@ pub struct AclInterfaceSetEtypeWhitelist {
 }
 /// `acl_interface_set_etype_whitelist_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_set_etype_whitelist_reply",
     crc = 0xe8d4e804,
@@ -483,6 +551,8 @@ pub struct AclInterfaceSetEtypeWhitelistReply {
 ///
 /// Dump; streams [`AclInterfaceEtypeWhitelistDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_etype_whitelist_dump",
     crc = 0xf9e6675e,
@@ -495,6 +565,8 @@ pub struct AclInterfaceEtypeWhitelistDump {
 }
 /// `acl_interface_etype_whitelist_details_cc2bfded`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_interface_etype_whitelist_details",
     crc = 0xcc2bfded,
@@ -511,6 +583,8 @@ pub struct AclInterfaceEtypeWhitelistDetails {
 ///
 /// Request; reply [`AclStatsIntfCountersEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_stats_intf_counters_enable",
     crc = 0xb3e225d2,
@@ -523,6 +597,8 @@ pub struct AclStatsIntfCountersEnable {
 }
 /// `acl_stats_intf_counters_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_stats_intf_counters_enable_reply",
     crc = 0xe8d4e804,
@@ -538,6 +614,8 @@ pub struct AclStatsIntfCountersEnableReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_use_hash_lookup_set",
     crc = 0xb3e225d2,
@@ -552,6 +630,8 @@ pub struct AclPluginUseHashLookupSet {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_use_hash_lookup_set_reply",
     crc = 0xe8d4e804,
@@ -567,6 +647,8 @@ pub struct AclPluginUseHashLookupSetReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_use_hash_lookup_get",
     crc = 0x51077d14,
@@ -579,6 +661,8 @@ pub struct AclPluginUseHashLookupGet {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_plugin_use_hash_lookup_get_reply",
     crc = 0x5392ad31,
@@ -588,48 +672,3 @@ pub struct AclPluginUseHashLookupGet {}
 pub struct AclPluginUseHashLookupGetReply {
     pub enable: bool,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 42] = [
-    super::registry::MessageEntry::of::<AclPluginGetVersion>("acl"),
-    super::registry::MessageEntry::of::<AclPluginGetVersionReply>("acl"),
-    super::registry::MessageEntry::of::<AclPluginControlPing>("acl"),
-    super::registry::MessageEntry::of::<AclPluginControlPingReply>("acl"),
-    super::registry::MessageEntry::of::<AclPluginGetConnTableMaxEntries>("acl"),
-    super::registry::MessageEntry::of::<AclPluginGetConnTableMaxEntriesReply>("acl"),
-    super::registry::MessageEntry::of::<AclAddReplace>("acl"),
-    super::registry::MessageEntry::of::<AclAddReplaceReply>("acl"),
-    super::registry::MessageEntry::of::<AclDel>("acl"),
-    super::registry::MessageEntry::of::<AclDelReply>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceAddDel>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceAddDelReply>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceSetAclList>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceSetAclListReply>("acl"),
-    super::registry::MessageEntry::of::<AclDump>("acl"),
-    super::registry::MessageEntry::of::<AclDetails>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceListDump>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceListDetails>("acl"),
-    super::registry::MessageEntry::of::<MacipAclAdd>("acl"),
-    super::registry::MessageEntry::of::<MacipAclAddReply>("acl"),
-    super::registry::MessageEntry::of::<MacipAclAddReplace>("acl"),
-    super::registry::MessageEntry::of::<MacipAclAddReplaceReply>("acl"),
-    super::registry::MessageEntry::of::<MacipAclDel>("acl"),
-    super::registry::MessageEntry::of::<MacipAclDelReply>("acl"),
-    super::registry::MessageEntry::of::<MacipAclInterfaceAddDel>("acl"),
-    super::registry::MessageEntry::of::<MacipAclInterfaceAddDelReply>("acl"),
-    super::registry::MessageEntry::of::<MacipAclDump>("acl"),
-    super::registry::MessageEntry::of::<MacipAclDetails>("acl"),
-    super::registry::MessageEntry::of::<MacipAclInterfaceGet>("acl"),
-    super::registry::MessageEntry::of::<MacipAclInterfaceGetReply>("acl"),
-    super::registry::MessageEntry::of::<MacipAclInterfaceListDump>("acl"),
-    super::registry::MessageEntry::of::<MacipAclInterfaceListDetails>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceSetEtypeWhitelist>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceSetEtypeWhitelistReply>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceEtypeWhitelistDump>("acl"),
-    super::registry::MessageEntry::of::<AclInterfaceEtypeWhitelistDetails>("acl"),
-    super::registry::MessageEntry::of::<AclStatsIntfCountersEnable>("acl"),
-    super::registry::MessageEntry::of::<AclStatsIntfCountersEnableReply>("acl"),
-    super::registry::MessageEntry::of::<AclPluginUseHashLookupSet>("acl"),
-    super::registry::MessageEntry::of::<AclPluginUseHashLookupSetReply>("acl"),
-    super::registry::MessageEntry::of::<AclPluginUseHashLookupGet>("acl"),
-    super::registry::MessageEntry::of::<AclPluginUseHashLookupGetReply>("acl"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 0 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType};
+use ::vppapi_codec::{VppEnum, VppType};
 use super::ethernet_types::MacAddress;
 use super::ip_types::{IpProto, Prefix};
 /// `typedef acl_rule`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "acl_rule")]
 pub struct AclRule {
     pub is_permit: AclAction,
@@ -22,6 +24,8 @@ pub struct AclRule {
 }
 /// `typedef macip_acl_rule`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "macip_acl_rule")]
 pub struct MacipAclRule {
     pub is_permit: AclAction,
@@ -31,6 +35,8 @@ pub struct MacipAclRule {
 }
 ///`acl_action`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "acl_action",
     values(
@@ -40,5 +46,3 @@ pub struct MacipAclRule {
     )
 )]
 pub struct AclAction(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

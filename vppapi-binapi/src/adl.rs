@@ -2,12 +2,14 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// `adl_interface_enable_disable_5501adee`
 ///
 /// Request; reply [`AdlInterfaceEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "adl_interface_enable_disable",
     crc = 0x5501adee,
@@ -21,6 +23,8 @@ pub struct AdlInterfaceEnableDisable {
 }
 /// `adl_interface_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "adl_interface_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -34,6 +38,8 @@ pub struct AdlInterfaceEnableDisableReply {
 ///
 /// Request; reply [`AdlAllowlistEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "adl_allowlist_enable_disable",
     crc = 0xea88828d,
@@ -50,6 +56,8 @@ pub struct AdlAllowlistEnableDisable {
 }
 /// `adl_allowlist_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "adl_allowlist_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -59,10 +67,3 @@ pub struct AdlAllowlistEnableDisable {
 pub struct AdlAllowlistEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<AdlInterfaceEnableDisable>("adl"),
-    super::registry::MessageEntry::of::<AdlInterfaceEnableDisableReply>("adl"),
-    super::registry::MessageEntry::of::<AdlAllowlistEnableDisable>("adl"),
-    super::registry::MessageEntry::of::<AdlAllowlistEnableDisableReply>("adl"),
-];

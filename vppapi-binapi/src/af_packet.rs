@@ -2,11 +2,13 @@
 //!
 //! 12 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppMessage};
+use ::vppapi_codec::{VppEnum, VppFlags, VppMessage};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 ///`af_packet_mode`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_mode",
     values(AF_PACKET_API_MODE_ETHERNET = 1, AF_PACKET_API_MODE_IP = 2)
@@ -14,6 +16,8 @@ use super::interface_types::InterfaceIndex;
 pub struct AfPacketMode(pub u32);
 ///`af_packet_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_flags",
     values(
@@ -37,6 +41,8 @@ pub struct AfPacketFlags(pub u32);
 /// Request; reply [`AfPacketCreateReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_create",
     crc = 0xa190415f,
@@ -59,6 +65,8 @@ pub struct AfPacketCreate {
 /// `af_packet_create_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_create_reply",
     crc = 0x5383d31f,
@@ -89,6 +97,8 @@ pub struct AfPacketCreateReply {
 /// Request; reply [`AfPacketCreateV2Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_create_v2",
     crc = 0x4aff0436,
@@ -118,6 +128,8 @@ pub struct AfPacketCreateV2 {
 /// `af_packet_create_v2_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_create_v2_reply",
     crc = 0x5383d31f,
@@ -149,6 +161,8 @@ pub struct AfPacketCreateV2Reply {
 ///
 /// Request; reply [`AfPacketCreateV3Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_create_v3",
     crc = 0xb3a809d4,
@@ -180,6 +194,8 @@ pub struct AfPacketCreateV3 {
 ///
 /// `af_packet_create_v3_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_create_v3_reply",
     crc = 0x5383d31f,
@@ -201,6 +217,8 @@ pub struct AfPacketCreateV3Reply {
 ///
 /// Request; reply [`AfPacketDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_delete",
     crc = 0x863fa648,
@@ -214,6 +232,8 @@ pub struct AfPacketDelete {
 }
 /// `af_packet_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_delete_reply",
     crc = 0xe8d4e804,
@@ -233,6 +253,8 @@ pub struct AfPacketDeleteReply {
 ///
 /// Request; reply [`AfPacketSetL4CksumOffloadReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_set_l4_cksum_offload",
     crc = 0x319cd5c8,
@@ -246,6 +268,8 @@ pub struct AfPacketSetL4CksumOffload {
 }
 /// `af_packet_set_l4_cksum_offload_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_set_l4_cksum_offload_reply",
     crc = 0xe8d4e804,
@@ -263,6 +287,8 @@ pub struct AfPacketSetL4CksumOffloadReply {
 ///
 /// Dump; streams [`AfPacketDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_dump",
     crc = 0x51077d14,
@@ -279,6 +305,8 @@ pub struct AfPacketDump {}
 ///
 /// `af_packet_details_58c7c042`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "af_packet_details",
     crc = 0x58c7c042,
@@ -290,18 +318,3 @@ pub struct AfPacketDetails {
     #[vpp(string = 64)]
     pub host_if_name: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 12] = [
-    super::registry::MessageEntry::of::<AfPacketCreate>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketCreateReply>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketCreateV2>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketCreateV2Reply>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketCreateV3>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketCreateV3Reply>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketDelete>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketDeleteReply>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketSetL4CksumOffload>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketSetL4CksumOffloadReply>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketDump>("af_packet"),
-    super::registry::MessageEntry::of::<AfPacketDetails>("af_packet"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip4Address;
 /// ```text
@@ -14,6 +14,8 @@ use super::ip_types::Ip4Address;
 ///
 /// `typedef proxy_arp`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "proxy_arp")]
 pub struct ProxyArp {
     pub table_id: u32,
@@ -32,6 +34,8 @@ pub struct ProxyArp {
 ///
 /// Request; reply [`ProxyArpAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_add_del",
     crc = 0x1823c3e7,
@@ -45,6 +49,8 @@ pub struct ProxyArpAddDel {
 }
 /// `proxy_arp_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_add_del_reply",
     crc = 0xe8d4e804,
@@ -62,6 +68,8 @@ pub struct ProxyArpAddDelReply {
 ///
 /// Dump; streams [`ProxyArpDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_dump",
     crc = 0x51077d14,
@@ -77,6 +85,8 @@ pub struct ProxyArpDump {}
 ///
 /// `proxy_arp_details_5b948673`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_details",
     crc = 0x5b948673,
@@ -98,6 +108,8 @@ pub struct ProxyArpDetails {
 ///
 /// Request; reply [`ProxyArpIntfcEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_intfc_enable_disable",
     crc = 0xae6cfcfb,
@@ -111,6 +123,8 @@ pub struct ProxyArpIntfcEnableDisable {
 }
 /// `proxy_arp_intfc_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_intfc_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -128,6 +142,8 @@ pub struct ProxyArpIntfcEnableDisableReply {
 ///
 /// Dump; streams [`ProxyArpIntfcDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_intfc_dump",
     crc = 0x51077d14,
@@ -143,6 +159,8 @@ pub struct ProxyArpIntfcDump {}
 ///
 /// `proxy_arp_intfc_details_f6458e5f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "proxy_arp_intfc_details",
     crc = 0xf6458e5f,
@@ -152,14 +170,3 @@ pub struct ProxyArpIntfcDump {}
 pub struct ProxyArpIntfcDetails {
     pub sw_if_index: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<ProxyArpAddDel>("arp"),
-    super::registry::MessageEntry::of::<ProxyArpAddDelReply>("arp"),
-    super::registry::MessageEntry::of::<ProxyArpDump>("arp"),
-    super::registry::MessageEntry::of::<ProxyArpDetails>("arp"),
-    super::registry::MessageEntry::of::<ProxyArpIntfcEnableDisable>("arp"),
-    super::registry::MessageEntry::of::<ProxyArpIntfcEnableDisableReply>("arp"),
-    super::registry::MessageEntry::of::<ProxyArpIntfcDump>("arp"),
-    super::registry::MessageEntry::of::<ProxyArpIntfcDetails>("arp"),
-];

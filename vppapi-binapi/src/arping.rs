@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
@@ -10,6 +10,8 @@ use super::ip_types::Address;
 ///
 /// Request; reply [`ArpingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "arping",
     crc = 0x48817482,
@@ -28,6 +30,8 @@ pub struct Arping {
 }
 /// `arping_reply_bb9d1cbd`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "arping_reply", crc = 0xbb9d1cbd, kind = "reply", header = "context")]
 pub struct ArpingReply {
     pub retval: i32,
@@ -41,6 +45,8 @@ pub struct ArpingReply {
 ///
 /// Request; reply [`ArpingAcdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "arping_acd",
     crc = 0x48817482,
@@ -59,16 +65,11 @@ pub struct ArpingAcd {
 }
 /// `arping_acd_reply_e08c3b05`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "arping_acd_reply", crc = 0xe08c3b05, kind = "reply", header = "context")]
 pub struct ArpingAcdReply {
     pub retval: i32,
     pub reply_count: u32,
     pub mac_address: MacAddress,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<Arping>("arping"),
-    super::registry::MessageEntry::of::<ArpingReply>("arping"),
-    super::registry::MessageEntry::of::<ArpingAcd>("arping"),
-    super::registry::MessageEntry::of::<ArpingAcdReply>("arping"),
-];

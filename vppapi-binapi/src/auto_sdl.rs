@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// ```text
 /// \brief auto sdl config
 /// @param client_index - opaque cookie to identify the sender
@@ -15,6 +15,8 @@ use ::vppapi_runtime::VppMessage;
 ///
 /// Request; reply [`AutoSdlConfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "auto_sdl_config",
     crc = 0x14f30db8,
@@ -31,6 +33,8 @@ pub struct AutoSdlConfig {
 }
 /// `auto_sdl_config_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "auto_sdl_config_reply",
     crc = 0xe8d4e804,
@@ -40,8 +44,3 @@ pub struct AutoSdlConfig {
 pub struct AutoSdlConfigReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<AutoSdlConfig>("auto_sdl"),
-    super::registry::MessageEntry::of::<AutoSdlConfigReply>("auto_sdl"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 37 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::{IfStatusFlags, InterfaceIndex};
 use super::ip_types::{Address, Ip4Address, Ip6Address};
 ///`bfd_state`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_state",
     values(
@@ -28,6 +30,8 @@ pub struct BfdState(pub u32);
 ///
 /// Request; reply [`BfdUdpSetEchoSourceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_set_echo_source",
     crc = 0xf9e6675e,
@@ -40,6 +44,8 @@ pub struct BfdUdpSetEchoSource {
 }
 /// `bfd_udp_set_echo_source_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_set_echo_source_reply",
     crc = 0xe8d4e804,
@@ -59,6 +65,8 @@ pub struct BfdUdpSetEchoSourceReply {
 ///
 /// Request; reply [`BfdUdpDelEchoSourceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_del_echo_source",
     crc = 0x51077d14,
@@ -69,6 +77,8 @@ pub struct BfdUdpSetEchoSourceReply {
 pub struct BfdUdpDelEchoSource {}
 /// `bfd_udp_del_echo_source_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_del_echo_source_reply",
     crc = 0xe8d4e804,
@@ -88,6 +98,8 @@ pub struct BfdUdpDelEchoSourceReply {
 ///
 /// Request; reply [`BfdUdpGetEchoSourceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_get_echo_source",
     crc = 0x51077d14,
@@ -110,6 +122,8 @@ pub struct BfdUdpGetEchoSource {}
 ///
 /// `bfd_udp_get_echo_source_reply_e3d736a1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_get_echo_source_reply",
     crc = 0xe3d736a1,
@@ -145,6 +159,8 @@ pub struct BfdUdpGetEchoSourceReply {
 ///
 /// Request; reply [`BfdUdpAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_add",
     crc = 0x939cd26a,
@@ -165,6 +181,8 @@ pub struct BfdUdpAdd {
 }
 /// `bfd_udp_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bfd_udp_add_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct BfdUdpAddReply {
     pub retval: i32,
@@ -173,6 +191,8 @@ pub struct BfdUdpAddReply {
 ///
 /// Request; reply [`BfdUdpUpdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_upd",
     crc = 0x939cd26a,
@@ -193,6 +213,8 @@ pub struct BfdUdpUpd {
 }
 /// `bfd_udp_upd_reply_1992deab`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bfd_udp_upd_reply", crc = 0x1992deab, kind = "reply", header = "context")]
 pub struct BfdUdpUpdReply {
     pub retval: i32,
@@ -215,6 +237,8 @@ pub struct BfdUdpUpdReply {
 ///
 /// Request; reply [`BfdUdpModReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_mod",
     crc = 0x913df085,
@@ -232,6 +256,8 @@ pub struct BfdUdpMod {
 }
 /// `bfd_udp_mod_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bfd_udp_mod_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct BfdUdpModReply {
     pub retval: i32,
@@ -250,6 +276,8 @@ pub struct BfdUdpModReply {
 ///
 /// Request; reply [`BfdUdpDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_del",
     crc = 0xdcb13a89,
@@ -264,6 +292,8 @@ pub struct BfdUdpDel {
 }
 /// `bfd_udp_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bfd_udp_del_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct BfdUdpDelReply {
     pub retval: i32,
@@ -278,6 +308,8 @@ pub struct BfdUdpDelReply {
 ///
 /// Dump; streams [`BfdUdpSessionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_session_dump",
     crc = 0x51077d14,
@@ -304,6 +336,8 @@ pub struct BfdUdpSessionDump {}
 ///
 /// `bfd_udp_session_details_09fb2f2d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_session_details",
     crc = 0x09fb2f2d,
@@ -337,6 +371,8 @@ pub struct BfdUdpSessionDetails {
 ///
 /// Request; reply [`BfdUdpSessionSetFlagsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_session_set_flags",
     crc = 0x04b4bdfd,
@@ -352,6 +388,8 @@ pub struct BfdUdpSessionSetFlags {
 }
 /// `bfd_udp_session_set_flags_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_session_set_flags_reply",
     crc = 0xe8d4e804,
@@ -373,6 +411,8 @@ pub struct BfdUdpSessionSetFlagsReply {
 ///
 /// Subscription; reply [`WantBfdEventsReply`], events [`BfdUdpSessionEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_bfd_events",
     crc = 0xc5e2af94,
@@ -387,6 +427,8 @@ pub struct WantBfdEvents {
 }
 /// `want_bfd_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_bfd_events_reply",
     crc = 0xe8d4e804,
@@ -398,6 +440,8 @@ pub struct WantBfdEventsReply {
 }
 /// `bfd_udp_session_event_8eaaf062`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_session_event",
     crc = 0x8eaaf062,
@@ -431,6 +475,8 @@ pub struct BfdUdpSessionEvent {
 ///
 /// Request; reply [`BfdAuthSetKeyReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_auth_set_key",
     crc = 0x690b8877,
@@ -446,6 +492,8 @@ pub struct BfdAuthSetKey {
 }
 /// `bfd_auth_set_key_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_auth_set_key_reply",
     crc = 0xe8d4e804,
@@ -468,6 +516,8 @@ pub struct BfdAuthSetKeyReply {
 ///
 /// Request; reply [`BfdAuthDelKeyReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_auth_del_key",
     crc = 0x65310b22,
@@ -480,6 +530,8 @@ pub struct BfdAuthDelKey {
 }
 /// `bfd_auth_del_key_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_auth_del_key_reply",
     crc = 0xe8d4e804,
@@ -499,6 +551,8 @@ pub struct BfdAuthDelKeyReply {
 ///
 /// Dump; streams [`BfdAuthKeysDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_auth_keys_dump",
     crc = 0x51077d14,
@@ -517,6 +571,8 @@ pub struct BfdAuthKeysDump {}
 ///
 /// `bfd_auth_keys_details_84130e9f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_auth_keys_details",
     crc = 0x84130e9f,
@@ -545,6 +601,8 @@ pub struct BfdAuthKeysDetails {
 ///
 /// Request; reply [`BfdUdpAuthActivateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_auth_activate",
     crc = 0x21fd1bdb,
@@ -562,6 +620,8 @@ pub struct BfdUdpAuthActivate {
 }
 /// `bfd_udp_auth_activate_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_auth_activate_reply",
     crc = 0xe8d4e804,
@@ -586,6 +646,8 @@ pub struct BfdUdpAuthActivateReply {
 ///
 /// Request; reply [`BfdUdpAuthDeactivateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_auth_deactivate",
     crc = 0x9a05e2e0,
@@ -601,6 +663,8 @@ pub struct BfdUdpAuthDeactivate {
 }
 /// `bfd_udp_auth_deactivate_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_auth_deactivate_reply",
     crc = 0xe8d4e804,
@@ -620,6 +684,8 @@ pub struct BfdUdpAuthDeactivateReply {
 ///
 /// Request; reply [`BfdUdpEnableMultihopReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_enable_multihop",
     crc = 0x51077d14,
@@ -630,6 +696,8 @@ pub struct BfdUdpAuthDeactivateReply {
 pub struct BfdUdpEnableMultihop {}
 /// `bfd_udp_enable_multihop_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_enable_multihop_reply",
     crc = 0xe8d4e804,
@@ -650,6 +718,8 @@ pub struct BfdUdpEnableMultihopReply {
 ///
 /// Request; reply [`BfdUdpSetTosReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_set_tos",
     crc = 0x00fe25ce,
@@ -662,6 +732,8 @@ pub struct BfdUdpSetTos {
 }
 /// `bfd_udp_set_tos_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_set_tos_reply",
     crc = 0xe8d4e804,
@@ -675,6 +747,8 @@ pub struct BfdUdpSetTosReply {
 ///
 /// Request; reply [`BfdUdpGetTosReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_get_tos",
     crc = 0x51077d14,
@@ -685,6 +759,8 @@ pub struct BfdUdpSetTosReply {
 pub struct BfdUdpGetTos {}
 /// `bfd_udp_get_tos_reply_d8931abf`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bfd_udp_get_tos_reply",
     crc = 0xd8931abf,
@@ -695,43 +771,3 @@ pub struct BfdUdpGetTosReply {
     pub retval: i32,
     pub tos: u8,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 37] = [
-    super::registry::MessageEntry::of::<BfdUdpSetEchoSource>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSetEchoSourceReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpDelEchoSource>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpDelEchoSourceReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpGetEchoSource>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpGetEchoSourceReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpAdd>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpAddReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpUpd>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpUpdReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpMod>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpModReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpDel>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpDelReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSessionDump>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSessionDetails>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSessionSetFlags>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSessionSetFlagsReply>("bfd"),
-    super::registry::MessageEntry::of::<WantBfdEvents>("bfd"),
-    super::registry::MessageEntry::of::<WantBfdEventsReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSessionEvent>("bfd"),
-    super::registry::MessageEntry::of::<BfdAuthSetKey>("bfd"),
-    super::registry::MessageEntry::of::<BfdAuthSetKeyReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdAuthDelKey>("bfd"),
-    super::registry::MessageEntry::of::<BfdAuthDelKeyReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdAuthKeysDump>("bfd"),
-    super::registry::MessageEntry::of::<BfdAuthKeysDetails>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpAuthActivate>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpAuthActivateReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpAuthDeactivate>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpAuthDeactivateReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpEnableMultihop>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpEnableMultihopReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSetTos>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpSetTosReply>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpGetTos>("bfd"),
-    super::registry::MessageEntry::of::<BfdUdpGetTosReply>("bfd"),
-];

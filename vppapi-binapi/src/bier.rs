@@ -2,7 +2,7 @@
 //!
 //! 22 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::fib_types::FibPath;
 /// ```text
 /// \brief BIER Table Identifier
@@ -13,6 +13,8 @@ use super::fib_types::FibPath;
 ///
 /// `typedef bier_table_id`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bier_table_id")]
 pub struct BierTableId {
     pub bt_set: u8,
@@ -36,6 +38,8 @@ pub struct BierTableId {
 ///
 /// `typedef bier_route`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bier_route")]
 pub struct BierRoute {
     pub br_bp: u32,
@@ -58,6 +62,8 @@ pub struct BierRoute {
 ///
 /// Request; reply [`BierTableAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_table_add_del",
     crc = 0x35e59209,
@@ -72,6 +78,8 @@ pub struct BierTableAddDel {
 }
 /// `bier_table_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_table_add_del_reply",
     crc = 0xe8d4e804,
@@ -85,6 +93,8 @@ pub struct BierTableAddDelReply {
 ///
 /// Dump; streams [`BierTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_table_dump",
     crc = 0x51077d14,
@@ -95,6 +105,8 @@ pub struct BierTableAddDelReply {
 pub struct BierTableDump {}
 /// `bier_table_details_fc44a9dd`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_table_details",
     crc = 0xfc44a9dd,
@@ -109,6 +121,8 @@ pub struct BierTableDetails {
 ///
 /// Request; reply [`BierRouteAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_route_add_del",
     crc = 0xfd02f3ea,
@@ -124,6 +138,8 @@ pub struct BierRouteAddDel {
 }
 /// `bier_route_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_route_add_del_reply",
     crc = 0xe8d4e804,
@@ -137,6 +153,8 @@ pub struct BierRouteAddDelReply {
 ///
 /// Dump; streams [`BierRouteDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_route_dump",
     crc = 0x38339846,
@@ -149,6 +167,8 @@ pub struct BierRouteDump {
 }
 /// `bier_route_details_4008caee`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_route_details",
     crc = 0x4008caee,
@@ -175,6 +195,8 @@ pub struct BierRouteDetails {
 ///
 /// Request; reply [`BierImpAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_imp_add",
     crc = 0x3856dc3d,
@@ -197,6 +219,8 @@ pub struct BierImpAdd {
 ///
 /// `bier_imp_add_reply_d49c5793`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bier_imp_add_reply", crc = 0xd49c5793, kind = "reply", header = "context")]
 pub struct BierImpAddReply {
     pub retval: i32,
@@ -214,6 +238,8 @@ pub struct BierImpAddReply {
 ///
 /// Request; reply [`BierImpDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_imp_del",
     crc = 0x7d45edf6,
@@ -226,6 +252,8 @@ pub struct BierImpDel {
 }
 /// `bier_imp_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bier_imp_del_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct BierImpDelReply {
     pub retval: i32,
@@ -234,6 +262,8 @@ pub struct BierImpDelReply {
 ///
 /// Dump; streams [`BierImpDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_imp_dump",
     crc = 0x51077d14,
@@ -244,6 +274,8 @@ pub struct BierImpDelReply {
 pub struct BierImpDump {}
 /// `bier_imp_details_b76192df`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bier_imp_details", crc = 0xb76192df, kind = "details", header = "context")]
 pub struct BierImpDetails {
     pub bi_tbl_id: BierTableId,
@@ -262,6 +294,8 @@ pub struct BierImpDetails {
 ///
 /// Request; reply [`BierDispTableAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_table_add_del",
     crc = 0x889657ac,
@@ -275,6 +309,8 @@ pub struct BierDispTableAddDel {
 }
 /// `bier_disp_table_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_table_add_del_reply",
     crc = 0xe8d4e804,
@@ -288,6 +324,8 @@ pub struct BierDispTableAddDelReply {
 ///
 /// Dump; streams [`BierDispTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_table_dump",
     crc = 0x51077d14,
@@ -298,6 +336,8 @@ pub struct BierDispTableAddDelReply {
 pub struct BierDispTableDump {}
 /// `bier_disp_table_details_d27942c0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_table_details",
     crc = 0xd27942c0,
@@ -325,6 +365,8 @@ pub struct BierDispTableDetails {
 ///
 /// Request; reply [`BierDispEntryAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_entry_add_del",
     crc = 0x9eb80cb4,
@@ -342,6 +384,8 @@ pub struct BierDispEntryAddDel {
 }
 /// `bier_disp_entry_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_entry_add_del_reply",
     crc = 0xe8d4e804,
@@ -355,6 +399,8 @@ pub struct BierDispEntryAddDelReply {
 ///
 /// Dump; streams [`BierDispEntryDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_entry_dump",
     crc = 0xb5fa54ad,
@@ -367,6 +413,8 @@ pub struct BierDispEntryDump {
 }
 /// `bier_disp_entry_details_84c218f1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bier_disp_entry_details",
     crc = 0x84c218f1,
@@ -381,28 +429,3 @@ pub struct BierDispEntryDetails {
     #[vpp(count = "bde_n_paths", count_ty = "u8")]
     pub bde_paths: Vec<FibPath>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 22] = [
-    super::registry::MessageEntry::of::<BierTableAddDel>("bier"),
-    super::registry::MessageEntry::of::<BierTableAddDelReply>("bier"),
-    super::registry::MessageEntry::of::<BierTableDump>("bier"),
-    super::registry::MessageEntry::of::<BierTableDetails>("bier"),
-    super::registry::MessageEntry::of::<BierRouteAddDel>("bier"),
-    super::registry::MessageEntry::of::<BierRouteAddDelReply>("bier"),
-    super::registry::MessageEntry::of::<BierRouteDump>("bier"),
-    super::registry::MessageEntry::of::<BierRouteDetails>("bier"),
-    super::registry::MessageEntry::of::<BierImpAdd>("bier"),
-    super::registry::MessageEntry::of::<BierImpAddReply>("bier"),
-    super::registry::MessageEntry::of::<BierImpDel>("bier"),
-    super::registry::MessageEntry::of::<BierImpDelReply>("bier"),
-    super::registry::MessageEntry::of::<BierImpDump>("bier"),
-    super::registry::MessageEntry::of::<BierImpDetails>("bier"),
-    super::registry::MessageEntry::of::<BierDispTableAddDel>("bier"),
-    super::registry::MessageEntry::of::<BierDispTableAddDelReply>("bier"),
-    super::registry::MessageEntry::of::<BierDispTableDump>("bier"),
-    super::registry::MessageEntry::of::<BierDispTableDetails>("bier"),
-    super::registry::MessageEntry::of::<BierDispEntryAddDel>("bier"),
-    super::registry::MessageEntry::of::<BierDispEntryAddDelReply>("bier"),
-    super::registry::MessageEntry::of::<BierDispEntryDump>("bier"),
-    super::registry::MessageEntry::of::<BierDispEntryDetails>("bier"),
-];

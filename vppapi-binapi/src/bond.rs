@@ -2,11 +2,13 @@
 //!
 //! 24 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 ///`bond_mode`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_mode",
     values(
@@ -20,6 +22,8 @@ use super::interface_types::InterfaceIndex;
 pub struct BondMode(pub u32);
 ///`bond_lb_algo`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_lb_algo",
     values(
@@ -49,6 +53,8 @@ pub struct BondLbAlgo(pub u32);
 /// Request; reply [`BondCreateReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_create",
     crc = 0xf1dbd4ff,
@@ -74,6 +80,8 @@ pub struct BondCreate {
 ///
 /// `bond_create_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bond_create_reply", crc = 0x5383d31f, kind = "reply", header = "context")]
 pub struct BondCreateReply {
     pub retval: i32,
@@ -96,6 +104,8 @@ pub struct BondCreateReply {
 ///
 /// Request; reply [`BondCreate2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_create2",
     crc = 0x912fda76,
@@ -122,6 +132,8 @@ pub struct BondCreate2 {
 ///
 /// `bond_create2_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bond_create2_reply", crc = 0x5383d31f, kind = "reply", header = "context")]
 pub struct BondCreate2Reply {
     pub retval: i32,
@@ -138,6 +150,8 @@ pub struct BondCreate2Reply {
 ///
 /// Request; reply [`BondDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_delete",
     crc = 0xf9e6675e,
@@ -150,6 +164,8 @@ pub struct BondDelete {
 }
 /// `bond_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bond_delete_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct BondDeleteReply {
     pub retval: i32,
@@ -169,6 +185,8 @@ pub struct BondDeleteReply {
 /// Request; reply [`BondEnslaveReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_enslave",
     crc = 0xe7d14948,
@@ -190,6 +208,8 @@ pub struct BondEnslave {
 ///
 /// `bond_enslave_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bond_enslave_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct BondEnslaveReply {
     pub retval: i32,
@@ -208,6 +228,8 @@ pub struct BondEnslaveReply {
 ///
 /// Request; reply [`BondAddMemberReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_add_member",
     crc = 0xe7d14948,
@@ -229,6 +251,8 @@ pub struct BondAddMember {
 ///
 /// `bond_add_member_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_add_member_reply",
     crc = 0xe8d4e804,
@@ -250,6 +274,8 @@ pub struct BondAddMemberReply {
 /// Request; reply [`BondDetachSlaveReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_detach_slave",
     crc = 0xf9e6675e,
@@ -263,6 +289,8 @@ pub struct BondDetachSlave {
 /// `bond_detach_slave_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_detach_slave_reply",
     crc = 0xe8d4e804,
@@ -283,6 +311,8 @@ pub struct BondDetachSlaveReply {
 ///
 /// Request; reply [`BondDetachMemberReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_detach_member",
     crc = 0xf9e6675e,
@@ -295,6 +325,8 @@ pub struct BondDetachMember {
 }
 /// `bond_detach_member_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bond_detach_member_reply",
     crc = 0xe8d4e804,
@@ -313,6 +345,8 @@ pub struct BondDetachMemberReply {
 /// Dump; streams [`SwInterfaceBondDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_bond_dump",
     crc = 0x51077d14,
@@ -335,6 +369,8 @@ pub struct SwInterfaceBondDump {}
 ///
 /// `sw_interface_bond_details_bb7c929b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_bond_details",
     crc = 0xbb7c929b,
@@ -360,6 +396,8 @@ pub struct SwInterfaceBondDetails {
 ///
 /// Dump; streams [`SwBondInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_bond_interface_dump",
     crc = 0xf9e6675e,
@@ -385,6 +423,8 @@ pub struct SwBondInterfaceDump {
 ///
 /// `sw_bond_interface_details_9428a69c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_bond_interface_details",
     crc = 0x9428a69c,
@@ -414,6 +454,8 @@ pub struct SwBondInterfaceDetails {
 /// Dump; streams [`SwInterfaceSlaveDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_slave_dump",
     crc = 0xf9e6675e,
@@ -436,6 +478,8 @@ pub struct SwInterfaceSlaveDump {
 ///
 /// `sw_interface_slave_details_3c4a0e23`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_slave_details",
     crc = 0x3c4a0e23,
@@ -462,6 +506,8 @@ pub struct SwInterfaceSlaveDetails {
 ///
 /// Dump; streams [`SwMemberInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_member_interface_dump",
     crc = 0xf9e6675e,
@@ -484,6 +530,8 @@ pub struct SwMemberInterfaceDump {
 ///
 /// `sw_member_interface_details_3c4a0e23`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_member_interface_details",
     crc = 0x3c4a0e23,
@@ -511,6 +559,8 @@ pub struct SwMemberInterfaceDetails {
 ///
 /// Request; reply [`SwInterfaceSetBondWeightReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_bond_weight",
     crc = 0xdeb510a0,
@@ -524,6 +574,8 @@ pub struct SwInterfaceSetBondWeight {
 }
 /// `sw_interface_set_bond_weight_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_bond_weight_reply",
     crc = 0xe8d4e804,
@@ -533,30 +585,3 @@ pub struct SwInterfaceSetBondWeight {
 pub struct SwInterfaceSetBondWeightReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 24] = [
-    super::registry::MessageEntry::of::<BondCreate>("bond"),
-    super::registry::MessageEntry::of::<BondCreateReply>("bond"),
-    super::registry::MessageEntry::of::<BondCreate2>("bond"),
-    super::registry::MessageEntry::of::<BondCreate2Reply>("bond"),
-    super::registry::MessageEntry::of::<BondDelete>("bond"),
-    super::registry::MessageEntry::of::<BondDeleteReply>("bond"),
-    super::registry::MessageEntry::of::<BondEnslave>("bond"),
-    super::registry::MessageEntry::of::<BondEnslaveReply>("bond"),
-    super::registry::MessageEntry::of::<BondAddMember>("bond"),
-    super::registry::MessageEntry::of::<BondAddMemberReply>("bond"),
-    super::registry::MessageEntry::of::<BondDetachSlave>("bond"),
-    super::registry::MessageEntry::of::<BondDetachSlaveReply>("bond"),
-    super::registry::MessageEntry::of::<BondDetachMember>("bond"),
-    super::registry::MessageEntry::of::<BondDetachMemberReply>("bond"),
-    super::registry::MessageEntry::of::<SwInterfaceBondDump>("bond"),
-    super::registry::MessageEntry::of::<SwInterfaceBondDetails>("bond"),
-    super::registry::MessageEntry::of::<SwBondInterfaceDump>("bond"),
-    super::registry::MessageEntry::of::<SwBondInterfaceDetails>("bond"),
-    super::registry::MessageEntry::of::<SwInterfaceSlaveDump>("bond"),
-    super::registry::MessageEntry::of::<SwInterfaceSlaveDetails>("bond"),
-    super::registry::MessageEntry::of::<SwMemberInterfaceDump>("bond"),
-    super::registry::MessageEntry::of::<SwMemberInterfaceDetails>("bond"),
-    super::registry::MessageEntry::of::<SwInterfaceSetBondWeight>("bond"),
-    super::registry::MessageEntry::of::<SwInterfaceSetBondWeightReply>("bond"),
-];

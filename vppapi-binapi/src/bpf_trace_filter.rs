@@ -2,11 +2,13 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// `bpf_trace_filter_set_3171346e`
 ///
 /// Request; reply [`BpfTraceFilterSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bpf_trace_filter_set",
     crc = 0x3171346e,
@@ -22,6 +24,8 @@ pub struct BpfTraceFilterSet {
 }
 /// `bpf_trace_filter_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bpf_trace_filter_set_reply",
     crc = 0xe8d4e804,
@@ -35,6 +39,8 @@ pub struct BpfTraceFilterSetReply {
 ///
 /// Request; reply [`BpfTraceFilterSetV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bpf_trace_filter_set_v2",
     crc = 0x5615acbf,
@@ -52,6 +58,8 @@ pub struct BpfTraceFilterSetV2 {
 }
 /// `bpf_trace_filter_set_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bpf_trace_filter_set_v2_reply",
     crc = 0xe8d4e804,
@@ -61,10 +69,3 @@ pub struct BpfTraceFilterSetV2 {
 pub struct BpfTraceFilterSetV2Reply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<BpfTraceFilterSet>("bpf_trace_filter"),
-    super::registry::MessageEntry::of::<BpfTraceFilterSetReply>("bpf_trace_filter"),
-    super::registry::MessageEntry::of::<BpfTraceFilterSetV2>("bpf_trace_filter"),
-    super::registry::MessageEntry::of::<BpfTraceFilterSetV2Reply>("bpf_trace_filter"),
-];

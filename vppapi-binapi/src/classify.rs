@@ -2,10 +2,12 @@
 //!
 //! 44 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::InterfaceIndex;
 ///`classify_action`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_action",
     values(
@@ -18,6 +20,8 @@ use super::interface_types::InterfaceIndex;
 pub struct ClassifyAction(pub u8);
 ///`policer_classify_table`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_classify_table",
     values(
@@ -29,6 +33,8 @@ pub struct ClassifyAction(pub u8);
 pub struct PolicerClassifyTable(pub u8);
 ///`flow_classify_table`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_classify_table",
     values(FLOW_CLASSIFY_API_TABLE_IP4 = 0, FLOW_CLASSIFY_API_TABLE_IP6 = 1)
@@ -65,6 +71,8 @@ pub struct FlowClassifyTable(pub u8);
 ///
 /// Request; reply [`ClassifyAddDelTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_add_del_table",
     crc = 0x6849e39e,
@@ -107,6 +115,8 @@ pub struct ClassifyAddDelTable {
 ///
 /// `classify_add_del_table_reply_05486349`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_add_del_table_reply",
     crc = 0x05486349,
@@ -156,6 +166,8 @@ pub struct ClassifyAddDelTableReply {
 ///
 /// Request; reply [`ClassifyAddDelSessionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_add_del_session",
     crc = 0xf20879f0,
@@ -181,6 +193,8 @@ pub struct ClassifyAddDelSession {
 }
 /// `classify_add_del_session_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_add_del_session_reply",
     crc = 0xe8d4e804,
@@ -207,6 +221,8 @@ pub struct ClassifyAddDelSessionReply {
 ///
 /// Request; reply [`PolicerClassifySetInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_classify_set_interface",
     crc = 0xde7ad708,
@@ -223,6 +239,8 @@ pub struct PolicerClassifySetInterface {
 }
 /// `policer_classify_set_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_classify_set_interface_reply",
     crc = 0xe8d4e804,
@@ -244,6 +262,8 @@ pub struct PolicerClassifySetInterfaceReply {
 ///
 /// Dump; streams [`PolicerClassifyDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_classify_dump",
     crc = 0x56cbb5fb,
@@ -264,6 +284,8 @@ pub struct PolicerClassifyDump {
 ///
 /// `policer_classify_details_dfd08765`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_classify_details",
     crc = 0xdfd08765,
@@ -284,6 +306,8 @@ pub struct PolicerClassifyDetails {
 ///
 /// Request; reply [`ClassifyTableIdsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_table_ids",
     crc = 0x51077d14,
@@ -301,6 +325,8 @@ pub struct ClassifyTableIds {}
 ///
 /// `classify_table_ids_reply_d1d20e1d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_table_ids_reply",
     crc = 0xd1d20e1d,
@@ -323,6 +349,8 @@ pub struct ClassifyTableIdsReply {
 ///
 /// Request; reply [`ClassifyTableByInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_table_by_interface",
     crc = 0xf9e6675e,
@@ -345,6 +373,8 @@ pub struct ClassifyTableByInterface {
 ///
 /// `classify_table_by_interface_reply_ed4197db`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_table_by_interface_reply",
     crc = 0xed4197db,
@@ -369,6 +399,8 @@ pub struct ClassifyTableByInterfaceReply {
 ///
 /// Request; reply [`ClassifyTableInfoReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_table_info",
     crc = 0x0cca2cd9,
@@ -395,6 +427,8 @@ pub struct ClassifyTableInfo {
 ///
 /// `classify_table_info_reply_4a573c0e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_table_info_reply",
     crc = 0x4a573c0e,
@@ -424,6 +458,8 @@ pub struct ClassifyTableInfoReply {
 ///
 /// Dump; streams [`ClassifySessionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_session_dump",
     crc = 0x0cca2cd9,
@@ -447,6 +483,8 @@ pub struct ClassifySessionDump {
 ///
 /// `classify_session_details_60e3ef94`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_session_details",
     crc = 0x60e3ef94,
@@ -479,6 +517,8 @@ pub struct ClassifySessionDetails {
 ///
 /// Request; reply [`FlowClassifySetInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_classify_set_interface",
     crc = 0xb6192f1c,
@@ -494,6 +534,8 @@ pub struct FlowClassifySetInterface {
 }
 /// `flow_classify_set_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_classify_set_interface_reply",
     crc = 0xe8d4e804,
@@ -515,6 +557,8 @@ pub struct FlowClassifySetInterfaceReply {
 ///
 /// Dump; streams [`FlowClassifyDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_classify_dump",
     crc = 0x25dd3e4c,
@@ -535,6 +579,8 @@ pub struct FlowClassifyDump {
 ///
 /// `flow_classify_details_dfd08765`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_classify_details",
     crc = 0xdfd08765,
@@ -558,6 +604,8 @@ pub struct FlowClassifyDetails {
 ///
 /// Request; reply [`ClassifySetInterfaceIpTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_set_interface_ip_table",
     crc = 0xe0b097c7,
@@ -572,6 +620,8 @@ pub struct ClassifySetInterfaceIpTable {
 }
 /// `classify_set_interface_ip_table_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_set_interface_ip_table_reply",
     crc = 0xe8d4e804,
@@ -595,6 +645,8 @@ pub struct ClassifySetInterfaceIpTableReply {
 ///
 /// Request; reply [`ClassifySetInterfaceL2TablesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_set_interface_l2_tables",
     crc = 0x5a6ddf65,
@@ -611,6 +663,8 @@ pub struct ClassifySetInterfaceL2Tables {
 }
 /// `classify_set_interface_l2_tables_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_set_interface_l2_tables_reply",
     crc = 0xe8d4e804,
@@ -637,6 +691,8 @@ pub struct ClassifySetInterfaceL2TablesReply {
 ///
 /// Request; reply [`InputAclSetInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "input_acl_set_interface",
     crc = 0xde7ad708,
@@ -653,6 +709,8 @@ pub struct InputAclSetInterface {
 }
 /// `input_acl_set_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "input_acl_set_interface_reply",
     crc = 0xe8d4e804,
@@ -675,6 +733,8 @@ pub struct InputAclSetInterfaceReply {
 ///
 /// Request; reply [`PuntAclAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_acl_add_del",
     crc = 0xa93bf3a0,
@@ -692,6 +752,8 @@ pub struct PuntAclAddDel {
 }
 /// `punt_acl_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_acl_add_del_reply",
     crc = 0xe8d4e804,
@@ -711,6 +773,8 @@ pub struct PuntAclAddDelReply {
 ///
 /// Request; reply [`PuntAclGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_acl_get",
     crc = 0x51077d14,
@@ -729,6 +793,8 @@ pub struct PuntAclGet {}
 ///
 /// `punt_acl_get_reply_8409b9dd`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt_acl_get_reply", crc = 0x8409b9dd, kind = "reply", header = "context")]
 pub struct PuntAclGetReply {
     pub retval: i32,
@@ -752,6 +818,8 @@ pub struct PuntAclGetReply {
 ///
 /// Request; reply [`OutputAclSetInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "output_acl_set_interface",
     crc = 0xde7ad708,
@@ -768,6 +836,8 @@ pub struct OutputAclSetInterface {
 }
 /// `output_acl_set_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "output_acl_set_interface_reply",
     crc = 0xe8d4e804,
@@ -792,6 +862,8 @@ pub struct OutputAclSetInterfaceReply {
 ///
 /// Request; reply [`ClassifyPcapLookupTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_pcap_lookup_table",
     crc = 0xe1b4cc6b,
@@ -818,6 +890,8 @@ pub struct ClassifyPcapLookupTable {
 ///
 /// `classify_pcap_lookup_table_reply_9c6c6773`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_pcap_lookup_table_reply",
     crc = 0x9c6c6773,
@@ -841,6 +915,8 @@ pub struct ClassifyPcapLookupTableReply {
 ///
 /// Request; reply [`ClassifyPcapSetTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_pcap_set_table",
     crc = 0x006051b3,
@@ -864,6 +940,8 @@ pub struct ClassifyPcapSetTable {
 ///
 /// `classify_pcap_set_table_reply_9c6c6773`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_pcap_set_table_reply",
     crc = 0x9c6c6773,
@@ -884,6 +962,8 @@ pub struct ClassifyPcapSetTableReply {
 ///
 /// Request; reply [`ClassifyPcapGetTablesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_pcap_get_tables",
     crc = 0xf9e6675e,
@@ -904,6 +984,8 @@ pub struct ClassifyPcapGetTables {
 ///
 /// `classify_pcap_get_tables_reply_5f5bc9e6`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_pcap_get_tables_reply",
     crc = 0x5f5bc9e6,
@@ -929,6 +1011,8 @@ pub struct ClassifyPcapGetTablesReply {
 ///
 /// Request; reply [`ClassifyTraceLookupTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_trace_lookup_table",
     crc = 0x3f7b72e4,
@@ -953,6 +1037,8 @@ pub struct ClassifyTraceLookupTable {
 ///
 /// `classify_trace_lookup_table_reply_9c6c6773`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_trace_lookup_table_reply",
     crc = 0x9c6c6773,
@@ -975,6 +1061,8 @@ pub struct ClassifyTraceLookupTableReply {
 ///
 /// Request; reply [`ClassifyTraceSetTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_trace_set_table",
     crc = 0x3909b55a,
@@ -997,6 +1085,8 @@ pub struct ClassifyTraceSetTable {
 ///
 /// `classify_trace_set_table_reply_9c6c6773`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_trace_set_table_reply",
     crc = 0x9c6c6773,
@@ -1017,6 +1107,8 @@ pub struct ClassifyTraceSetTableReply {
 ///
 /// Request; reply [`ClassifyTraceGetTablesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_trace_get_tables",
     crc = 0x51077d14,
@@ -1035,6 +1127,8 @@ pub struct ClassifyTraceGetTables {}
 ///
 /// `classify_trace_get_tables_reply_5f5bc9e6`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "classify_trace_get_tables_reply",
     crc = 0x5f5bc9e6,
@@ -1046,50 +1140,3 @@ pub struct ClassifyTraceGetTablesReply {
     #[vpp(count = "count", count_ty = "u32")]
     pub indices: Vec<u32>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 44] = [
-    super::registry::MessageEntry::of::<ClassifyAddDelTable>("classify"),
-    super::registry::MessageEntry::of::<ClassifyAddDelTableReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyAddDelSession>("classify"),
-    super::registry::MessageEntry::of::<ClassifyAddDelSessionReply>("classify"),
-    super::registry::MessageEntry::of::<PolicerClassifySetInterface>("classify"),
-    super::registry::MessageEntry::of::<PolicerClassifySetInterfaceReply>("classify"),
-    super::registry::MessageEntry::of::<PolicerClassifyDump>("classify"),
-    super::registry::MessageEntry::of::<PolicerClassifyDetails>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTableIds>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTableIdsReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTableByInterface>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTableByInterfaceReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTableInfo>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTableInfoReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifySessionDump>("classify"),
-    super::registry::MessageEntry::of::<ClassifySessionDetails>("classify"),
-    super::registry::MessageEntry::of::<FlowClassifySetInterface>("classify"),
-    super::registry::MessageEntry::of::<FlowClassifySetInterfaceReply>("classify"),
-    super::registry::MessageEntry::of::<FlowClassifyDump>("classify"),
-    super::registry::MessageEntry::of::<FlowClassifyDetails>("classify"),
-    super::registry::MessageEntry::of::<ClassifySetInterfaceIpTable>("classify"),
-    super::registry::MessageEntry::of::<ClassifySetInterfaceIpTableReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifySetInterfaceL2Tables>("classify"),
-    super::registry::MessageEntry::of::<ClassifySetInterfaceL2TablesReply>("classify"),
-    super::registry::MessageEntry::of::<InputAclSetInterface>("classify"),
-    super::registry::MessageEntry::of::<InputAclSetInterfaceReply>("classify"),
-    super::registry::MessageEntry::of::<PuntAclAddDel>("classify"),
-    super::registry::MessageEntry::of::<PuntAclAddDelReply>("classify"),
-    super::registry::MessageEntry::of::<PuntAclGet>("classify"),
-    super::registry::MessageEntry::of::<PuntAclGetReply>("classify"),
-    super::registry::MessageEntry::of::<OutputAclSetInterface>("classify"),
-    super::registry::MessageEntry::of::<OutputAclSetInterfaceReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyPcapLookupTable>("classify"),
-    super::registry::MessageEntry::of::<ClassifyPcapLookupTableReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyPcapSetTable>("classify"),
-    super::registry::MessageEntry::of::<ClassifyPcapSetTableReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyPcapGetTables>("classify"),
-    super::registry::MessageEntry::of::<ClassifyPcapGetTablesReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTraceLookupTable>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTraceLookupTableReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTraceSetTable>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTraceSetTableReply>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTraceGetTables>("classify"),
-    super::registry::MessageEntry::of::<ClassifyTraceGetTablesReply>("classify"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 26 messages, 11 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip::IpFlowHashConfigV2;
 use super::ip_types::{Address, AddressFamily, Ip4Address, Ip6Address, IpProto, Prefix};
@@ -14,6 +14,8 @@ use super::ip_types::{Address, AddressFamily, Ip4Address, Ip6Address, IpProto, P
 ///
 /// `typedef cnat_endpoint`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cnat_endpoint")]
 pub struct CnatEndpoint {
     pub addr: Address,
@@ -23,6 +25,8 @@ pub struct CnatEndpoint {
 }
 /// `typedef cnat_endpoint_tuple`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cnat_endpoint_tuple")]
 pub struct CnatEndpointTuple {
     pub dst_ep: CnatEndpoint,
@@ -31,6 +35,8 @@ pub struct CnatEndpointTuple {
 }
 /// `typedef cnat_5tuple`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cnat_5tuple")]
 pub struct Cnat5tuple {
     pub addr: [Address; 2],
@@ -39,6 +45,8 @@ pub struct Cnat5tuple {
 }
 /// `typedef cnat_translation`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cnat_translation")]
 pub struct CnatTranslation {
     pub vip: CnatEndpoint,
@@ -53,6 +61,8 @@ pub struct CnatTranslation {
 }
 /// `typedef cnat_session`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cnat_session")]
 pub struct CnatSession {
     pub tuple: Cnat5tuple,
@@ -61,6 +71,8 @@ pub struct CnatSession {
 }
 ///`cnat_translation_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_translation_flags",
     values(
@@ -72,14 +84,20 @@ pub struct CnatSession {
 pub struct CnatTranslationFlags(pub u8);
 ///`cnat_endpoint_tuple_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cnat_endpoint_tuple_flags", values(CNAT_EPT_NO_NAT = 2))]
 pub struct CnatEndpointTupleFlags(pub u8);
 ///`cnat_lb_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cnat_lb_type", values(CNAT_LB_TYPE_DEFAULT = 0, CNAT_LB_TYPE_MAGLEV = 1))]
 pub struct CnatLbType(pub u8);
 ///`cnat_snat_policy_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_policy_flags",
     values(
@@ -92,6 +110,8 @@ pub struct CnatLbType(pub u8);
 pub struct CnatSnatPolicyFlags(pub u8);
 ///`cnat_snat_policy_table`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_policy_table",
     values(
@@ -104,6 +124,8 @@ pub struct CnatSnatPolicyFlags(pub u8);
 pub struct CnatSnatPolicyTable(pub u8);
 ///`cnat_snat_policies`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_policies",
     values(
@@ -118,6 +140,8 @@ pub struct CnatSnatPolicies(pub u8);
 ///
 /// Request; reply [`CnatTranslationUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_translation_update",
     crc = 0xf8d40bc5,
@@ -131,6 +155,8 @@ pub struct CnatTranslationUpdate {
 }
 /// `cnat_translation_update_reply_e2fc8294`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_translation_update_reply",
     crc = 0xe2fc8294,
@@ -145,6 +171,8 @@ pub struct CnatTranslationUpdateReply {
 ///
 /// Request; reply [`CnatTranslationDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_translation_del",
     crc = 0x3a91bde5,
@@ -157,6 +185,8 @@ pub struct CnatTranslationDel {
 }
 /// `cnat_translation_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_translation_del_reply",
     crc = 0xe8d4e804,
@@ -168,6 +198,8 @@ pub struct CnatTranslationDelReply {
 }
 /// `cnat_translation_details_1a5140b7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_translation_details",
     crc = 0x1a5140b7,
@@ -182,6 +214,8 @@ pub struct CnatTranslationDetails {
 ///
 /// Dump; streams [`CnatTranslationDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_translation_dump",
     crc = 0x51077d14,
@@ -194,6 +228,8 @@ pub struct CnatTranslationDump {}
 ///
 /// Request; reply [`CnatSessionPurgeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_session_purge",
     crc = 0x51077d14,
@@ -204,6 +240,8 @@ pub struct CnatTranslationDump {}
 pub struct CnatSessionPurge {}
 /// `cnat_session_purge_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_session_purge_reply",
     crc = 0xe8d4e804,
@@ -215,6 +253,8 @@ pub struct CnatSessionPurgeReply {
 }
 /// `cnat_session_details_7a78bf3f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_session_details",
     crc = 0x7a78bf3f,
@@ -228,6 +268,8 @@ pub struct CnatSessionDetails {
 ///
 /// Dump; streams [`CnatSessionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_session_dump",
     crc = 0x51077d14,
@@ -240,6 +282,8 @@ pub struct CnatSessionDump {}
 ///
 /// Request; reply [`CnatSetSnatAddressesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_set_snat_addresses",
     crc = 0xd997e96c,
@@ -254,6 +298,8 @@ pub struct CnatSetSnatAddresses {
 }
 /// `cnat_set_snat_addresses_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_set_snat_addresses_reply",
     crc = 0xe8d4e804,
@@ -267,6 +313,8 @@ pub struct CnatSetSnatAddressesReply {
 ///
 /// Request; reply [`CnatSetSnatAddressesV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_set_snat_addresses_v2",
     crc = 0xc0125c26,
@@ -284,6 +332,8 @@ pub struct CnatSetSnatAddressesV2 {
 }
 /// `cnat_set_snat_addresses_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_set_snat_addresses_v2_reply",
     crc = 0xe8d4e804,
@@ -297,6 +347,8 @@ pub struct CnatSetSnatAddressesV2Reply {
 ///
 /// Request; reply [`CnatGetSnatAddressesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_get_snat_addresses",
     crc = 0x51077d14,
@@ -307,6 +359,8 @@ pub struct CnatSetSnatAddressesV2Reply {
 pub struct CnatGetSnatAddresses {}
 /// `cnat_get_snat_addresses_reply_879513c1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_get_snat_addresses_reply",
     crc = 0x879513c1,
@@ -324,6 +378,8 @@ pub struct CnatGetSnatAddressesReply {
 ///
 /// Dump; streams [`CnatSnatAddressesDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_addresses_dump",
     crc = 0x51077d14,
@@ -334,6 +390,8 @@ pub struct CnatGetSnatAddressesReply {
 pub struct CnatSnatAddressesDump {}
 /// `cnat_snat_addresses_details_09ae6b38`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_addresses_details",
     crc = 0x09ae6b38,
@@ -354,6 +412,8 @@ pub struct CnatSnatAddressesDetails {
 ///
 /// Request; reply [`CnatSnatPolicyAddDelExcludePfxReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_policy_add_del_exclude_pfx",
     crc = 0xe26dd79a,
@@ -367,6 +427,8 @@ pub struct CnatSnatPolicyAddDelExcludePfx {
 }
 /// `cnat_snat_policy_add_del_exclude_pfx_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_policy_add_del_exclude_pfx_reply",
     crc = 0xe8d4e804,
@@ -380,6 +442,8 @@ pub struct CnatSnatPolicyAddDelExcludePfxReply {
 ///
 /// Request; reply [`CnatSnatPolicyAddDelIfReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_policy_add_del_if",
     crc = 0x4ebb8d02,
@@ -394,6 +458,8 @@ pub struct CnatSnatPolicyAddDelIf {
 }
 /// `cnat_snat_policy_add_del_if_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_snat_policy_add_del_if_reply",
     crc = 0xe8d4e804,
@@ -407,6 +473,8 @@ pub struct CnatSnatPolicyAddDelIfReply {
 ///
 /// Request; reply [`CnatSetSnatPolicyReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_set_snat_policy",
     crc = 0x37a3ce23,
@@ -419,6 +487,8 @@ pub struct CnatSetSnatPolicy {
 }
 /// `cnat_set_snat_policy_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cnat_set_snat_policy_reply",
     crc = 0xe8d4e804,
@@ -440,6 +510,8 @@ pub struct CnatSetSnatPolicyReply {
 ///
 /// Request; reply [`FeatureCnatEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_cnat_enable_disable",
     crc = 0x5501adee,
@@ -453,6 +525,8 @@ pub struct FeatureCnatEnableDisable {
 }
 /// `feature_cnat_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_cnat_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -462,32 +536,3 @@ pub struct FeatureCnatEnableDisable {
 pub struct FeatureCnatEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 26] = [
-    super::registry::MessageEntry::of::<CnatTranslationUpdate>("cnat"),
-    super::registry::MessageEntry::of::<CnatTranslationUpdateReply>("cnat"),
-    super::registry::MessageEntry::of::<CnatTranslationDel>("cnat"),
-    super::registry::MessageEntry::of::<CnatTranslationDelReply>("cnat"),
-    super::registry::MessageEntry::of::<CnatTranslationDetails>("cnat"),
-    super::registry::MessageEntry::of::<CnatTranslationDump>("cnat"),
-    super::registry::MessageEntry::of::<CnatSessionPurge>("cnat"),
-    super::registry::MessageEntry::of::<CnatSessionPurgeReply>("cnat"),
-    super::registry::MessageEntry::of::<CnatSessionDetails>("cnat"),
-    super::registry::MessageEntry::of::<CnatSessionDump>("cnat"),
-    super::registry::MessageEntry::of::<CnatSetSnatAddresses>("cnat"),
-    super::registry::MessageEntry::of::<CnatSetSnatAddressesReply>("cnat"),
-    super::registry::MessageEntry::of::<CnatSetSnatAddressesV2>("cnat"),
-    super::registry::MessageEntry::of::<CnatSetSnatAddressesV2Reply>("cnat"),
-    super::registry::MessageEntry::of::<CnatGetSnatAddresses>("cnat"),
-    super::registry::MessageEntry::of::<CnatGetSnatAddressesReply>("cnat"),
-    super::registry::MessageEntry::of::<CnatSnatAddressesDump>("cnat"),
-    super::registry::MessageEntry::of::<CnatSnatAddressesDetails>("cnat"),
-    super::registry::MessageEntry::of::<CnatSnatPolicyAddDelExcludePfx>("cnat"),
-    super::registry::MessageEntry::of::<CnatSnatPolicyAddDelExcludePfxReply>("cnat"),
-    super::registry::MessageEntry::of::<CnatSnatPolicyAddDelIf>("cnat"),
-    super::registry::MessageEntry::of::<CnatSnatPolicyAddDelIfReply>("cnat"),
-    super::registry::MessageEntry::of::<CnatSetSnatPolicy>("cnat"),
-    super::registry::MessageEntry::of::<CnatSetSnatPolicyReply>("cnat"),
-    super::registry::MessageEntry::of::<FeatureCnatEnableDisable>("cnat"),
-    super::registry::MessageEntry::of::<FeatureCnatEnableDisableReply>("cnat"),
-];

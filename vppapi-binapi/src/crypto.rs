@@ -2,9 +2,11 @@
 //!
 //! 6 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 ///`crypto_dispatch_mode`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_dispatch_mode",
     values(CRYPTO_ASYNC_DISPATCH_POLLING = 0, CRYPTO_ASYNC_DISPATCH_INTERRUPT = 1)
@@ -12,6 +14,8 @@ use ::vppapi_runtime::{VppEnum, VppMessage};
 pub struct CryptoDispatchMode(pub u8);
 ///`crypto_op_class_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_op_class_type",
     values(CRYPTO_API_OP_SIMPLE = 0, CRYPTO_API_OP_CHAINED = 1, CRYPTO_API_OP_BOTH = 2)
@@ -24,6 +28,8 @@ pub struct CryptoOpClassType(pub u8);
 /// Replaced by `crypto_set_async_dispatch_v2`.
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_set_async_dispatch",
     crc = 0x5ca4adc0,
@@ -39,6 +45,8 @@ pub struct CryptoSetAsyncDispatch {
 /// Replaced by `crypto_set_async_dispatch_v2`.
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_set_async_dispatch_reply",
     crc = 0xe8d4e804,
@@ -52,6 +60,8 @@ pub struct CryptoSetAsyncDispatchReply {
 ///
 /// Request; reply [`CryptoSetAsyncDispatchV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_set_async_dispatch_v2",
     crc = 0x667d2d54,
@@ -65,6 +75,8 @@ pub struct CryptoSetAsyncDispatchV2 {
 }
 /// `crypto_set_async_dispatch_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_set_async_dispatch_v2_reply",
     crc = 0xe8d4e804,
@@ -78,6 +90,8 @@ pub struct CryptoSetAsyncDispatchV2Reply {
 ///
 /// Request; reply [`CryptoSetHandlerReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_set_handler",
     crc = 0xce9ad00d,
@@ -95,6 +109,8 @@ pub struct CryptoSetHandler {
 }
 /// `crypto_set_handler_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_set_handler_reply",
     crc = 0xe8d4e804,
@@ -104,12 +120,3 @@ pub struct CryptoSetHandler {
 pub struct CryptoSetHandlerReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<CryptoSetAsyncDispatch>("crypto"),
-    super::registry::MessageEntry::of::<CryptoSetAsyncDispatchReply>("crypto"),
-    super::registry::MessageEntry::of::<CryptoSetAsyncDispatchV2>("crypto"),
-    super::registry::MessageEntry::of::<CryptoSetAsyncDispatchV2Reply>("crypto"),
-    super::registry::MessageEntry::of::<CryptoSetHandler>("crypto"),
-    super::registry::MessageEntry::of::<CryptoSetHandlerReply>("crypto"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// ```text
 /// \brief crypto sw scheduler: Enable or disable workers
 /// @param client_index - opaque cookie to identify the sender
@@ -15,6 +15,8 @@ use ::vppapi_runtime::VppMessage;
 ///
 /// Request; reply [`CryptoSwSchedulerSetWorkerReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_sw_scheduler_set_worker",
     crc = 0xb4274502,
@@ -28,6 +30,8 @@ pub struct CryptoSwSchedulerSetWorker {
 }
 /// `crypto_sw_scheduler_set_worker_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "crypto_sw_scheduler_set_worker_reply",
     crc = 0xe8d4e804,
@@ -37,12 +41,3 @@ pub struct CryptoSwSchedulerSetWorker {
 pub struct CryptoSwSchedulerSetWorkerReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<
-        CryptoSwSchedulerSetWorker,
-    >("crypto_sw_scheduler"),
-    super::registry::MessageEntry::of::<
-        CryptoSwSchedulerSetWorkerReply,
-    >("crypto_sw_scheduler"),
-];

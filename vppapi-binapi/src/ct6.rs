@@ -2,12 +2,14 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// `ct6_enable_disable_5d02ac02`
 ///
 /// Request; reply [`Ct6EnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ct6_enable_disable",
     crc = 0x5d02ac02,
@@ -22,6 +24,8 @@ pub struct Ct6EnableDisable {
 }
 /// `ct6_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ct6_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -31,8 +35,3 @@ pub struct Ct6EnableDisable {
 pub struct Ct6EnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<Ct6EnableDisable>("ct6"),
-    super::registry::MessageEntry::of::<Ct6EnableDisableReply>("ct6"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 38 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip4Address;
 /// ```text
@@ -18,6 +18,8 @@ use super::ip_types::Ip4Address;
 ///
 /// Request; reply [`Det44PluginEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_plugin_enable_disable",
     crc = 0x617b6bf8,
@@ -32,6 +34,8 @@ pub struct Det44PluginEnableDisable {
 }
 /// `det44_plugin_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_plugin_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -54,6 +58,8 @@ pub struct Det44PluginEnableDisableReply {
 ///
 /// Request; reply [`Det44InterfaceAddDelFeatureReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_interface_add_del_feature",
     crc = 0xdc17a836,
@@ -68,6 +74,8 @@ pub struct Det44InterfaceAddDelFeature {
 }
 /// `det44_interface_add_del_feature_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_interface_add_del_feature_reply",
     crc = 0xe8d4e804,
@@ -87,6 +95,8 @@ pub struct Det44InterfaceAddDelFeatureReply {
 ///
 /// Dump; streams [`Det44InterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_interface_dump",
     crc = 0x51077d14,
@@ -104,6 +114,8 @@ pub struct Det44InterfaceDump {}
 ///
 /// `det44_interface_details_e60cc5be`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_interface_details",
     crc = 0xe60cc5be,
@@ -130,6 +142,8 @@ pub struct Det44InterfaceDetails {
 ///
 /// Request; reply [`Det44AddDelMapReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_add_del_map",
     crc = 0x1150a190,
@@ -146,6 +160,8 @@ pub struct Det44AddDelMap {
 }
 /// `det44_add_del_map_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_add_del_map_reply",
     crc = 0xe8d4e804,
@@ -166,6 +182,8 @@ pub struct Det44AddDelMapReply {
 ///
 /// Request; reply [`Det44ForwardReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_forward",
     crc = 0x7f8a89cd,
@@ -187,6 +205,8 @@ pub struct Det44Forward {
 ///
 /// `det44_forward_reply_a8ccbdc0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_forward_reply",
     crc = 0xa8ccbdc0,
@@ -211,6 +231,8 @@ pub struct Det44ForwardReply {
 ///
 /// Request; reply [`Det44ReverseReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_reverse",
     crc = 0xa7573fe1,
@@ -231,6 +253,8 @@ pub struct Det44Reverse {
 ///
 /// `det44_reverse_reply_34066d48`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_reverse_reply",
     crc = 0x34066d48,
@@ -251,6 +275,8 @@ pub struct Det44ReverseReply {
 ///
 /// Dump; streams [`Det44MapDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_map_dump",
     crc = 0x51077d14,
@@ -273,6 +299,8 @@ pub struct Det44MapDump {}
 ///
 /// `det44_map_details_ad91dc83`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_map_details",
     crc = 0xad91dc83,
@@ -302,6 +330,8 @@ pub struct Det44MapDetails {
 ///
 /// Request; reply [`Det44CloseSessionOutReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_close_session_out",
     crc = 0xf6b259d1,
@@ -317,6 +347,8 @@ pub struct Det44CloseSessionOut {
 }
 /// `det44_close_session_out_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_close_session_out_reply",
     crc = 0xe8d4e804,
@@ -340,6 +372,8 @@ pub struct Det44CloseSessionOutReply {
 ///
 /// Request; reply [`Det44CloseSessionInReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_close_session_in",
     crc = 0x3c68e073,
@@ -355,6 +389,8 @@ pub struct Det44CloseSessionIn {
 }
 /// `det44_close_session_in_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_close_session_in_reply",
     crc = 0xe8d4e804,
@@ -375,6 +411,8 @@ pub struct Det44CloseSessionInReply {
 ///
 /// Dump; streams [`Det44SessionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_session_dump",
     crc = 0xe45a3af7,
@@ -398,6 +436,8 @@ pub struct Det44SessionDump {
 ///
 /// `det44_session_details_27f3c171`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_session_details",
     crc = 0x27f3c171,
@@ -428,6 +468,8 @@ pub struct Det44SessionDetails {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_set_timeouts",
     crc = 0xd4746b16,
@@ -445,6 +487,8 @@ pub struct Det44SetTimeouts {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_set_timeouts_reply",
     crc = 0xe8d4e804,
@@ -464,6 +508,8 @@ pub struct Det44SetTimeoutsReply {
 ///
 /// Request; reply [`Det44GetTimeoutsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_get_timeouts",
     crc = 0x51077d14,
@@ -486,6 +532,8 @@ pub struct Det44GetTimeouts {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "det44_get_timeouts_reply",
     crc = 0x3c4df4e1,
@@ -515,6 +563,8 @@ pub struct Det44GetTimeoutsReply {
 /// Request; reply [`NatDetAddDelMapReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_add_del_map",
     crc = 0x1150a190,
@@ -532,6 +582,8 @@ pub struct NatDetAddDelMap {
 /// `nat_det_add_del_map_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_add_del_map_reply",
     crc = 0xe8d4e804,
@@ -553,6 +605,8 @@ pub struct NatDetAddDelMapReply {
 /// Request; reply [`NatDetForwardReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_forward",
     crc = 0x7f8a89cd,
@@ -575,6 +629,8 @@ pub struct NatDetForward {
 /// `nat_det_forward_reply_a8ccbdc0`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_forward_reply",
     crc = 0xa8ccbdc0,
@@ -600,6 +656,8 @@ pub struct NatDetForwardReply {
 /// Request; reply [`NatDetReverseReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_reverse",
     crc = 0xa7573fe1,
@@ -621,6 +679,8 @@ pub struct NatDetReverse {
 /// `nat_det_reverse_reply_34066d48`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_reverse_reply",
     crc = 0x34066d48,
@@ -642,6 +702,8 @@ pub struct NatDetReverseReply {
 /// Dump; streams [`NatDetMapDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_map_dump",
     crc = 0x51077d14,
@@ -665,6 +727,8 @@ pub struct NatDetMapDump {}
 /// `nat_det_map_details_ad91dc83`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_map_details",
     crc = 0xad91dc83,
@@ -695,6 +759,8 @@ pub struct NatDetMapDetails {
 /// Request; reply [`NatDetCloseSessionOutReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_close_session_out",
     crc = 0xf6b259d1,
@@ -711,6 +777,8 @@ pub struct NatDetCloseSessionOut {
 /// `nat_det_close_session_out_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_close_session_out_reply",
     crc = 0xe8d4e804,
@@ -735,6 +803,8 @@ pub struct NatDetCloseSessionOutReply {
 /// Request; reply [`NatDetCloseSessionInReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_close_session_in",
     crc = 0x3c68e073,
@@ -751,6 +821,8 @@ pub struct NatDetCloseSessionIn {
 /// `nat_det_close_session_in_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_close_session_in_reply",
     crc = 0xe8d4e804,
@@ -772,6 +844,8 @@ pub struct NatDetCloseSessionInReply {
 /// Dump; streams [`NatDetSessionDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_session_dump",
     crc = 0xe45a3af7,
@@ -796,6 +870,8 @@ pub struct NatDetSessionDump {
 /// `nat_det_session_details_27f3c171`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_det_session_details",
     crc = 0x27f3c171,
@@ -810,44 +886,3 @@ pub struct NatDetSessionDetails {
     pub state: u8,
     pub expire: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 38] = [
-    super::registry::MessageEntry::of::<Det44PluginEnableDisable>("det44"),
-    super::registry::MessageEntry::of::<Det44PluginEnableDisableReply>("det44"),
-    super::registry::MessageEntry::of::<Det44InterfaceAddDelFeature>("det44"),
-    super::registry::MessageEntry::of::<Det44InterfaceAddDelFeatureReply>("det44"),
-    super::registry::MessageEntry::of::<Det44InterfaceDump>("det44"),
-    super::registry::MessageEntry::of::<Det44InterfaceDetails>("det44"),
-    super::registry::MessageEntry::of::<Det44AddDelMap>("det44"),
-    super::registry::MessageEntry::of::<Det44AddDelMapReply>("det44"),
-    super::registry::MessageEntry::of::<Det44Forward>("det44"),
-    super::registry::MessageEntry::of::<Det44ForwardReply>("det44"),
-    super::registry::MessageEntry::of::<Det44Reverse>("det44"),
-    super::registry::MessageEntry::of::<Det44ReverseReply>("det44"),
-    super::registry::MessageEntry::of::<Det44MapDump>("det44"),
-    super::registry::MessageEntry::of::<Det44MapDetails>("det44"),
-    super::registry::MessageEntry::of::<Det44CloseSessionOut>("det44"),
-    super::registry::MessageEntry::of::<Det44CloseSessionOutReply>("det44"),
-    super::registry::MessageEntry::of::<Det44CloseSessionIn>("det44"),
-    super::registry::MessageEntry::of::<Det44CloseSessionInReply>("det44"),
-    super::registry::MessageEntry::of::<Det44SessionDump>("det44"),
-    super::registry::MessageEntry::of::<Det44SessionDetails>("det44"),
-    super::registry::MessageEntry::of::<Det44SetTimeouts>("det44"),
-    super::registry::MessageEntry::of::<Det44SetTimeoutsReply>("det44"),
-    super::registry::MessageEntry::of::<Det44GetTimeouts>("det44"),
-    super::registry::MessageEntry::of::<Det44GetTimeoutsReply>("det44"),
-    super::registry::MessageEntry::of::<NatDetAddDelMap>("det44"),
-    super::registry::MessageEntry::of::<NatDetAddDelMapReply>("det44"),
-    super::registry::MessageEntry::of::<NatDetForward>("det44"),
-    super::registry::MessageEntry::of::<NatDetForwardReply>("det44"),
-    super::registry::MessageEntry::of::<NatDetReverse>("det44"),
-    super::registry::MessageEntry::of::<NatDetReverseReply>("det44"),
-    super::registry::MessageEntry::of::<NatDetMapDump>("det44"),
-    super::registry::MessageEntry::of::<NatDetMapDetails>("det44"),
-    super::registry::MessageEntry::of::<NatDetCloseSessionOut>("det44"),
-    super::registry::MessageEntry::of::<NatDetCloseSessionOutReply>("det44"),
-    super::registry::MessageEntry::of::<NatDetCloseSessionIn>("det44"),
-    super::registry::MessageEntry::of::<NatDetCloseSessionInReply>("det44"),
-    super::registry::MessageEntry::of::<NatDetSessionDump>("det44"),
-    super::registry::MessageEntry::of::<NatDetSessionDetails>("det44"),
-];

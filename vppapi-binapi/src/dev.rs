@@ -2,13 +2,17 @@
 //!
 //! 8 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage};
+use ::vppapi_codec::{VppFlags, VppMessage};
 ///`dev_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dev_flags", values(VL_API_DEV_FLAG_NO_STATS = 1))]
 pub struct DevFlags(pub u32);
 ///`dev_port_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dev_port_flags",
     values(
@@ -21,6 +25,8 @@ pub struct DevPortFlags(pub u32);
 ///
 /// Request; reply [`DevAttachReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dev_attach",
     crc = 0x44b725fc,
@@ -39,6 +45,8 @@ pub struct DevAttach {
 }
 /// `dev_attach_reply_6082b181`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dev_attach_reply", crc = 0x6082b181, kind = "reply", header = "context")]
 pub struct DevAttachReply {
     pub dev_index: u32,
@@ -50,6 +58,8 @@ pub struct DevAttachReply {
 ///
 /// Request; reply [`DevDetachReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dev_detach",
     crc = 0xafae52d6,
@@ -62,6 +72,8 @@ pub struct DevDetach {
 }
 /// `dev_detach_reply_c8d74455`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dev_detach_reply", crc = 0xc8d74455, kind = "reply", header = "context")]
 pub struct DevDetachReply {
     pub retval: i32,
@@ -72,6 +84,8 @@ pub struct DevDetachReply {
 ///
 /// Request; reply [`DevCreatePortIfReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dev_create_port_if",
     crc = 0xdbdf06f3,
@@ -94,6 +108,8 @@ pub struct DevCreatePortIf {
 }
 /// `dev_create_port_if_reply_243c2374`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dev_create_port_if_reply",
     crc = 0x243c2374,
@@ -110,6 +126,8 @@ pub struct DevCreatePortIfReply {
 ///
 /// Request; reply [`DevRemovePortIfReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dev_remove_port_if",
     crc = 0x529cb13f,
@@ -122,6 +140,8 @@ pub struct DevRemovePortIf {
 }
 /// `dev_remove_port_if_reply_c8d74455`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dev_remove_port_if_reply",
     crc = 0xc8d74455,
@@ -133,14 +153,3 @@ pub struct DevRemovePortIfReply {
     #[vpp(string)]
     pub error_string: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<DevAttach>("dev"),
-    super::registry::MessageEntry::of::<DevAttachReply>("dev"),
-    super::registry::MessageEntry::of::<DevDetach>("dev"),
-    super::registry::MessageEntry::of::<DevDetachReply>("dev"),
-    super::registry::MessageEntry::of::<DevCreatePortIf>("dev"),
-    super::registry::MessageEntry::of::<DevCreatePortIfReply>("dev"),
-    super::registry::MessageEntry::of::<DevRemovePortIf>("dev"),
-    super::registry::MessageEntry::of::<DevRemovePortIfReply>("dev"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 31 messages, 9 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, Ip6Address, Ip6Prefix, IpDscp};
@@ -21,6 +21,8 @@ use super::ip_types::{Address, Ip6Address, Ip6Prefix, IpDscp};
 ///
 /// `typedef dhcp_client`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dhcp_client")]
 pub struct DhcpClient {
     pub sw_if_index: InterfaceIndex,
@@ -39,6 +41,8 @@ pub struct DhcpClient {
 ///
 /// `typedef domain_server`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "domain_server")]
 pub struct DomainServer {
     pub address: Address,
@@ -56,6 +60,8 @@ pub struct DomainServer {
 ///
 /// `typedef dhcp_lease`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dhcp_lease")]
 pub struct DhcpLease {
     pub sw_if_index: InterfaceIndex,
@@ -72,6 +78,8 @@ pub struct DhcpLease {
 }
 /// `typedef dhcp_server`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dhcp_server")]
 pub struct DhcpServer {
     pub server_vrf_id: u32,
@@ -86,6 +94,8 @@ pub struct DhcpServer {
 ///
 /// `typedef dhcp6_address_info`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dhcp6_address_info")]
 pub struct Dhcp6AddressInfo {
     pub address: Ip6Address,
@@ -101,6 +111,8 @@ pub struct Dhcp6AddressInfo {
 ///
 /// `typedef dhcp6_pd_prefix_info`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "dhcp6_pd_prefix_info")]
 pub struct Dhcp6PdPrefixInfo {
     pub prefix: Ip6Prefix,
@@ -109,6 +121,8 @@ pub struct Dhcp6PdPrefixInfo {
 }
 ///`vss_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vss_type",
     values(
@@ -121,6 +135,8 @@ pub struct Dhcp6PdPrefixInfo {
 pub struct VssType(pub u32);
 ///`dhcp_client_state`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_client_state",
     values(
@@ -132,6 +148,8 @@ pub struct VssType(pub u32);
 pub struct DhcpClientState(pub u32);
 ///`dhcpv6_msg_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcpv6_msg_type",
     values(
@@ -155,6 +173,8 @@ pub struct Dhcpv6MsgType(pub u32);
 ///
 /// Request; reply [`DhcpPluginGetVersionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_plugin_get_version",
     crc = 0x51077d14,
@@ -165,6 +185,8 @@ pub struct Dhcpv6MsgType(pub u32);
 pub struct DhcpPluginGetVersion {}
 /// `dhcp_plugin_get_version_reply_9b32cf86`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_plugin_get_version_reply",
     crc = 0x9b32cf86,
@@ -185,6 +207,8 @@ pub struct DhcpPluginGetVersionReply {
 ///
 /// Request; reply [`DhcpPluginControlPingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_plugin_control_ping",
     crc = 0x51077d14,
@@ -203,6 +227,8 @@ pub struct DhcpPluginControlPing {}
 ///
 /// `dhcp_plugin_control_ping_reply_f6b0b8ca`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_plugin_control_ping_reply",
     crc = 0xf6b0b8ca,
@@ -230,6 +256,8 @@ pub struct DhcpPluginControlPingReply {
 ///
 /// Request; reply [`DhcpProxyConfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_proxy_config",
     crc = 0x4058a689,
@@ -246,6 +274,8 @@ pub struct DhcpProxyConfig {
 }
 /// `dhcp_proxy_config_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_proxy_config_reply",
     crc = 0xe8d4e804,
@@ -272,6 +302,8 @@ pub struct DhcpProxyConfigReply {
 ///
 /// Request; reply [`DhcpProxySetVssReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_proxy_set_vss",
     crc = 0x50537301,
@@ -291,6 +323,8 @@ pub struct DhcpProxySetVss {
 }
 /// `dhcp_proxy_set_vss_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_proxy_set_vss_reply",
     crc = 0xe8d4e804,
@@ -312,6 +346,8 @@ pub struct DhcpProxySetVssReply {
 ///
 /// Subscription; reply [`DhcpClientConfigReply`], events [`DhcpComplEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_client_config",
     crc = 0x1af013ea,
@@ -326,6 +362,8 @@ pub struct DhcpClientConfig {
 }
 /// `dhcp_client_config_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_client_config_reply",
     crc = 0xe8d4e804,
@@ -344,6 +382,8 @@ pub struct DhcpClientConfigReply {
 ///
 /// `dhcp_compl_event_e18124b7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_compl_event",
     crc = 0xe18124b7,
@@ -363,6 +403,8 @@ pub struct DhcpComplEvent {
 ///
 /// Dump; streams [`DhcpClientDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_client_dump",
     crc = 0x51077d14,
@@ -379,6 +421,8 @@ pub struct DhcpClientDump {}
 ///
 /// `dhcp_client_details_8897b2d8`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_client_details",
     crc = 0x8897b2d8,
@@ -400,6 +444,8 @@ pub struct DhcpClientDetails {
 ///
 /// Dump; streams [`DhcpProxyDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_proxy_dump",
     crc = 0x5c5b063f,
@@ -417,6 +463,8 @@ pub struct DhcpProxyDump {
 ///
 /// `dhcp_proxy_details_dcbaf540`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_proxy_details",
     crc = 0xdcbaf540,
@@ -439,6 +487,8 @@ pub struct DhcpProxyDetails {
 ///
 /// Request; reply [`DhcpClientDetectEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_client_detect_enable_disable",
     crc = 0xae6cfcfb,
@@ -452,6 +502,8 @@ pub struct DhcpClientDetectEnableDisable {
 }
 /// `dhcp_client_detect_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp_client_detect_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -472,6 +524,8 @@ pub struct DhcpClientDetectEnableDisableReply {
 ///
 /// Request; reply [`Dhcp6DuidLlSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_duid_ll_set",
     crc = 0x0f6ca323,
@@ -484,6 +538,8 @@ pub struct Dhcp6DuidLlSet {
 }
 /// `dhcp6_duid_ll_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_duid_ll_set_reply",
     crc = 0xe8d4e804,
@@ -503,6 +559,8 @@ pub struct Dhcp6DuidLlSetReply {
 ///
 /// Request; reply [`Dhcp6ClientsEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_clients_enable_disable",
     crc = 0xb3e225d2,
@@ -515,6 +573,8 @@ pub struct Dhcp6ClientsEnableDisable {
 }
 /// `dhcp6_clients_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_clients_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -551,6 +611,8 @@ pub struct Dhcp6ClientsEnableDisableReply {
 ///
 /// Request; reply [`Dhcp6SendClientMessageReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_send_client_message",
     crc = 0xf8222476,
@@ -576,6 +638,8 @@ pub struct Dhcp6SendClientMessage {
 }
 /// `dhcp6_send_client_message_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_send_client_message_reply",
     crc = 0xe8d4e804,
@@ -612,6 +676,8 @@ pub struct Dhcp6SendClientMessageReply {
 ///
 /// Request; reply [`Dhcp6PdSendClientMessageReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_pd_send_client_message",
     crc = 0x3739fd8d,
@@ -637,6 +703,8 @@ pub struct Dhcp6PdSendClientMessage {
 }
 /// `dhcp6_pd_send_client_message_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_pd_send_client_message_reply",
     crc = 0xe8d4e804,
@@ -658,6 +726,8 @@ pub struct Dhcp6PdSendClientMessageReply {
 ///
 /// Subscription; reply [`WantDhcp6ReplyEventsReply`], events [`Dhcp6ReplyEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_dhcp6_reply_events",
     crc = 0x05b454b5,
@@ -672,6 +742,8 @@ pub struct WantDhcp6ReplyEvents {
 }
 /// `want_dhcp6_reply_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_dhcp6_reply_events_reply",
     crc = 0xe8d4e804,
@@ -693,6 +765,8 @@ pub struct WantDhcp6ReplyEventsReply {
 ///
 /// Subscription; reply [`WantDhcp6PdReplyEventsReply`], events [`Dhcp6PdReplyEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_dhcp6_pd_reply_events",
     crc = 0xc5e2af94,
@@ -707,6 +781,8 @@ pub struct WantDhcp6PdReplyEvents {
 }
 /// `want_dhcp6_pd_reply_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_dhcp6_pd_reply_events_reply",
     crc = 0xe8d4e804,
@@ -735,6 +811,8 @@ pub struct WantDhcp6PdReplyEventsReply {
 ///
 /// `dhcp6_reply_event_85b7b17e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_reply_event",
     crc = 0x85b7b17e,
@@ -775,6 +853,8 @@ pub struct Dhcp6ReplyEvent {
 ///
 /// `dhcp6_pd_reply_event_5e878029`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_pd_reply_event",
     crc = 0x5e878029,
@@ -796,37 +876,3 @@ pub struct Dhcp6PdReplyEvent {
     #[vpp(count = "n_prefixes", count_ty = "u32")]
     pub prefixes: Vec<Dhcp6PdPrefixInfo>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 31] = [
-    super::registry::MessageEntry::of::<DhcpPluginGetVersion>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpPluginGetVersionReply>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpPluginControlPing>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpPluginControlPingReply>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpProxyConfig>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpProxyConfigReply>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpProxySetVss>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpProxySetVssReply>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpClientConfig>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpClientConfigReply>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpComplEvent>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpClientDump>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpClientDetails>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpProxyDump>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpProxyDetails>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpClientDetectEnableDisable>("dhcp"),
-    super::registry::MessageEntry::of::<DhcpClientDetectEnableDisableReply>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6DuidLlSet>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6DuidLlSetReply>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6ClientsEnableDisable>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6ClientsEnableDisableReply>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6SendClientMessage>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6SendClientMessageReply>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6PdSendClientMessage>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6PdSendClientMessageReply>("dhcp"),
-    super::registry::MessageEntry::of::<WantDhcp6ReplyEvents>("dhcp"),
-    super::registry::MessageEntry::of::<WantDhcp6ReplyEventsReply>("dhcp"),
-    super::registry::MessageEntry::of::<WantDhcp6PdReplyEvents>("dhcp"),
-    super::registry::MessageEntry::of::<WantDhcp6PdReplyEventsReply>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6ReplyEvent>("dhcp"),
-    super::registry::MessageEntry::of::<Dhcp6PdReplyEvent>("dhcp"),
-];

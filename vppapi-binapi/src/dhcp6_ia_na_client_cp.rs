@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief Enable/disable DHCPv6 client on interface
@@ -16,6 +16,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`Dhcp6ClientEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_client_enable_disable",
     crc = 0xae6cfcfb,
@@ -29,6 +31,8 @@ pub struct Dhcp6ClientEnableDisable {
 }
 /// `dhcp6_client_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_client_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -38,12 +42,3 @@ pub struct Dhcp6ClientEnableDisable {
 pub struct Dhcp6ClientEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<
-        Dhcp6ClientEnableDisable,
-    >("dhcp6_ia_na_client_cp"),
-    super::registry::MessageEntry::of::<
-        Dhcp6ClientEnableDisableReply,
-    >("dhcp6_ia_na_client_cp"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip6AddressWithPrefix;
 /// ```text
@@ -18,6 +18,8 @@ use super::ip_types::Ip6AddressWithPrefix;
 ///
 /// Request; reply [`Dhcp6PdClientEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_pd_client_enable_disable",
     crc = 0xa75a0772,
@@ -33,6 +35,8 @@ pub struct Dhcp6PdClientEnableDisable {
 }
 /// `dhcp6_pd_client_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dhcp6_pd_client_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -60,6 +64,8 @@ pub struct Dhcp6PdClientEnableDisableReply {
 ///
 /// Request; reply [`Ip6AddDelAddressUsingPrefixReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_add_del_address_using_prefix",
     crc = 0x3982f30a,
@@ -76,6 +82,8 @@ pub struct Ip6AddDelAddressUsingPrefix {
 }
 /// `ip6_add_del_address_using_prefix_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_add_del_address_using_prefix_reply",
     crc = 0xe8d4e804,
@@ -85,18 +93,3 @@ pub struct Ip6AddDelAddressUsingPrefix {
 pub struct Ip6AddDelAddressUsingPrefixReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<
-        Dhcp6PdClientEnableDisable,
-    >("dhcp6_pd_client_cp"),
-    super::registry::MessageEntry::of::<
-        Dhcp6PdClientEnableDisableReply,
-    >("dhcp6_pd_client_cp"),
-    super::registry::MessageEntry::of::<
-        Ip6AddDelAddressUsingPrefix,
-    >("dhcp6_pd_client_cp"),
-    super::registry::MessageEntry::of::<
-        Ip6AddDelAddressUsingPrefixReply,
-    >("dhcp6_pd_client_cp"),
-];

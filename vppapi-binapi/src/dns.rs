@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// ```text
 /// \brief enable/disable name resolution
 ///
@@ -15,6 +15,8 @@ use ::vppapi_runtime::VppMessage;
 ///
 /// Request; reply [`DnsEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_enable_disable",
     crc = 0x8050327d,
@@ -27,6 +29,8 @@ pub struct DnsEnableDisable {
 }
 /// `dns_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -50,6 +54,8 @@ pub struct DnsEnableDisableReply {
 ///
 /// Request; reply [`DnsNameServerAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_name_server_add_del",
     crc = 0x3bb05d8c,
@@ -64,6 +70,8 @@ pub struct DnsNameServerAddDel {
 }
 /// `dns_name_server_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_name_server_add_del_reply",
     crc = 0xe8d4e804,
@@ -85,6 +93,8 @@ pub struct DnsNameServerAddDelReply {
 ///
 /// Request; reply [`DnsResolveNameReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_resolve_name",
     crc = 0xc6566676,
@@ -109,6 +119,8 @@ pub struct DnsResolveName {
 ///
 /// `dns_resolve_name_reply_c2d758c3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_resolve_name_reply",
     crc = 0xc2d758c3,
@@ -135,6 +147,8 @@ pub struct DnsResolveNameReply {
 ///
 /// Request; reply [`DnsResolveIpReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_resolve_ip",
     crc = 0xae96a1a3,
@@ -157,6 +171,8 @@ pub struct DnsResolveIp {
 ///
 /// `dns_resolve_ip_reply_49ed78d6`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dns_resolve_ip_reply",
     crc = 0x49ed78d6,
@@ -167,14 +183,3 @@ pub struct DnsResolveIpReply {
     pub retval: i32,
     pub name: [u8; 256],
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<DnsEnableDisable>("dns"),
-    super::registry::MessageEntry::of::<DnsEnableDisableReply>("dns"),
-    super::registry::MessageEntry::of::<DnsNameServerAddDel>("dns"),
-    super::registry::MessageEntry::of::<DnsNameServerAddDelReply>("dns"),
-    super::registry::MessageEntry::of::<DnsResolveName>("dns"),
-    super::registry::MessageEntry::of::<DnsResolveNameReply>("dns"),
-    super::registry::MessageEntry::of::<DnsResolveIp>("dns"),
-    super::registry::MessageEntry::of::<DnsResolveIpReply>("dns"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 12 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::{Ip4Address, Ip6Address};
 /// ```text
 /// \brief Add/delete address range to DS-Lite pool
@@ -17,6 +17,8 @@ use super::ip_types::{Ip4Address, Ip6Address};
 ///
 /// Request; reply [`DsliteAddDelPoolAddrRangeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_add_del_pool_addr_range",
     crc = 0xde2a5b02,
@@ -31,6 +33,8 @@ pub struct DsliteAddDelPoolAddrRange {
 }
 /// `dslite_add_del_pool_addr_range_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_add_del_pool_addr_range_reply",
     crc = 0xe8d4e804,
@@ -50,6 +54,8 @@ pub struct DsliteAddDelPoolAddrRangeReply {
 ///
 /// Dump; streams [`DsliteAddressDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_address_dump",
     crc = 0x51077d14,
@@ -66,6 +72,8 @@ pub struct DsliteAddressDump {}
 ///
 /// `dslite_address_details_ec26d648`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_address_details",
     crc = 0xec26d648,
@@ -87,6 +95,8 @@ pub struct DsliteAddressDetails {
 ///
 /// Request; reply [`DsliteSetAftrAddrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_set_aftr_addr",
     crc = 0x78b50fdf,
@@ -100,6 +110,8 @@ pub struct DsliteSetAftrAddr {
 }
 /// `dslite_set_aftr_addr_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_set_aftr_addr_reply",
     crc = 0xe8d4e804,
@@ -119,6 +131,8 @@ pub struct DsliteSetAftrAddrReply {
 ///
 /// Request; reply [`DsliteGetAftrAddrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_get_aftr_addr",
     crc = 0x51077d14,
@@ -137,6 +151,8 @@ pub struct DsliteGetAftrAddr {}
 ///
 /// `dslite_get_aftr_addr_reply_8e23608e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_get_aftr_addr_reply",
     crc = 0x8e23608e,
@@ -160,6 +176,8 @@ pub struct DsliteGetAftrAddrReply {
 ///
 /// Request; reply [`DsliteSetB4AddrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_set_b4_addr",
     crc = 0x78b50fdf,
@@ -173,6 +191,8 @@ pub struct DsliteSetB4Addr {
 }
 /// `dslite_set_b4_addr_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_set_b4_addr_reply",
     crc = 0xe8d4e804,
@@ -192,6 +212,8 @@ pub struct DsliteSetB4AddrReply {
 ///
 /// Request; reply [`DsliteGetB4AddrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_get_b4_addr",
     crc = 0x51077d14,
@@ -210,6 +232,8 @@ pub struct DsliteGetB4Addr {}
 ///
 /// `dslite_get_b4_addr_reply_8e23608e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "dslite_get_b4_addr_reply",
     crc = 0x8e23608e,
@@ -221,18 +245,3 @@ pub struct DsliteGetB4AddrReply {
     pub ip4_addr: Ip4Address,
     pub ip6_addr: Ip6Address,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 12] = [
-    super::registry::MessageEntry::of::<DsliteAddDelPoolAddrRange>("dslite"),
-    super::registry::MessageEntry::of::<DsliteAddDelPoolAddrRangeReply>("dslite"),
-    super::registry::MessageEntry::of::<DsliteAddressDump>("dslite"),
-    super::registry::MessageEntry::of::<DsliteAddressDetails>("dslite"),
-    super::registry::MessageEntry::of::<DsliteSetAftrAddr>("dslite"),
-    super::registry::MessageEntry::of::<DsliteSetAftrAddrReply>("dslite"),
-    super::registry::MessageEntry::of::<DsliteGetAftrAddr>("dslite"),
-    super::registry::MessageEntry::of::<DsliteGetAftrAddrReply>("dslite"),
-    super::registry::MessageEntry::of::<DsliteSetB4Addr>("dslite"),
-    super::registry::MessageEntry::of::<DsliteSetB4AddrReply>("dslite"),
-    super::registry::MessageEntry::of::<DsliteGetB4Addr>("dslite"),
-    super::registry::MessageEntry::of::<DsliteGetB4AddrReply>("dslite"),
-];

@@ -2,7 +2,5 @@
 //!
 //! 0 messages, 1 types defined here.
 #![allow(deprecated)]
-/// `mac_address`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::MacAddress;
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];
+/// `mac_address`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::MacAddress;

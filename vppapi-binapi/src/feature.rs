@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief Feature path enable/disable request
@@ -16,6 +16,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`FeatureEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_enable_disable",
     crc = 0x7531c862,
@@ -33,6 +35,8 @@ pub struct FeatureEnableDisable {
 }
 /// `feature_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -46,6 +50,8 @@ pub struct FeatureEnableDisableReply {
 ///
 /// Request; reply [`FeatureIsEnabledReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_is_enabled",
     crc = 0x55db09e2,
@@ -62,6 +68,8 @@ pub struct FeatureIsEnabled {
 }
 /// `feature_is_enabled_reply_03f284b5`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_is_enabled_reply",
     crc = 0x03f284b5,
@@ -72,10 +80,3 @@ pub struct FeatureIsEnabledReply {
     pub retval: i32,
     pub is_enabled: bool,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<FeatureEnableDisable>("feature"),
-    super::registry::MessageEntry::of::<FeatureEnableDisableReply>("feature"),
-    super::registry::MessageEntry::of::<FeatureIsEnabled>("feature"),
-    super::registry::MessageEntry::of::<FeatureIsEnabledReply>("feature"),
-];

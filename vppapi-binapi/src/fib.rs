@@ -2,9 +2,11 @@
 //!
 //! 4 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 /// `typedef fib_source`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "fib_source")]
 pub struct FibSource {
     pub priority: u8,
@@ -16,6 +18,8 @@ pub struct FibSource {
 ///
 /// Request; reply [`FibSourceAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "fib_source_add",
     crc = 0xb3ac2aec,
@@ -28,6 +32,8 @@ pub struct FibSourceAdd {
 }
 /// `fib_source_add_reply_604fd6f1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "fib_source_add_reply",
     crc = 0x604fd6f1,
@@ -42,6 +48,8 @@ pub struct FibSourceAddReply {
 ///
 /// Dump; streams [`FibSourceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "fib_source_dump",
     crc = 0x51077d14,
@@ -52,6 +60,8 @@ pub struct FibSourceAddReply {
 pub struct FibSourceDump {}
 /// `fib_source_details_8668acdb`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "fib_source_details",
     crc = 0x8668acdb,
@@ -61,10 +71,3 @@ pub struct FibSourceDump {}
 pub struct FibSourceDetails {
     pub src: FibSource,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<FibSourceAdd>("fib"),
-    super::registry::MessageEntry::of::<FibSourceAddReply>("fib"),
-    super::registry::MessageEntry::of::<FibSourceDump>("fib"),
-    super::registry::MessageEntry::of::<FibSourceDetails>("fib"),
-];

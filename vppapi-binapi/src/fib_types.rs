@@ -2,7 +2,7 @@
 //!
 //! 0 messages, 6 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppType};
 use super::ip_types::AddressUnion;
 /// ```text
 /// \brief MPLS label
@@ -10,6 +10,8 @@ use super::ip_types::AddressUnion;
 ///
 /// `typedef fib_mpls_label`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "fib_mpls_label")]
 pub struct FibMplsLabel {
     pub is_uniform: u8,
@@ -26,6 +28,8 @@ pub struct FibMplsLabel {
 ///
 /// `typedef fib_path_nh`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "fib_path_nh")]
 pub struct FibPathNh {
     pub address: AddressUnion,
@@ -54,6 +58,8 @@ pub struct FibPathNh {
 ///
 /// `typedef fib_path`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "fib_path")]
 pub struct FibPath {
     pub sw_if_index: u32,
@@ -70,6 +76,8 @@ pub struct FibPath {
 }
 ///`fib_path_nh_proto`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "fib_path_nh_proto",
     values(
@@ -83,6 +91,8 @@ pub struct FibPath {
 pub struct FibPathNhProto(pub u32);
 ///`fib_path_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "fib_path_flags",
     values(
@@ -95,6 +105,8 @@ pub struct FibPathNhProto(pub u32);
 pub struct FibPathFlags(pub u32);
 ///`fib_path_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "fib_path_type",
     values(
@@ -112,5 +124,3 @@ pub struct FibPathFlags(pub u32);
     )
 )]
 pub struct FibPathType(pub u32);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

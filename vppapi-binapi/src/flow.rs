@@ -2,7 +2,7 @@
 //!
 //! 10 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::flow_types::{FlowRule, FlowRuleV2};
 /// ```text
 /// \brief flow add request
@@ -16,6 +16,8 @@ use super::flow_types::{FlowRule, FlowRuleV2};
 /// Request; reply [`FlowAddReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_add",
     crc = 0xf946ed84,
@@ -37,6 +39,8 @@ pub struct FlowAdd {
 ///
 /// Request; reply [`FlowAddV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_add_v2",
     crc = 0x5b757558,
@@ -57,6 +61,8 @@ pub struct FlowAddV2 {
 /// `flow_add_reply_8587dc85`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_add_reply", crc = 0x8587dc85, kind = "reply", header = "context")]
 pub struct FlowAddReply {
     pub retval: i32,
@@ -71,6 +77,8 @@ pub struct FlowAddReply {
 ///
 /// `flow_add_v2_reply_8587dc85`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_add_v2_reply", crc = 0x8587dc85, kind = "reply", header = "context")]
 pub struct FlowAddV2Reply {
     pub retval: i32,
@@ -87,6 +95,8 @@ pub struct FlowAddV2Reply {
 ///
 /// Request; reply [`FlowDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_del",
     crc = 0xb6b9b02c,
@@ -99,6 +109,8 @@ pub struct FlowDel {
 }
 /// `flow_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_del_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct FlowDelReply {
     pub retval: i32,
@@ -115,6 +127,8 @@ pub struct FlowDelReply {
 ///
 /// Request; reply [`FlowEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_enable",
     crc = 0x2024be69,
@@ -128,6 +142,8 @@ pub struct FlowEnable {
 }
 /// `flow_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_enable_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct FlowEnableReply {
     pub retval: i32,
@@ -144,6 +160,8 @@ pub struct FlowEnableReply {
 ///
 /// Request; reply [`FlowDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_disable",
     crc = 0x2024be69,
@@ -157,20 +175,9 @@ pub struct FlowDisable {
 }
 /// `flow_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_disable_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct FlowDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<FlowAdd>("flow"),
-    super::registry::MessageEntry::of::<FlowAddV2>("flow"),
-    super::registry::MessageEntry::of::<FlowAddReply>("flow"),
-    super::registry::MessageEntry::of::<FlowAddV2Reply>("flow"),
-    super::registry::MessageEntry::of::<FlowDel>("flow"),
-    super::registry::MessageEntry::of::<FlowDelReply>("flow"),
-    super::registry::MessageEntry::of::<FlowEnable>("flow"),
-    super::registry::MessageEntry::of::<FlowEnableReply>("flow"),
-    super::registry::MessageEntry::of::<FlowDisable>("flow"),
-    super::registry::MessageEntry::of::<FlowDisableReply>("flow"),
-];

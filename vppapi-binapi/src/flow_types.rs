@@ -2,11 +2,13 @@
 //!
 //! 0 messages, 27 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType, VppUnion};
+use ::vppapi_codec::{VppEnum, VppType, VppUnion};
 use super::ethernet_types::MacAddress;
 use super::ip_types::{Ip4AddressAndMask, Ip6AddressAndMask, IpProto};
 /// `typedef generic_pattern`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "generic_pattern")]
 pub struct GenericPattern {
     pub spec: [u8; 1024],
@@ -14,6 +16,8 @@ pub struct GenericPattern {
 }
 /// `typedef ip_port_and_mask`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_port_and_mask")]
 pub struct IpPortAndMask {
     pub port: u16,
@@ -21,6 +25,8 @@ pub struct IpPortAndMask {
 }
 /// `typedef ip_prot_and_mask`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_prot_and_mask")]
 pub struct IpProtAndMask {
     pub prot: IpProto,
@@ -28,6 +34,8 @@ pub struct IpProtAndMask {
 }
 /// `typedef flow_ethernet`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ethernet")]
 pub struct FlowEthernet {
     pub foo: i32,
@@ -37,6 +45,8 @@ pub struct FlowEthernet {
 }
 /// `typedef flow_ip4`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4")]
 pub struct FlowIp4 {
     pub foo: i32,
@@ -46,6 +56,8 @@ pub struct FlowIp4 {
 }
 /// `typedef flow_ip6`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip6")]
 pub struct FlowIp6 {
     pub foo: i32,
@@ -55,6 +67,8 @@ pub struct FlowIp6 {
 }
 /// `typedef flow_ip4_n_tuple`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_n_tuple")]
 pub struct FlowIp4NTuple {
     pub foo: i32,
@@ -66,6 +80,8 @@ pub struct FlowIp4NTuple {
 }
 /// `typedef flow_ip6_n_tuple`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip6_n_tuple")]
 pub struct FlowIp6NTuple {
     pub foo: i32,
@@ -77,6 +93,8 @@ pub struct FlowIp6NTuple {
 }
 /// `typedef flow_ip4_n_tuple_tagged`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_n_tuple_tagged")]
 pub struct FlowIp4NTupleTagged {
     pub foo: i32,
@@ -88,6 +106,8 @@ pub struct FlowIp4NTupleTagged {
 }
 /// `typedef flow_ip6_n_tuple_tagged`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip6_n_tuple_tagged")]
 pub struct FlowIp6NTupleTagged {
     pub foo: i32,
@@ -99,6 +119,8 @@ pub struct FlowIp6NTupleTagged {
 }
 /// `typedef flow_ip4_l2tpv3oip`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_l2tpv3oip")]
 pub struct FlowIp4L2tpv3oip {
     pub foo: i32,
@@ -109,6 +131,8 @@ pub struct FlowIp4L2tpv3oip {
 }
 /// `typedef flow_ip4_ipsec_esp`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_ipsec_esp")]
 pub struct FlowIp4IpsecEsp {
     pub foo: i32,
@@ -119,6 +143,8 @@ pub struct FlowIp4IpsecEsp {
 }
 /// `typedef flow_ip4_ipsec_ah`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_ipsec_ah")]
 pub struct FlowIp4IpsecAh {
     pub foo: i32,
@@ -129,6 +155,8 @@ pub struct FlowIp4IpsecAh {
 }
 /// `typedef flow_ip4_vxlan`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_vxlan")]
 pub struct FlowIp4Vxlan {
     pub foo: i32,
@@ -141,6 +169,8 @@ pub struct FlowIp4Vxlan {
 }
 /// `typedef flow_ip6_vxlan`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip6_vxlan")]
 pub struct FlowIp6Vxlan {
     pub foo: i32,
@@ -153,6 +183,8 @@ pub struct FlowIp6Vxlan {
 }
 /// `typedef flow_ip4_gtpc`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_gtpc")]
 pub struct FlowIp4Gtpc {
     pub foo: i32,
@@ -165,6 +197,8 @@ pub struct FlowIp4Gtpc {
 }
 /// `typedef flow_ip4_gtpu`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_ip4_gtpu")]
 pub struct FlowIp4Gtpu {
     pub foo: i32,
@@ -177,6 +211,8 @@ pub struct FlowIp4Gtpu {
 }
 /// `typedef flow_generic`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_generic")]
 pub struct FlowGeneric {
     pub foo: i32,
@@ -188,6 +224,8 @@ pub struct FlowGeneric {
 ///
 /// `typedef flow_rule`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_rule")]
 pub struct FlowRule {
     pub r#type: FlowType,
@@ -206,6 +244,8 @@ pub struct FlowRule {
 ///
 /// `typedef flow_rule_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "flow_rule_v2")]
 pub struct FlowRuleV2 {
     pub r#type: FlowTypeV2,
@@ -224,6 +264,8 @@ pub struct FlowRuleV2 {
 }
 /// `flow`: union of 82 bytes; read an arm with its accessor, build one with `from_<arm>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, VppUnion)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow",
     arms(
@@ -246,6 +288,8 @@ pub struct FlowRuleV2 {
 pub struct Flow(pub [u8; 82]);
 /// `flow_v2`: union of 2052 bytes; read an arm with its accessor, build one with `from_<arm>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, VppUnion)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_v2",
     arms(
@@ -269,6 +313,8 @@ pub struct Flow(pub [u8; 82]);
 pub struct FlowV2(pub [u8; 2052]);
 ///`flow_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_type",
     values(
@@ -291,6 +337,8 @@ pub struct FlowV2(pub [u8; 2052]);
 pub struct FlowType(pub u32);
 ///`flow_type_v2`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_type_v2",
     values(
@@ -314,6 +362,8 @@ pub struct FlowType(pub u32);
 pub struct FlowTypeV2(pub u32);
 ///`flow_action`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_action",
     values(
@@ -328,6 +378,8 @@ pub struct FlowTypeV2(pub u32);
 pub struct FlowAction(pub u32);
 ///`flow_action_v2`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flow_action_v2",
     values(
@@ -343,6 +395,8 @@ pub struct FlowAction(pub u32);
 pub struct FlowActionV2(pub u32);
 ///`rss_function`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "rss_function",
     values(
@@ -353,5 +407,3 @@ pub struct FlowActionV2(pub u32);
     )
 )]
 pub struct RssFunction(pub u32);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,10 +2,12 @@
 //!
 //! 12 messages, 4 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppMessage};
+use ::vppapi_codec::{VppEnum, VppFlags, VppMessage};
 use super::interface_types::InterfaceIndex;
 ///`flowprobe_which_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_which_flags",
     values(
@@ -17,6 +19,8 @@ use super::interface_types::InterfaceIndex;
 pub struct FlowprobeWhichFlags(pub u8);
 ///`flowprobe_which`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_which",
     values(FLOWPROBE_WHICH_IP4 = 0, FLOWPROBE_WHICH_IP6 = 1, FLOWPROBE_WHICH_L2 = 2)
@@ -24,6 +28,8 @@ pub struct FlowprobeWhichFlags(pub u8);
 pub struct FlowprobeWhich(pub u8);
 ///`flowprobe_record_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_record_flags",
     values(
@@ -35,6 +41,8 @@ pub struct FlowprobeWhich(pub u8);
 pub struct FlowprobeRecordFlags(pub u8);
 ///`flowprobe_direction`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_direction",
     values(
@@ -59,6 +67,8 @@ pub struct FlowprobeDirection(pub u8);
 ///
 /// Replaced by `flowprobe_interface_add_del`.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_tx_interface_add_del",
     crc = 0xb782c976,
@@ -75,6 +85,8 @@ pub struct FlowprobeTxInterfaceAddDel {
 ///
 /// Replaced by `flowprobe_interface_add_del`.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_tx_interface_add_del_reply",
     crc = 0xe8d4e804,
@@ -100,6 +112,8 @@ pub struct FlowprobeTxInterfaceAddDelReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_interface_add_del",
     crc = 0x3420739c,
@@ -117,6 +131,8 @@ pub struct FlowprobeInterfaceAddDel {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_interface_add_del_reply",
     crc = 0xe8d4e804,
@@ -139,6 +155,8 @@ pub struct FlowprobeInterfaceAddDelReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_interface_dump",
     crc = 0xf9e6675e,
@@ -162,6 +180,8 @@ pub struct FlowprobeInterfaceDump {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_interface_details",
     crc = 0x427d77e0,
@@ -179,6 +199,8 @@ pub struct FlowprobeInterfaceDetails {
 ///
 /// Replaced by `flowprobe_set_params`.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_params",
     crc = 0xbaa46c09,
@@ -195,6 +217,8 @@ pub struct FlowprobeParams {
 ///
 /// Replaced by `flowprobe_set_params`.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_params_reply",
     crc = 0xe8d4e804,
@@ -221,6 +245,8 @@ pub struct FlowprobeParamsReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_set_params",
     crc = 0xbaa46c09,
@@ -239,6 +265,8 @@ pub struct FlowprobeSetParams {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_set_params_reply",
     crc = 0xe8d4e804,
@@ -260,6 +288,8 @@ pub struct FlowprobeSetParamsReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_get_params",
     crc = 0x51077d14,
@@ -283,6 +313,8 @@ pub struct FlowprobeGetParams {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "flowprobe_get_params_reply",
     crc = 0xf350d621,
@@ -295,18 +327,3 @@ pub struct FlowprobeGetParamsReply {
     pub active_timer: u32,
     pub passive_timer: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 12] = [
-    super::registry::MessageEntry::of::<FlowprobeTxInterfaceAddDel>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeTxInterfaceAddDelReply>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeInterfaceAddDel>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeInterfaceAddDelReply>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeInterfaceDump>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeInterfaceDetails>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeParams>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeParamsReply>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeSetParams>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeSetParamsReply>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeGetParams>("flowprobe"),
-    super::registry::MessageEntry::of::<FlowprobeGetParamsReply>("flowprobe"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
@@ -11,6 +11,8 @@ use super::sfdp::SfdpSessionDirection;
 ///
 /// Request; reply [`SfdpGatewaySetGeneveOutputReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_gateway_set_geneve_output",
     crc = 0x508e3ee7,
@@ -32,6 +34,8 @@ pub struct SfdpGatewaySetGeneveOutput {
 }
 /// `sfdp_gateway_set_geneve_output_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_gateway_set_geneve_output_reply",
     crc = 0xe8d4e804,
@@ -45,6 +49,8 @@ pub struct SfdpGatewaySetGeneveOutputReply {
 ///
 /// Request; reply [`SfdpGatewayGeneveInputEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_gateway_geneve_input_enable_disable",
     crc = 0x3b2a8583,
@@ -58,6 +64,8 @@ pub struct SfdpGatewayGeneveInputEnableDisable {
 }
 /// `sfdp_gateway_geneve_input_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_gateway_geneve_input_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -67,12 +75,3 @@ pub struct SfdpGatewayGeneveInputEnableDisable {
 pub struct SfdpGatewayGeneveInputEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<SfdpGatewaySetGeneveOutput>("gateway"),
-    super::registry::MessageEntry::of::<SfdpGatewaySetGeneveOutputReply>("gateway"),
-    super::registry::MessageEntry::of::<SfdpGatewayGeneveInputEnableDisable>("gateway"),
-    super::registry::MessageEntry::of::<
-        SfdpGatewayGeneveInputEnableDisableReply,
-    >("gateway"),
-];

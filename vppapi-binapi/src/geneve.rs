@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// `geneve_add_del_tunnel_99445831`
@@ -10,6 +10,8 @@ use super::ip_types::Address;
 /// Request; reply [`GeneveAddDelTunnelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "geneve_add_del_tunnel",
     crc = 0x99445831,
@@ -28,6 +30,8 @@ pub struct GeneveAddDelTunnel {
 }
 /// `geneve_add_del_tunnel_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "geneve_add_del_tunnel_reply",
     crc = 0x5383d31f,
@@ -42,6 +46,8 @@ pub struct GeneveAddDelTunnelReply {
 ///
 /// Request; reply [`GeneveAddDelTunnel2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "geneve_add_del_tunnel2",
     crc = 0x8c2a9999,
@@ -61,6 +67,8 @@ pub struct GeneveAddDelTunnel2 {
 }
 /// `geneve_add_del_tunnel2_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "geneve_add_del_tunnel2_reply",
     crc = 0x5383d31f,
@@ -75,6 +83,8 @@ pub struct GeneveAddDelTunnel2Reply {
 ///
 /// Dump; streams [`GeneveTunnelDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "geneve_tunnel_dump",
     crc = 0xf9e6675e,
@@ -87,6 +97,8 @@ pub struct GeneveTunnelDump {
 }
 /// `geneve_tunnel_details_6b16eb24`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "geneve_tunnel_details",
     crc = 0x6b16eb24,
@@ -115,6 +127,8 @@ pub struct GeneveTunnelDetails {
 ///
 /// Request; reply [`SwInterfaceSetGeneveBypassReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_geneve_bypass",
     crc = 0x65247409,
@@ -129,6 +143,8 @@ pub struct SwInterfaceSetGeneveBypass {
 }
 /// `sw_interface_set_geneve_bypass_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_geneve_bypass_reply",
     crc = 0xe8d4e804,
@@ -138,14 +154,3 @@ pub struct SwInterfaceSetGeneveBypass {
 pub struct SwInterfaceSetGeneveBypassReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<GeneveAddDelTunnel>("geneve"),
-    super::registry::MessageEntry::of::<GeneveAddDelTunnelReply>("geneve"),
-    super::registry::MessageEntry::of::<GeneveAddDelTunnel2>("geneve"),
-    super::registry::MessageEntry::of::<GeneveAddDelTunnel2Reply>("geneve"),
-    super::registry::MessageEntry::of::<GeneveTunnelDump>("geneve"),
-    super::registry::MessageEntry::of::<GeneveTunnelDetails>("geneve"),
-    super::registry::MessageEntry::of::<SwInterfaceSetGeneveBypass>("geneve"),
-    super::registry::MessageEntry::of::<SwInterfaceSetGeneveBypassReply>("geneve"),
-];

@@ -2,9 +2,11 @@
 //!
 //! 3 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage};
+use ::vppapi_codec::{VppFlags, VppMessage};
 ///`node_flag`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "node_flag",
     values(
@@ -40,6 +42,8 @@ pub struct NodeFlag(pub u32);
 ///
 /// Cursor get; streams [`GraphNodeDetails`], then the reply [`GraphNodeGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "graph_node_get",
     crc = 0x39c8792e,
@@ -58,6 +62,8 @@ pub struct GraphNodeGet {
 }
 /// `graph_node_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "graph_node_get_reply",
     crc = 0x53b48f5d,
@@ -79,6 +85,8 @@ pub struct GraphNodeGetReply {
 ///
 /// `graph_node_details_ac762018`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "graph_node_details",
     crc = 0xac762018,
@@ -93,9 +101,3 @@ pub struct GraphNodeDetails {
     #[vpp(count = "n_arcs", count_ty = "u32")]
     pub arcs_out: Vec<u32>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 3] = [
-    super::registry::MessageEntry::of::<GraphNodeGet>("graph"),
-    super::registry::MessageEntry::of::<GraphNodeGetReply>("graph"),
-    super::registry::MessageEntry::of::<GraphNodeDetails>("graph"),
-];

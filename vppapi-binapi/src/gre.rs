@@ -2,7 +2,7 @@
 //!
 //! 13 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 use super::tunnel_types::{TunnelEncapDecapFlags, TunnelMode};
@@ -21,6 +21,8 @@ use super::tunnel_types::{TunnelEncapDecapFlags, TunnelMode};
 ///
 /// `typedef gre_tunnel`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "gre_tunnel")]
 pub struct GreTunnel {
     pub r#type: GreTunnelType,
@@ -49,6 +51,8 @@ pub struct GreTunnel {
 ///
 /// `typedef gre_tunnel_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "gre_tunnel_v2")]
 pub struct GreTunnelV2 {
     pub r#type: GreTunnelType,
@@ -64,6 +68,8 @@ pub struct GreTunnelV2 {
 }
 ///`gre_tunnel_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_type",
     values(
@@ -85,6 +91,8 @@ pub struct GreTunnelType(pub u8);
 ///
 /// Request; reply [`GreTunnelAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_add_del",
     crc = 0xa27d7f17,
@@ -105,6 +113,8 @@ pub struct GreTunnelAddDel {
 ///
 /// `gre_tunnel_add_del_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_add_del_reply",
     crc = 0x5383d31f,
@@ -127,6 +137,8 @@ pub struct GreTunnelAddDelReply {
 ///
 /// Request; reply [`GreTunnelAddDelV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_add_del_v2",
     crc = 0x7d9576de,
@@ -147,6 +159,8 @@ pub struct GreTunnelAddDelV2 {
 ///
 /// `gre_tunnel_add_del_v2_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_add_del_v2_reply",
     crc = 0x5383d31f,
@@ -169,6 +183,8 @@ pub struct GreTunnelAddDelV2Reply {
 /// Dump; streams [`GreTunnelDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_dump",
     crc = 0xf9e6675e,
@@ -188,6 +204,8 @@ pub struct GreTunnelDump {
 /// `gre_tunnel_dump_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_dump_reply",
     crc = 0xe8d4e804,
@@ -209,6 +227,8 @@ pub struct GreTunnelDumpReply {
 /// Subscription; reply [`GreTunnelDumpV2Reply`], events [`GreTunnelDetailsV2`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_dump_v2",
     crc = 0xf9e6675e,
@@ -223,6 +243,8 @@ pub struct GreTunnelDumpV2 {
 /// `gre_tunnel_dump_v2_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_dump_v2_reply",
     crc = 0xe8d4e804,
@@ -241,6 +263,8 @@ pub struct GreTunnelDumpV2Reply {
 /// `gre_tunnel_details_24435433`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_details",
     crc = 0x24435433,
@@ -259,6 +283,8 @@ pub struct GreTunnelDetails {
 /// `gre_tunnel_details_v2_65521177`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_details_v2",
     crc = 0x65521177,
@@ -279,6 +305,8 @@ pub struct GreTunnelDetailsV2 {
 ///
 /// Dump; streams [`GreTunnelV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_v2_dump",
     crc = 0xf9e6675e,
@@ -291,6 +319,8 @@ pub struct GreTunnelV2Dump {
 }
 /// `gre_tunnel_v2_dump_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_v2_dump_reply",
     crc = 0xe8d4e804,
@@ -308,6 +338,8 @@ pub struct GreTunnelV2DumpReply {
 ///
 /// `gre_tunnel_v2_details_65521177`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gre_tunnel_v2_details",
     crc = 0x65521177,
@@ -317,19 +349,3 @@ pub struct GreTunnelV2DumpReply {
 pub struct GreTunnelV2Details {
     pub tunnel: GreTunnelV2,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 13] = [
-    super::registry::MessageEntry::of::<GreTunnelAddDel>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelAddDelReply>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelAddDelV2>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelAddDelV2Reply>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelDump>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelDumpReply>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelDumpV2>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelDumpV2Reply>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelDetails>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelDetailsV2>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelV2Dump>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelV2DumpReply>("gre"),
-    super::registry::MessageEntry::of::<GreTunnelV2Details>("gre"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief Enable or disable interface feature gso arc
@@ -16,6 +16,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`FeatureGsoEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_gso_enable_disable",
     crc = 0x5501adee,
@@ -29,6 +31,8 @@ pub struct FeatureGsoEnableDisable {
 }
 /// `feature_gso_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "feature_gso_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -38,8 +42,3 @@ pub struct FeatureGsoEnableDisable {
 pub struct FeatureGsoEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<FeatureGsoEnableDisable>("gso"),
-    super::registry::MessageEntry::of::<FeatureGsoEnableDisableReply>("gso"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 18 messages, 4 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// `typedef sw_if_counters`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "sw_if_counters")]
 pub struct SwIfCounters {
     pub packets_rx: u64,
@@ -24,6 +26,8 @@ pub struct SwIfCounters {
 ///
 /// `typedef tunnel_metrics`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "tunnel_metrics")]
 pub struct TunnelMetrics {
     pub sw_if_index: InterfaceIndex,
@@ -32,6 +36,8 @@ pub struct TunnelMetrics {
 }
 ///`gtpu_forwarding_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_forwarding_type",
     values(
@@ -44,6 +50,8 @@ pub struct TunnelMetrics {
 pub struct GtpuForwardingType(pub u32);
 ///`gtpu_decap_next_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_decap_next_type",
     values(
@@ -72,6 +80,8 @@ pub struct GtpuDecapNextType(pub u32);
 ///
 /// Request; reply [`GtpuAddDelTunnelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_add_del_tunnel",
     crc = 0xca983a2b,
@@ -98,6 +108,8 @@ pub struct GtpuAddDelTunnel {
 ///
 /// `gtpu_add_del_tunnel_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_add_del_tunnel_reply",
     crc = 0x5383d31f,
@@ -130,6 +142,8 @@ pub struct GtpuAddDelTunnelReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_add_del_tunnel_v2",
     crc = 0xa0c30713,
@@ -161,6 +175,8 @@ pub struct GtpuAddDelTunnelV2 {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_add_del_tunnel_v2_reply",
     crc = 0x62b41304,
@@ -186,6 +202,8 @@ pub struct GtpuAddDelTunnelV2Reply {
 ///
 /// Request; reply [`GtpuTunnelUpdateTteidReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_tunnel_update_tteid",
     crc = 0x79f33816,
@@ -201,6 +219,8 @@ pub struct GtpuTunnelUpdateTteid {
 }
 /// `gtpu_tunnel_update_tteid_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_tunnel_update_tteid_reply",
     crc = 0xe8d4e804,
@@ -221,6 +241,8 @@ pub struct GtpuTunnelUpdateTteidReply {
 ///
 /// Dump; streams [`GtpuTunnelDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_tunnel_dump",
     crc = 0xf9e6675e,
@@ -246,6 +268,8 @@ pub struct GtpuTunnelDump {
 ///
 /// `gtpu_tunnel_details_27f434ae`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_tunnel_details",
     crc = 0x27f434ae,
@@ -275,6 +299,8 @@ pub struct GtpuTunnelDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_tunnel_v2_dump",
     crc = 0xf9e6675e,
@@ -307,6 +333,8 @@ pub struct GtpuTunnelV2Dump {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_tunnel_v2_details",
     crc = 0x8bf4ba92,
@@ -341,6 +369,8 @@ pub struct GtpuTunnelV2Details {
 ///
 /// Request; reply [`SwInterfaceSetGtpuBypassReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_gtpu_bypass",
     crc = 0x65247409,
@@ -355,6 +385,8 @@ pub struct SwInterfaceSetGtpuBypass {
 }
 /// `sw_interface_set_gtpu_bypass_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_gtpu_bypass_reply",
     crc = 0xe8d4e804,
@@ -377,6 +409,8 @@ pub struct SwInterfaceSetGtpuBypassReply {
 ///
 /// Request; reply [`GtpuOffloadRxReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_offload_rx",
     crc = 0xf0b08786,
@@ -391,6 +425,8 @@ pub struct GtpuOffloadRx {
 }
 /// `gtpu_offload_rx_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_offload_rx_reply",
     crc = 0xe8d4e804,
@@ -417,6 +453,8 @@ pub struct GtpuOffloadRxReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_add_del_forward",
     crc = 0xc6ccce13,
@@ -442,6 +480,8 @@ pub struct GtpuAddDelForward {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_add_del_forward_reply",
     crc = 0x5383d31f,
@@ -466,6 +506,8 @@ pub struct GtpuAddDelForwardReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_get_transfer_counts",
     crc = 0x61410788,
@@ -481,6 +523,8 @@ pub struct GtpuGetTransferCounts {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gtpu_get_transfer_counts_reply",
     crc = 0xe35f04bc,
@@ -492,24 +536,3 @@ pub struct GtpuGetTransferCountsReply {
     #[vpp(count = "count", count_ty = "u32")]
     pub tunnels: Vec<TunnelMetrics>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 18] = [
-    super::registry::MessageEntry::of::<GtpuAddDelTunnel>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuAddDelTunnelReply>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuAddDelTunnelV2>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuAddDelTunnelV2Reply>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuTunnelUpdateTteid>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuTunnelUpdateTteidReply>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuTunnelDump>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuTunnelDetails>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuTunnelV2Dump>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuTunnelV2Details>("gtpu"),
-    super::registry::MessageEntry::of::<SwInterfaceSetGtpuBypass>("gtpu"),
-    super::registry::MessageEntry::of::<SwInterfaceSetGtpuBypassReply>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuOffloadRx>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuOffloadRxReply>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuAddDelForward>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuAddDelForwardReply>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuGetTransferCounts>("gtpu"),
-    super::registry::MessageEntry::of::<GtpuGetTransferCountsReply>("gtpu"),
-];

@@ -2,12 +2,14 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// `http_static_enable_v4_37540bfc`
 ///
 /// Request; reply [`HttpStaticEnableV4Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "http_static_enable_v4",
     crc = 0x37540bfc,
@@ -34,6 +36,8 @@ pub struct HttpStaticEnableV4 {
 /// `http_static_enable_v4_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "http_static_enable_v4_reply",
     crc = 0xe8d4e804,
@@ -47,6 +51,8 @@ pub struct HttpStaticEnableV4Reply {
 ///
 /// Request; reply [`HttpStaticEnableV5Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "http_static_enable_v5",
     crc = 0x8bf84069,
@@ -74,6 +80,8 @@ pub struct HttpStaticEnableV5 {
 }
 /// `http_static_enable_v5_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "http_static_enable_v5_reply",
     crc = 0xe8d4e804,
@@ -83,10 +91,3 @@ pub struct HttpStaticEnableV5 {
 pub struct HttpStaticEnableV5Reply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<HttpStaticEnableV4>("http_static"),
-    super::registry::MessageEntry::of::<HttpStaticEnableV4Reply>("http_static"),
-    super::registry::MessageEntry::of::<HttpStaticEnableV5>("http_static"),
-    super::registry::MessageEntry::of::<HttpStaticEnableV5Reply>("http_static"),
-];

@@ -2,12 +2,14 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// `idpf_create_2ba86d91`
 ///
 /// Request; reply [`IdpfCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "idpf_create",
     crc = 0x2ba86d91,
@@ -27,6 +29,8 @@ pub struct IdpfCreate {
 }
 /// `idpf_create_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "idpf_create_reply", crc = 0x5383d31f, kind = "reply", header = "context")]
 pub struct IdpfCreateReply {
     pub retval: i32,
@@ -36,6 +40,8 @@ pub struct IdpfCreateReply {
 ///
 /// Request; reply [`IdpfDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "idpf_delete",
     crc = 0xf9e6675e,
@@ -48,14 +54,9 @@ pub struct IdpfDelete {
 }
 /// `idpf_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "idpf_delete_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct IdpfDeleteReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<IdpfCreate>("idpf"),
-    super::registry::MessageEntry::of::<IdpfCreateReply>("idpf"),
-    super::registry::MessageEntry::of::<IdpfDelete>("idpf"),
-    super::registry::MessageEntry::of::<IdpfDeleteReply>("idpf"),
-];

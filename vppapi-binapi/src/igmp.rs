@@ -2,7 +2,7 @@
 //!
 //! 19 messages, 4 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Ip4Address, Prefix};
 /// ```text
@@ -41,6 +41,8 @@ use super::ip_types::{Ip4Address, Prefix};
 ///
 /// `typedef igmp_group`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "igmp_group")]
 pub struct IgmpGroup {
     pub filter: FilterMode,
@@ -55,6 +57,8 @@ pub struct IgmpGroup {
 ///
 /// `typedef group_prefix`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "group_prefix")]
 pub struct GroupPrefix {
     pub r#type: GroupPrefixType,
@@ -62,16 +66,22 @@ pub struct GroupPrefix {
 }
 ///`filter_mode`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "filter_mode", values(EXCLUDE = 0, INCLUDE = 1))]
 pub struct FilterMode(pub u32);
 ///`group_prefix_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "group_prefix_type", values(ASM = 0, SSM = 1))]
 pub struct GroupPrefixType(pub u32);
 /// `igmp_listen_19a49f1e`
 ///
 /// Request; reply [`IgmpListenReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_listen",
     crc = 0x19a49f1e,
@@ -85,6 +95,8 @@ pub struct IgmpListen {
 }
 /// `igmp_listen_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "igmp_listen_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct IgmpListenReply {
     pub retval: i32,
@@ -105,6 +117,8 @@ pub struct IgmpListenReply {
 ///
 /// Request; reply [`IgmpEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_enable_disable",
     crc = 0xb1edfb96,
@@ -119,6 +133,8 @@ pub struct IgmpEnableDisable {
 }
 /// `igmp_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -144,6 +160,8 @@ pub struct IgmpEnableDisableReply {
 ///
 /// Request; reply [`IgmpProxyDeviceAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_proxy_device_add_del",
     crc = 0x0b9be9ce,
@@ -158,6 +176,8 @@ pub struct IgmpProxyDeviceAddDel {
 }
 /// `igmp_proxy_device_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_proxy_device_add_del_reply",
     crc = 0xe8d4e804,
@@ -183,6 +203,8 @@ pub struct IgmpProxyDeviceAddDelReply {
 ///
 /// Request; reply [`IgmpProxyDeviceAddDelInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_proxy_device_add_del_interface",
     crc = 0x1a9ec24a,
@@ -197,6 +219,8 @@ pub struct IgmpProxyDeviceAddDelInterface {
 }
 /// `igmp_proxy_device_add_del_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_proxy_device_add_del_interface_reply",
     crc = 0xe8d4e804,
@@ -217,6 +241,8 @@ pub struct IgmpProxyDeviceAddDelInterfaceReply {
 ///
 /// Dump; streams [`IgmpDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_dump",
     crc = 0xf9e6675e,
@@ -237,6 +263,8 @@ pub struct IgmpDump {
 ///
 /// `igmp_details_38f09929`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "igmp_details", crc = 0x38f09929, kind = "details", header = "context")]
 pub struct IgmpDetails {
     pub sw_if_index: InterfaceIndex,
@@ -254,6 +282,8 @@ pub struct IgmpDetails {
 ///
 /// Request; reply [`IgmpClearInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_clear_interface",
     crc = 0xf9e6675e,
@@ -266,6 +296,8 @@ pub struct IgmpClearInterface {
 }
 /// `igmp_clear_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_clear_interface_reply",
     crc = 0xe8d4e804,
@@ -287,6 +319,8 @@ pub struct IgmpClearInterfaceReply {
 ///
 /// Subscription; reply [`WantIgmpEventsReply`], events [`IgmpEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_igmp_events",
     crc = 0xcfaccc1f,
@@ -301,6 +335,8 @@ pub struct WantIgmpEvents {
 }
 /// `want_igmp_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_igmp_events_reply",
     crc = 0xe8d4e804,
@@ -322,6 +358,8 @@ pub struct WantIgmpEventsReply {
 ///
 /// `igmp_event_85fe93ec`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "igmp_event", crc = 0x85fe93ec, kind = "event", header = "none")]
 pub struct IgmpEvent {
     pub sw_if_index: InterfaceIndex,
@@ -339,6 +377,8 @@ pub struct IgmpEvent {
 ///
 /// Request; reply [`IgmpGroupPrefixSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_group_prefix_set",
     crc = 0x5b14a5ce,
@@ -351,6 +391,8 @@ pub struct IgmpGroupPrefixSet {
 }
 /// `igmp_group_prefix_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_group_prefix_set_reply",
     crc = 0xe8d4e804,
@@ -364,6 +406,8 @@ pub struct IgmpGroupPrefixSetReply {
 ///
 /// Dump; streams [`IgmpGroupPrefixDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_group_prefix_dump",
     crc = 0x51077d14,
@@ -374,6 +418,8 @@ pub struct IgmpGroupPrefixSetReply {
 pub struct IgmpGroupPrefixDump {}
 /// `igmp_group_prefix_details_259ccd81`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "igmp_group_prefix_details",
     crc = 0x259ccd81,
@@ -383,25 +429,3 @@ pub struct IgmpGroupPrefixDump {}
 pub struct IgmpGroupPrefixDetails {
     pub gp: GroupPrefix,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 19] = [
-    super::registry::MessageEntry::of::<IgmpListen>("igmp"),
-    super::registry::MessageEntry::of::<IgmpListenReply>("igmp"),
-    super::registry::MessageEntry::of::<IgmpEnableDisable>("igmp"),
-    super::registry::MessageEntry::of::<IgmpEnableDisableReply>("igmp"),
-    super::registry::MessageEntry::of::<IgmpProxyDeviceAddDel>("igmp"),
-    super::registry::MessageEntry::of::<IgmpProxyDeviceAddDelReply>("igmp"),
-    super::registry::MessageEntry::of::<IgmpProxyDeviceAddDelInterface>("igmp"),
-    super::registry::MessageEntry::of::<IgmpProxyDeviceAddDelInterfaceReply>("igmp"),
-    super::registry::MessageEntry::of::<IgmpDump>("igmp"),
-    super::registry::MessageEntry::of::<IgmpDetails>("igmp"),
-    super::registry::MessageEntry::of::<IgmpClearInterface>("igmp"),
-    super::registry::MessageEntry::of::<IgmpClearInterfaceReply>("igmp"),
-    super::registry::MessageEntry::of::<WantIgmpEvents>("igmp"),
-    super::registry::MessageEntry::of::<WantIgmpEventsReply>("igmp"),
-    super::registry::MessageEntry::of::<IgmpEvent>("igmp"),
-    super::registry::MessageEntry::of::<IgmpGroupPrefixSet>("igmp"),
-    super::registry::MessageEntry::of::<IgmpGroupPrefixSetReply>("igmp"),
-    super::registry::MessageEntry::of::<IgmpGroupPrefixDump>("igmp"),
-    super::registry::MessageEntry::of::<IgmpGroupPrefixDetails>("igmp"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 60 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ikev2_types::{
     Ikev2ChildSa, Ikev2ChildSaV2, Ikev2EspTransforms, Ikev2IkeTransforms, Ikev2Profile,
     Ikev2Responder, Ikev2Sa, Ikev2SaV2, Ikev2SaV3, Ikev2Ts,
@@ -18,6 +18,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`Ikev2PluginGetVersionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_plugin_get_version",
     crc = 0x51077d14,
@@ -35,6 +37,8 @@ pub struct Ikev2PluginGetVersion {}
 ///
 /// `ikev2_plugin_get_version_reply_9b32cf86`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_plugin_get_version_reply",
     crc = 0x9b32cf86,
@@ -56,6 +60,8 @@ pub struct Ikev2PluginGetVersionReply {
 ///
 /// Request; reply [`Ikev2PluginSetSleepIntervalReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_plugin_set_sleep_interval",
     crc = 0xb7c096ae,
@@ -68,6 +74,8 @@ pub struct Ikev2PluginSetSleepInterval {
 }
 /// `ikev2_plugin_set_sleep_interval_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_plugin_set_sleep_interval_reply",
     crc = 0xe8d4e804,
@@ -87,6 +95,8 @@ pub struct Ikev2PluginSetSleepIntervalReply {
 ///
 /// Request; reply [`Ikev2GetSleepIntervalReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_get_sleep_interval",
     crc = 0x51077d14,
@@ -103,6 +113,8 @@ pub struct Ikev2GetSleepInterval {}
 ///
 /// `ikev2_get_sleep_interval_reply_78ab91dc`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_get_sleep_interval_reply",
     crc = 0x78ab91dc,
@@ -125,6 +137,8 @@ pub struct Ikev2GetSleepIntervalReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_dump",
     crc = 0x51077d14,
@@ -143,6 +157,8 @@ pub struct Ikev2ProfileDump {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_details",
     crc = 0x3e3e895b,
@@ -163,6 +179,8 @@ pub struct Ikev2ProfileDetails {
 ///
 /// Dump; streams [`Ikev2SaDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_sa_dump",
     crc = 0x51077d14,
@@ -181,6 +199,8 @@ pub struct Ikev2SaDump {}
 ///
 /// Dump; streams [`Ikev2SaV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_sa_v2_dump",
     crc = 0x51077d14,
@@ -201,6 +221,8 @@ pub struct Ikev2SaV2Dump {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_sa_v3_dump",
     crc = 0x51077d14,
@@ -218,6 +240,8 @@ pub struct Ikev2SaV3Dump {}
 ///
 /// `ikev2_sa_details_937c22d5`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_sa_details", crc = 0x937c22d5, kind = "details", header = "context")]
 pub struct Ikev2SaDetails {
     pub retval: i32,
@@ -232,6 +256,8 @@ pub struct Ikev2SaDetails {
 ///
 /// `ikev2_sa_v2_details_a616e604`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_sa_v2_details",
     crc = 0xa616e604,
@@ -253,6 +279,8 @@ pub struct Ikev2SaV2Details {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_sa_v3_details",
     crc = 0x85c9a941,
@@ -274,6 +302,8 @@ pub struct Ikev2SaV3Details {
 ///
 /// Dump; streams [`Ikev2ChildSaDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_child_sa_dump",
     crc = 0x01eab609,
@@ -293,6 +323,8 @@ pub struct Ikev2ChildSaDump {
 ///
 /// `ikev2_child_sa_details_ff67741f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_child_sa_details",
     crc = 0xff67741f,
@@ -316,6 +348,8 @@ pub struct Ikev2ChildSaDetails {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_child_sa_v2_dump",
     crc = 0x01eab609,
@@ -337,6 +371,8 @@ pub struct Ikev2ChildSaV2Dump {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_child_sa_v2_details",
     crc = 0x1db62aa2,
@@ -361,6 +397,8 @@ pub struct Ikev2ChildSaV2Details {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_nonce_get",
     crc = 0x7fe9ad51,
@@ -376,6 +414,8 @@ pub struct Ikev2NonceGet {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_nonce_get_reply",
     crc = 0x1b37a342,
@@ -393,6 +433,8 @@ pub struct Ikev2NonceGetReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_traffic_selector_dump",
     crc = 0xa7385e33,
@@ -409,6 +451,8 @@ pub struct Ikev2TrafficSelectorDump {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_traffic_selector_details",
     crc = 0x518cb06f,
@@ -433,6 +477,8 @@ pub struct Ikev2TrafficSelectorDetails {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_add_del",
     crc = 0x2c925b55,
@@ -449,6 +495,8 @@ pub struct Ikev2ProfileAddDel {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_add_del_reply",
     crc = 0xe8d4e804,
@@ -475,6 +523,8 @@ pub struct Ikev2ProfileAddDelReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_auth",
     crc = 0x642c97cd,
@@ -494,6 +544,8 @@ pub struct Ikev2ProfileSetAuth {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_auth_reply",
     crc = 0xe8d4e804,
@@ -520,6 +572,8 @@ pub struct Ikev2ProfileSetAuthReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_id",
     crc = 0x4d7e2418,
@@ -539,6 +593,8 @@ pub struct Ikev2ProfileSetId {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_id_reply",
     crc = 0xe8d4e804,
@@ -561,6 +617,8 @@ pub struct Ikev2ProfileSetIdReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_disable_natt",
     crc = 0xebf79a66,
@@ -576,6 +634,8 @@ pub struct Ikev2ProfileDisableNatt {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_disable_natt_reply",
     crc = 0xe8d4e804,
@@ -599,6 +659,8 @@ pub struct Ikev2ProfileDisableNattReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_ts",
     crc = 0x8eb8cfd1,
@@ -615,6 +677,8 @@ pub struct Ikev2ProfileSetTs {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_ts_reply",
     crc = 0xe8d4e804,
@@ -637,6 +701,8 @@ pub struct Ikev2ProfileSetTsReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_local_key",
     crc = 0x799b69ec,
@@ -652,6 +718,8 @@ pub struct Ikev2SetLocalKey {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_local_key_reply",
     crc = 0xe8d4e804,
@@ -676,6 +744,8 @@ pub struct Ikev2SetLocalKeyReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_tunnel_interface",
     crc = 0xca67182c,
@@ -692,6 +762,8 @@ pub struct Ikev2SetTunnelInterface {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_tunnel_interface_reply",
     crc = 0xe8d4e804,
@@ -715,6 +787,8 @@ pub struct Ikev2SetTunnelInterfaceReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_responder",
     crc = 0xa2055df1,
@@ -731,6 +805,8 @@ pub struct Ikev2SetResponder {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_responder_reply",
     crc = 0xe8d4e804,
@@ -746,6 +822,8 @@ pub struct Ikev2SetResponderReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_responder_hostname",
     crc = 0x350d6949,
@@ -764,6 +842,8 @@ pub struct Ikev2SetResponderHostname {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_responder_hostname_reply",
     crc = 0xe8d4e804,
@@ -787,6 +867,8 @@ pub struct Ikev2SetResponderHostnameReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_ike_transforms",
     crc = 0xaa99fec0,
@@ -803,6 +885,8 @@ pub struct Ikev2SetIkeTransforms {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_ike_transforms_reply",
     crc = 0xe8d4e804,
@@ -826,6 +910,8 @@ pub struct Ikev2SetIkeTransformsReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_esp_transforms",
     crc = 0xa63dc205,
@@ -842,6 +928,8 @@ pub struct Ikev2SetEspTransforms {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_esp_transforms_reply",
     crc = 0xe8d4e804,
@@ -868,6 +956,8 @@ pub struct Ikev2SetEspTransformsReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_sa_lifetime",
     crc = 0x7039feaa,
@@ -887,6 +977,8 @@ pub struct Ikev2SetSaLifetime {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_set_sa_lifetime_reply",
     crc = 0xe8d4e804,
@@ -909,6 +1001,8 @@ pub struct Ikev2SetSaLifetimeReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_sa_init",
     crc = 0xebf79a66,
@@ -924,6 +1018,8 @@ pub struct Ikev2InitiateSaInit {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_sa_init_reply",
     crc = 0xe8d4e804,
@@ -946,6 +1042,8 @@ pub struct Ikev2InitiateSaInitReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_del_ike_sa",
     crc = 0x8d125bdd,
@@ -960,6 +1058,8 @@ pub struct Ikev2InitiateDelIkeSa {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_del_ike_sa_reply",
     crc = 0xe8d4e804,
@@ -982,6 +1082,8 @@ pub struct Ikev2InitiateDelIkeSaReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_del_child_sa",
     crc = 0x7f004d2e,
@@ -996,6 +1098,8 @@ pub struct Ikev2InitiateDelChildSa {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_del_child_sa_reply",
     crc = 0xe8d4e804,
@@ -1018,6 +1122,8 @@ pub struct Ikev2InitiateDelChildSaReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_rekey_child_sa",
     crc = 0x7f004d2e,
@@ -1032,6 +1138,8 @@ pub struct Ikev2InitiateRekeyChildSa {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_initiate_rekey_child_sa_reply",
     crc = 0xe8d4e804,
@@ -1054,6 +1162,8 @@ pub struct Ikev2InitiateRekeyChildSaReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_udp_encap",
     crc = 0xebf79a66,
@@ -1069,6 +1179,8 @@ pub struct Ikev2ProfileSetUdpEncap {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_udp_encap_reply",
     crc = 0xe8d4e804,
@@ -1093,6 +1205,8 @@ pub struct Ikev2ProfileSetUdpEncapReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_ipsec_udp_port",
     crc = 0x615ce758,
@@ -1110,6 +1224,8 @@ pub struct Ikev2ProfileSetIpsecUdpPort {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_ipsec_udp_port_reply",
     crc = 0xe8d4e804,
@@ -1133,6 +1249,8 @@ pub struct Ikev2ProfileSetIpsecUdpPortReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_liveness",
     crc = 0x6bdf4d65,
@@ -1148,6 +1266,8 @@ pub struct Ikev2ProfileSetLiveness {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_profile_set_liveness_reply",
     crc = 0xe8d4e804,
@@ -1157,66 +1277,3 @@ pub struct Ikev2ProfileSetLiveness {
 pub struct Ikev2ProfileSetLivenessReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 60] = [
-    super::registry::MessageEntry::of::<Ikev2PluginGetVersion>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2PluginGetVersionReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2PluginSetSleepInterval>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2PluginSetSleepIntervalReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2GetSleepInterval>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2GetSleepIntervalReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileDump>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileDetails>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SaDump>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SaV2Dump>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SaV3Dump>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SaDetails>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SaV2Details>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SaV3Details>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ChildSaDump>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ChildSaDetails>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ChildSaV2Dump>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ChildSaV2Details>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2NonceGet>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2NonceGetReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2TrafficSelectorDump>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2TrafficSelectorDetails>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileAddDel>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileAddDelReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetAuth>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetAuthReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetId>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetIdReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileDisableNatt>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileDisableNattReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetTs>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetTsReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetLocalKey>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetLocalKeyReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetTunnelInterface>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetTunnelInterfaceReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetResponder>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetResponderReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetResponderHostname>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetResponderHostnameReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetIkeTransforms>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetIkeTransformsReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetEspTransforms>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetEspTransformsReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetSaLifetime>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2SetSaLifetimeReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateSaInit>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateSaInitReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateDelIkeSa>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateDelIkeSaReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateDelChildSa>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateDelChildSaReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateRekeyChildSa>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2InitiateRekeyChildSaReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetUdpEncap>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetUdpEncapReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetIpsecUdpPort>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetIpsecUdpPortReply>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetLiveness>("ikev2"),
-    super::registry::MessageEntry::of::<Ikev2ProfileSetLivenessReply>("ikev2"),
-];

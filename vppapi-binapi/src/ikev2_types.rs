@@ -2,11 +2,13 @@
 //!
 //! 0 messages, 16 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType};
+use ::vppapi_codec::{VppEnum, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// `typedef ikev2_id`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_id")]
 pub struct Ikev2Id {
     pub r#type: u8,
@@ -16,6 +18,8 @@ pub struct Ikev2Id {
 }
 /// `typedef ikev2_ts`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_ts")]
 pub struct Ikev2Ts {
     pub sa_index: u32,
@@ -29,6 +33,8 @@ pub struct Ikev2Ts {
 }
 /// `typedef ikev2_auth`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_auth")]
 pub struct Ikev2Auth {
     pub method: u8,
@@ -38,6 +44,8 @@ pub struct Ikev2Auth {
 }
 /// `typedef ikev2_responder`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_responder")]
 pub struct Ikev2Responder {
     pub sw_if_index: InterfaceIndex,
@@ -45,6 +53,8 @@ pub struct Ikev2Responder {
 }
 /// `typedef ikev2_ike_transforms`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_ike_transforms")]
 pub struct Ikev2IkeTransforms {
     pub crypto_alg: u8,
@@ -55,6 +65,8 @@ pub struct Ikev2IkeTransforms {
 }
 /// `typedef ikev2_esp_transforms`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_esp_transforms")]
 pub struct Ikev2EspTransforms {
     pub crypto_alg: u8,
@@ -63,6 +75,8 @@ pub struct Ikev2EspTransforms {
 }
 /// `typedef ikev2_profile`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_profile")]
 pub struct Ikev2Profile {
     #[vpp(string = 64)]
@@ -87,6 +101,8 @@ pub struct Ikev2Profile {
 }
 /// `typedef ikev2_sa_transform`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_sa_transform")]
 pub struct Ikev2SaTransform {
     pub transform_type: u8,
@@ -98,6 +114,8 @@ pub struct Ikev2SaTransform {
 }
 /// `typedef ikev2_keys`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_keys")]
 pub struct Ikev2Keys {
     pub sk_d: [u8; 64],
@@ -117,6 +135,8 @@ pub struct Ikev2Keys {
 }
 /// `typedef ikev2_child_sa`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_child_sa")]
 pub struct Ikev2ChildSa {
     pub sa_index: u32,
@@ -130,6 +150,8 @@ pub struct Ikev2ChildSa {
 }
 /// `typedef ikev2_child_sa_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_child_sa_v2")]
 pub struct Ikev2ChildSaV2 {
     pub sa_index: u32,
@@ -144,6 +166,8 @@ pub struct Ikev2ChildSaV2 {
 }
 /// `typedef ikev2_sa_stats`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_sa_stats")]
 pub struct Ikev2SaStats {
     pub n_keepalives: u16,
@@ -155,6 +179,8 @@ pub struct Ikev2SaStats {
 }
 /// `typedef ikev2_sa`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_sa")]
 pub struct Ikev2Sa {
     pub sa_index: u32,
@@ -174,6 +200,8 @@ pub struct Ikev2Sa {
 }
 /// `typedef ikev2_sa_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_sa_v2")]
 pub struct Ikev2SaV2 {
     pub sa_index: u32,
@@ -195,6 +223,8 @@ pub struct Ikev2SaV2 {
 }
 /// `typedef ikev2_sa_v3`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ikev2_sa_v3")]
 pub struct Ikev2SaV3 {
     pub sa_index: u32,
@@ -217,6 +247,8 @@ pub struct Ikev2SaV3 {
 }
 ///`ikev2_state`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ikev2_state",
     values(
@@ -231,5 +263,3 @@ pub struct Ikev2SaV3 {
     )
 )]
 pub struct Ikev2State(pub u32);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

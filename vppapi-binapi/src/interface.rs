@@ -2,7 +2,7 @@
 //!
 //! 76 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ethernet_types::MacAddress;
 use super::interface_types::{
     IfStatusFlags, IfType, InterfaceIndex, LinkDuplex, RxMode, SubIfFlags,
@@ -21,6 +21,8 @@ use super::ip_types::AddressWithPrefix;
 ///
 /// Request; reply [`SwInterfaceSetFlagsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_flags",
     crc = 0xf5aec1b8,
@@ -34,6 +36,8 @@ pub struct SwInterfaceSetFlags {
 }
 /// `sw_interface_set_flags_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_flags_reply",
     crc = 0xe8d4e804,
@@ -55,6 +59,8 @@ pub struct SwInterfaceSetFlagsReply {
 ///
 /// Request; reply [`SwInterfaceSetPromiscReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_promisc",
     crc = 0xd40860d4,
@@ -68,6 +74,8 @@ pub struct SwInterfaceSetPromisc {
 }
 /// `sw_interface_set_promisc_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_promisc_reply",
     crc = 0xe8d4e804,
@@ -89,6 +97,8 @@ pub struct SwInterfaceSetPromiscReply {
 ///
 /// Request; reply [`HwInterfaceSetMtuReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "hw_interface_set_mtu",
     crc = 0xe6746899,
@@ -102,6 +112,8 @@ pub struct HwInterfaceSetMtu {
 }
 /// `hw_interface_set_mtu_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "hw_interface_set_mtu_reply",
     crc = 0xe8d4e804,
@@ -119,6 +131,8 @@ pub struct HwInterfaceSetMtuReply {
 ///
 /// Request; reply [`SwInterfaceSetMtuReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_mtu",
     crc = 0x5cbe85e5,
@@ -132,6 +146,8 @@ pub struct SwInterfaceSetMtu {
 }
 /// `sw_interface_set_mtu_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_mtu_reply",
     crc = 0xe8d4e804,
@@ -153,6 +169,8 @@ pub struct SwInterfaceSetMtuReply {
 ///
 /// Request; reply [`SwInterfaceSetIpDirectedBroadcastReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_ip_directed_broadcast",
     crc = 0xae6cfcfb,
@@ -166,6 +184,8 @@ pub struct SwInterfaceSetIpDirectedBroadcast {
 }
 /// `sw_interface_set_ip_directed_broadcast_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_ip_directed_broadcast_reply",
     crc = 0xe8d4e804,
@@ -186,6 +206,8 @@ pub struct SwInterfaceSetIpDirectedBroadcastReply {
 ///
 /// `sw_interface_event_2d3d95a7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_event",
     crc = 0x2d3d95a7,
@@ -210,6 +232,8 @@ pub struct SwInterfaceEvent {
 ///
 /// Subscription; reply [`WantInterfaceEventsReply`], events [`SwInterfaceEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_interface_events",
     crc = 0x476f5a08,
@@ -224,6 +248,8 @@ pub struct WantInterfaceEvents {
 }
 /// `want_interface_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_interface_events_reply",
     crc = 0xe8d4e804,
@@ -264,6 +290,8 @@ pub struct WantInterfaceEventsReply {
 ///
 /// `sw_interface_details_6c221fc7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_details",
     crc = 0x6c221fc7,
@@ -316,6 +344,8 @@ pub struct SwInterfaceDetails {
 ///
 /// Dump; streams [`SwInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_dump",
     crc = 0xaa610c27,
@@ -344,6 +374,8 @@ pub struct SwInterfaceDump {
 ///
 /// Request; reply [`SwInterfaceAddDelAddressReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_add_del_address",
     crc = 0x5463d73b,
@@ -359,6 +391,8 @@ pub struct SwInterfaceAddDelAddress {
 }
 /// `sw_interface_add_del_address_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_add_del_address_reply",
     crc = 0xe8d4e804,
@@ -392,6 +426,8 @@ pub struct SwInterfaceAddDelAddressReply {
 ///
 /// Request; reply [`SwInterfaceAddressReplaceBeginReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_address_replace_begin",
     crc = 0x51077d14,
@@ -402,6 +438,8 @@ pub struct SwInterfaceAddDelAddressReply {
 pub struct SwInterfaceAddressReplaceBegin {}
 /// `sw_interface_address_replace_begin_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_address_replace_begin_reply",
     crc = 0xe8d4e804,
@@ -424,6 +462,8 @@ pub struct SwInterfaceAddressReplaceBeginReply {
 ///
 /// Request; reply [`SwInterfaceAddressReplaceEndReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_address_replace_end",
     crc = 0x51077d14,
@@ -434,6 +474,8 @@ pub struct SwInterfaceAddressReplaceBeginReply {
 pub struct SwInterfaceAddressReplaceEnd {}
 /// `sw_interface_address_replace_end_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_address_replace_end_reply",
     crc = 0xe8d4e804,
@@ -456,6 +498,8 @@ pub struct SwInterfaceAddressReplaceEndReply {
 ///
 /// Request; reply [`SwInterfaceSetTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_table",
     crc = 0xdf42a577,
@@ -470,6 +514,8 @@ pub struct SwInterfaceSetTable {
 }
 /// `sw_interface_set_table_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_table_reply",
     crc = 0xe8d4e804,
@@ -490,6 +536,8 @@ pub struct SwInterfaceSetTableReply {
 ///
 /// Request; reply [`SwInterfaceGetTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_get_table",
     crc = 0x2d033de4,
@@ -509,6 +557,8 @@ pub struct SwInterfaceGetTable {
 ///
 /// `sw_interface_get_table_reply_a6eb0109`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_get_table_reply",
     crc = 0xa6eb0109,
@@ -532,6 +582,8 @@ pub struct SwInterfaceGetTableReply {
 ///
 /// Request; reply [`SwInterfaceSetUnnumberedReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_unnumbered",
     crc = 0x154a6439,
@@ -546,6 +598,8 @@ pub struct SwInterfaceSetUnnumbered {
 }
 /// `sw_interface_set_unnumbered_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_unnumbered_reply",
     crc = 0xe8d4e804,
@@ -566,6 +620,8 @@ pub struct SwInterfaceSetUnnumberedReply {
 ///
 /// Request; reply [`SwInterfaceClearStatsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_clear_stats",
     crc = 0xf9e6675e,
@@ -578,6 +634,8 @@ pub struct SwInterfaceClearStats {
 }
 /// `sw_interface_clear_stats_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_clear_stats_reply",
     crc = 0xe8d4e804,
@@ -600,6 +658,8 @@ pub struct SwInterfaceClearStatsReply {
 ///
 /// Request; reply [`SwInterfaceTagAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_tag_add_del",
     crc = 0x426f8bc1,
@@ -615,6 +675,8 @@ pub struct SwInterfaceTagAddDel {
 }
 /// `sw_interface_tag_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_tag_add_del_reply",
     crc = 0xe8d4e804,
@@ -637,6 +699,8 @@ pub struct SwInterfaceTagAddDelReply {
 ///
 /// Request; reply [`SwInterfaceAddDelMacAddressReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_add_del_mac_address",
     crc = 0x638bb9f4,
@@ -651,6 +715,8 @@ pub struct SwInterfaceAddDelMacAddress {
 }
 /// `sw_interface_add_del_mac_address_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_add_del_mac_address_reply",
     crc = 0xe8d4e804,
@@ -672,6 +738,8 @@ pub struct SwInterfaceAddDelMacAddressReply {
 ///
 /// Request; reply [`SwInterfaceSetMacAddressReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_mac_address",
     crc = 0xc536e7eb,
@@ -685,6 +753,8 @@ pub struct SwInterfaceSetMacAddress {
 }
 /// `sw_interface_set_mac_address_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_mac_address_reply",
     crc = 0xe8d4e804,
@@ -705,6 +775,8 @@ pub struct SwInterfaceSetMacAddressReply {
 ///
 /// Request; reply [`SwInterfaceGetMacAddressReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_get_mac_address",
     crc = 0xf9e6675e,
@@ -724,6 +796,8 @@ pub struct SwInterfaceGetMacAddress {
 ///
 /// `sw_interface_get_mac_address_reply_40ef2c08`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_get_mac_address_reply",
     crc = 0x40ef2c08,
@@ -750,6 +824,8 @@ pub struct SwInterfaceGetMacAddressReply {
 ///
 /// Request; reply [`SwInterfaceSetRxModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_rx_mode",
     crc = 0xb04d1cfe,
@@ -765,6 +841,8 @@ pub struct SwInterfaceSetRxMode {
 }
 /// `sw_interface_set_rx_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_rx_mode_reply",
     crc = 0xe8d4e804,
@@ -791,6 +869,8 @@ pub struct SwInterfaceSetRxModeReply {
 ///
 /// Request; reply [`SwInterfaceSetRxPlacementReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_rx_placement",
     crc = 0xdb65f3c9,
@@ -806,6 +886,8 @@ pub struct SwInterfaceSetRxPlacement {
 }
 /// `sw_interface_set_rx_placement_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_rx_placement_reply",
     crc = 0xe8d4e804,
@@ -833,6 +915,8 @@ pub struct SwInterfaceSetRxPlacementReply {
 ///
 /// Request; reply [`SwInterfaceSetTxPlacementReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_tx_placement",
     crc = 0x4e0cd5ff,
@@ -848,6 +932,8 @@ pub struct SwInterfaceSetTxPlacement {
 }
 /// `sw_interface_set_tx_placement_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_tx_placement_reply",
     crc = 0xe8d4e804,
@@ -871,6 +957,8 @@ pub struct SwInterfaceSetTxPlacementReply {
 ///
 /// Request; reply [`SwInterfaceSetInterfaceNameReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_interface_name",
     crc = 0x45a1d548,
@@ -885,6 +973,8 @@ pub struct SwInterfaceSetInterfaceName {
 }
 /// `sw_interface_set_interface_name_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_interface_name_reply",
     crc = 0xe8d4e804,
@@ -906,6 +996,8 @@ pub struct SwInterfaceSetInterfaceNameReply {
 ///
 /// Dump; streams [`SwInterfaceRxPlacementDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_rx_placement_dump",
     crc = 0xf9e6675e,
@@ -935,6 +1027,8 @@ pub struct SwInterfaceRxPlacementDump {
 ///
 /// `sw_interface_rx_placement_details_9e44a7ce`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_rx_placement_details",
     crc = 0x9e44a7ce,
@@ -960,6 +1054,8 @@ pub struct SwInterfaceRxPlacementDetails {
 ///
 /// Cursor get; streams [`SwInterfaceTxPlacementDetails`], then the reply [`SwInterfaceTxPlacementGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_tx_placement_get",
     crc = 0x47250981,
@@ -974,6 +1070,8 @@ pub struct SwInterfaceTxPlacementGet {
 }
 /// `sw_interface_tx_placement_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_tx_placement_get_reply",
     crc = 0x53b48f5d,
@@ -1003,6 +1101,8 @@ pub struct SwInterfaceTxPlacementGetReply {
 ///
 /// `sw_interface_tx_placement_details_00381a2e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_tx_placement_details",
     crc = 0x00381a2e,
@@ -1024,6 +1124,8 @@ pub struct SwInterfaceTxPlacementDetails {
 ///
 /// Request; reply [`InterfaceNameRenumberReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "interface_name_renumber",
     crc = 0x2b8858b8,
@@ -1037,6 +1139,8 @@ pub struct InterfaceNameRenumber {
 }
 /// `interface_name_renumber_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "interface_name_renumber_reply",
     crc = 0xe8d4e804,
@@ -1050,6 +1154,8 @@ pub struct InterfaceNameRenumberReply {
 ///
 /// Request; reply [`CreateSubifReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_subif",
     crc = 0x790ca755,
@@ -1066,6 +1172,8 @@ pub struct CreateSubif {
 }
 /// `create_subif_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "create_subif_reply", crc = 0x5383d31f, kind = "reply", header = "context")]
 pub struct CreateSubifReply {
     pub retval: i32,
@@ -1083,6 +1191,8 @@ pub struct CreateSubifReply {
 ///
 /// Request; reply [`CreateVlanSubifReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_vlan_subif",
     crc = 0xaf34ac8b,
@@ -1103,6 +1213,8 @@ pub struct CreateVlanSubif {
 ///
 /// `create_vlan_subif_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_vlan_subif_reply",
     crc = 0x5383d31f,
@@ -1124,6 +1236,8 @@ pub struct CreateVlanSubifReply {
 ///
 /// Request; reply [`DeleteSubifReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "delete_subif",
     crc = 0xf9e6675e,
@@ -1136,6 +1250,8 @@ pub struct DeleteSubif {
 }
 /// `delete_subif_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "delete_subif_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct DeleteSubifReply {
     pub retval: i32,
@@ -1151,6 +1267,8 @@ pub struct DeleteSubifReply {
 ///
 /// Request; reply [`CreateLoopbackReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_loopback",
     crc = 0x42bb5d22,
@@ -1170,6 +1288,8 @@ pub struct CreateLoopback {
 ///
 /// `create_loopback_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_loopback_reply",
     crc = 0x5383d31f,
@@ -1193,6 +1313,8 @@ pub struct CreateLoopbackReply {
 ///
 /// Request; reply [`CreateLoopbackInstanceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_loopback_instance",
     crc = 0xd36a3ee2,
@@ -1214,6 +1336,8 @@ pub struct CreateLoopbackInstance {
 ///
 /// `create_loopback_instance_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_loopback_instance_reply",
     crc = 0x5383d31f,
@@ -1235,6 +1359,8 @@ pub struct CreateLoopbackInstanceReply {
 ///
 /// Request; reply [`DeleteLoopbackReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "delete_loopback",
     crc = 0xf9e6675e,
@@ -1247,6 +1373,8 @@ pub struct DeleteLoopback {
 }
 /// `delete_loopback_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "delete_loopback_reply",
     crc = 0xe8d4e804,
@@ -1269,6 +1397,8 @@ pub struct DeleteLoopbackReply {
 ///
 /// Request; reply [`CollectDetailedInterfaceStatsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "collect_detailed_interface_stats",
     crc = 0x5501adee,
@@ -1282,6 +1412,8 @@ pub struct CollectDetailedInterfaceStats {
 }
 /// `collect_detailed_interface_stats_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "collect_detailed_interface_stats_reply",
     crc = 0xe8d4e804,
@@ -1303,6 +1435,8 @@ pub struct CollectDetailedInterfaceStatsReply {
 ///
 /// Request; reply [`PcapSetFilterFunctionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pcap_set_filter_function",
     crc = 0x616abb92,
@@ -1316,6 +1450,8 @@ pub struct PcapSetFilterFunction {
 }
 /// `pcap_set_filter_function_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pcap_set_filter_function_reply",
     crc = 0xe8d4e804,
@@ -1347,6 +1483,8 @@ pub struct PcapSetFilterFunctionReply {
 ///
 /// Request; reply [`PcapTraceOnReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pcap_trace_on",
     crc = 0xcb39e968,
@@ -1373,6 +1511,8 @@ pub struct PcapTraceOn {
 }
 /// `pcap_trace_on_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pcap_trace_on_reply",
     crc = 0xe8d4e804,
@@ -1386,6 +1526,8 @@ pub struct PcapTraceOnReply {
 ///
 /// Request; reply [`PcapTraceOffReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pcap_trace_off",
     crc = 0x51077d14,
@@ -1396,6 +1538,8 @@ pub struct PcapTraceOnReply {
 pub struct PcapTraceOff {}
 /// `pcap_trace_off_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pcap_trace_off_reply",
     crc = 0xe8d4e804,
@@ -1416,6 +1560,8 @@ pub struct PcapTraceOffReply {
 ///
 /// Request; reply [`SwInterfaceSetDefaultRxModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_default_rx_mode",
     crc = 0x776b4837,
@@ -1428,6 +1574,8 @@ pub struct SwInterfaceSetDefaultRxMode {
 }
 /// `sw_interface_set_default_rx_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_default_rx_mode_reply",
     crc = 0xe8d4e804,
@@ -1447,6 +1595,8 @@ pub struct SwInterfaceSetDefaultRxModeReply {
 ///
 /// Request; reply [`SwInterfaceGetDefaultRxModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_get_default_rx_mode",
     crc = 0x51077d14,
@@ -1464,6 +1614,8 @@ pub struct SwInterfaceGetDefaultRxMode {}
 ///
 /// `sw_interface_get_default_rx_mode_reply_2339da5a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_get_default_rx_mode_reply",
     crc = 0x2339da5a,
@@ -1474,86 +1626,3 @@ pub struct SwInterfaceGetDefaultRxModeReply {
     pub retval: i32,
     pub mode: RxMode,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 76] = [
-    super::registry::MessageEntry::of::<SwInterfaceSetFlags>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetFlagsReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetPromisc>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetPromiscReply>("interface"),
-    super::registry::MessageEntry::of::<HwInterfaceSetMtu>("interface"),
-    super::registry::MessageEntry::of::<HwInterfaceSetMtuReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetMtu>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetMtuReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetIpDirectedBroadcast>("interface"),
-    super::registry::MessageEntry::of::<
-        SwInterfaceSetIpDirectedBroadcastReply,
-    >("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceEvent>("interface"),
-    super::registry::MessageEntry::of::<WantInterfaceEvents>("interface"),
-    super::registry::MessageEntry::of::<WantInterfaceEventsReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceDetails>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceDump>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceAddDelAddress>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceAddDelAddressReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceAddressReplaceBegin>("interface"),
-    super::registry::MessageEntry::of::<
-        SwInterfaceAddressReplaceBeginReply,
-    >("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceAddressReplaceEnd>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceAddressReplaceEndReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetTable>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetTableReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceGetTable>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceGetTableReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetUnnumbered>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetUnnumberedReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceClearStats>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceClearStatsReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceTagAddDel>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceTagAddDelReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceAddDelMacAddress>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceAddDelMacAddressReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetMacAddress>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetMacAddressReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceGetMacAddress>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceGetMacAddressReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetRxMode>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetRxModeReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetRxPlacement>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetRxPlacementReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetTxPlacement>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetTxPlacementReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetInterfaceName>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetInterfaceNameReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceRxPlacementDump>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceRxPlacementDetails>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceTxPlacementGet>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceTxPlacementGetReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceTxPlacementDetails>("interface"),
-    super::registry::MessageEntry::of::<InterfaceNameRenumber>("interface"),
-    super::registry::MessageEntry::of::<InterfaceNameRenumberReply>("interface"),
-    super::registry::MessageEntry::of::<CreateSubif>("interface"),
-    super::registry::MessageEntry::of::<CreateSubifReply>("interface"),
-    super::registry::MessageEntry::of::<CreateVlanSubif>("interface"),
-    super::registry::MessageEntry::of::<CreateVlanSubifReply>("interface"),
-    super::registry::MessageEntry::of::<DeleteSubif>("interface"),
-    super::registry::MessageEntry::of::<DeleteSubifReply>("interface"),
-    super::registry::MessageEntry::of::<CreateLoopback>("interface"),
-    super::registry::MessageEntry::of::<CreateLoopbackReply>("interface"),
-    super::registry::MessageEntry::of::<CreateLoopbackInstance>("interface"),
-    super::registry::MessageEntry::of::<CreateLoopbackInstanceReply>("interface"),
-    super::registry::MessageEntry::of::<DeleteLoopback>("interface"),
-    super::registry::MessageEntry::of::<DeleteLoopbackReply>("interface"),
-    super::registry::MessageEntry::of::<CollectDetailedInterfaceStats>("interface"),
-    super::registry::MessageEntry::of::<CollectDetailedInterfaceStatsReply>("interface"),
-    super::registry::MessageEntry::of::<PcapSetFilterFunction>("interface"),
-    super::registry::MessageEntry::of::<PcapSetFilterFunctionReply>("interface"),
-    super::registry::MessageEntry::of::<PcapTraceOn>("interface"),
-    super::registry::MessageEntry::of::<PcapTraceOnReply>("interface"),
-    super::registry::MessageEntry::of::<PcapTraceOff>("interface"),
-    super::registry::MessageEntry::of::<PcapTraceOffReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetDefaultRxMode>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceSetDefaultRxModeReply>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceGetDefaultRxMode>("interface"),
-    super::registry::MessageEntry::of::<SwInterfaceGetDefaultRxModeReply>("interface"),
-];

@@ -2,12 +2,14 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// `sfdp_interface_input_set_c80a0902`
 ///
 /// Request; reply [`SfdpInterfaceInputSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_interface_input_set",
     crc = 0xc80a0902,
@@ -24,6 +26,8 @@ pub struct SfdpInterfaceInputSet {
 }
 /// `sfdp_interface_input_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_interface_input_set_reply",
     crc = 0xe8d4e804,
@@ -33,8 +37,3 @@ pub struct SfdpInterfaceInputSet {
 pub struct SfdpInterfaceInputSetReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<SfdpInterfaceInputSet>("interface_input"),
-    super::registry::MessageEntry::of::<SfdpInterfaceInputSetReply>("interface_input"),
-];

@@ -2,9 +2,11 @@
 //!
 //! 0 messages, 8 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags};
+use ::vppapi_codec::{VppEnum, VppFlags};
 ///`if_status_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "if_status_flags",
     values(IF_STATUS_API_FLAG_ADMIN_UP = 1, IF_STATUS_API_FLAG_LINK_UP = 2)
@@ -12,6 +14,8 @@ use ::vppapi_runtime::{VppEnum, VppFlags};
 pub struct IfStatusFlags(pub u32);
 ///`mtu_proto`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mtu_proto",
     values(
@@ -24,6 +28,8 @@ pub struct IfStatusFlags(pub u32);
 pub struct MtuProto(pub u32);
 ///`link_duplex`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "link_duplex",
     values(
@@ -35,6 +41,8 @@ pub struct MtuProto(pub u32);
 pub struct LinkDuplex(pub u32);
 ///`sub_if_flags`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sub_if_flags",
     values(
@@ -53,6 +61,8 @@ pub struct LinkDuplex(pub u32);
 pub struct SubIfFlags(pub u32);
 ///`rx_mode`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "rx_mode",
     values(
@@ -66,6 +76,8 @@ pub struct SubIfFlags(pub u32);
 pub struct RxMode(pub u32);
 ///`if_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "if_type",
     values(
@@ -78,9 +90,9 @@ pub struct RxMode(pub u32);
 pub struct IfType(pub u32);
 ///`direction`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "direction", values(RX = 0, TX = 1))]
 pub struct Direction(pub u8);
-/// `interface_index`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::InterfaceIndex;
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];
+/// `interface_index`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::InterfaceIndex;

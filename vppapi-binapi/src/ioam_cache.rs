@@ -2,11 +2,13 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// `ioam_cache_ip6_enable_disable_47705c03`
 ///
 /// Request; reply [`IoamCacheIp6EnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ioam_cache_ip6_enable_disable",
     crc = 0x47705c03,
@@ -19,6 +21,8 @@ pub struct IoamCacheIp6EnableDisable {
 }
 /// `ioam_cache_ip6_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ioam_cache_ip6_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -28,8 +32,3 @@ pub struct IoamCacheIp6EnableDisable {
 pub struct IoamCacheIp6EnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<IoamCacheIp6EnableDisable>("ioam_cache"),
-    super::registry::MessageEntry::of::<IoamCacheIp6EnableDisableReply>("ioam_cache"),
-];

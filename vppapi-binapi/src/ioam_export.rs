@@ -2,12 +2,14 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::Ip4Address;
 /// `ioam_export_ip6_enable_disable_d4c76d3a`
 ///
 /// Request; reply [`IoamExportIp6EnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ioam_export_ip6_enable_disable",
     crc = 0xd4c76d3a,
@@ -22,6 +24,8 @@ pub struct IoamExportIp6EnableDisable {
 }
 /// `ioam_export_ip6_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ioam_export_ip6_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -31,8 +35,3 @@ pub struct IoamExportIp6EnableDisable {
 pub struct IoamExportIp6EnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<IoamExportIp6EnableDisable>("ioam_export"),
-    super::registry::MessageEntry::of::<IoamExportIp6EnableDisableReply>("ioam_export"),
-];

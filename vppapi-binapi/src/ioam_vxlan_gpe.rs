@@ -2,7 +2,7 @@
 //!
 //! 12 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::Address;
 /// ```text
 /// \brief iOAM Over VxLAN-GPE - Set iOAM transport for VxLAN-GPE
@@ -18,6 +18,8 @@ use super::ip_types::Address;
 ///
 /// Request; reply [`VxlanGpeIoamEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_enable",
     crc = 0x2481bef7,
@@ -33,6 +35,8 @@ pub struct VxlanGpeIoamEnable {
 }
 /// `vxlan_gpe_ioam_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_enable_reply",
     crc = 0xe8d4e804,
@@ -53,6 +57,8 @@ pub struct VxlanGpeIoamEnableReply {
 ///
 /// Request; reply [`VxlanGpeIoamDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_disable",
     crc = 0x6b16a45e,
@@ -65,6 +71,8 @@ pub struct VxlanGpeIoamDisable {
 }
 /// `vxlan_gpe_ioam_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_disable_reply",
     crc = 0xe8d4e804,
@@ -87,6 +95,8 @@ pub struct VxlanGpeIoamDisableReply {
 ///
 /// Request; reply [`VxlanGpeIoamVniEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_vni_enable",
     crc = 0x0fbb5fb1,
@@ -101,6 +111,8 @@ pub struct VxlanGpeIoamVniEnable {
 }
 /// `vxlan_gpe_ioam_vni_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_vni_enable_reply",
     crc = 0xe8d4e804,
@@ -123,6 +135,8 @@ pub struct VxlanGpeIoamVniEnableReply {
 ///
 /// Request; reply [`VxlanGpeIoamVniDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_vni_disable",
     crc = 0x0fbb5fb1,
@@ -137,6 +151,8 @@ pub struct VxlanGpeIoamVniDisable {
 }
 /// `vxlan_gpe_ioam_vni_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_vni_disable_reply",
     crc = 0xe8d4e804,
@@ -158,6 +174,8 @@ pub struct VxlanGpeIoamVniDisableReply {
 ///
 /// Request; reply [`VxlanGpeIoamTransitEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_transit_enable",
     crc = 0x3d3ec657,
@@ -171,6 +189,8 @@ pub struct VxlanGpeIoamTransitEnable {
 }
 /// `vxlan_gpe_ioam_transit_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_transit_enable_reply",
     crc = 0xe8d4e804,
@@ -192,6 +212,8 @@ pub struct VxlanGpeIoamTransitEnableReply {
 ///
 /// Request; reply [`VxlanGpeIoamTransitDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_transit_disable",
     crc = 0x3d3ec657,
@@ -205,6 +227,8 @@ pub struct VxlanGpeIoamTransitDisable {
 }
 /// `vxlan_gpe_ioam_transit_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_transit_disable_reply",
     crc = 0xe8d4e804,
@@ -214,22 +238,3 @@ pub struct VxlanGpeIoamTransitDisable {
 pub struct VxlanGpeIoamTransitDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 12] = [
-    super::registry::MessageEntry::of::<VxlanGpeIoamEnable>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamEnableReply>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamDisable>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamDisableReply>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamVniEnable>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamVniEnableReply>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamVniDisable>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamVniDisableReply>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamTransitEnable>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<
-        VxlanGpeIoamTransitEnableReply,
-    >("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeIoamTransitDisable>("ioam_vxlan_gpe"),
-    super::registry::MessageEntry::of::<
-        VxlanGpeIoamTransitDisableReply,
-    >("ioam_vxlan_gpe"),
-];

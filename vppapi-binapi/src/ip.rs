@@ -2,7 +2,7 @@
 //!
 //! 95 messages, 10 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppMessage, VppType};
 use super::fib_types::FibPath;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{
@@ -22,6 +22,8 @@ use super::mfib_types::{MfibEntryFlags, MfibPath};
 ///
 /// `typedef ip_table`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_table")]
 pub struct IpTable {
     pub table_id: u32,
@@ -42,6 +44,8 @@ pub struct IpTable {
 ///
 /// `typedef ip_route`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_route")]
 pub struct IpRoute {
     pub table_id: u32,
@@ -52,6 +56,8 @@ pub struct IpRoute {
 }
 /// `typedef ip_route_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_route_v2")]
 pub struct IpRouteV2 {
     pub table_id: u32,
@@ -93,6 +99,8 @@ pub struct IpRouteV2 {
 ///
 /// `typedef ip_mroute`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_mroute")]
 pub struct IpMroute {
     pub table_id: u32,
@@ -114,6 +122,8 @@ pub struct IpMroute {
 ///
 /// `typedef punt_redirect`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt_redirect")]
 pub struct PuntRedirect {
     pub rx_sw_if_index: InterfaceIndex,
@@ -130,6 +140,8 @@ pub struct PuntRedirect {
 ///
 /// `typedef punt_redirect_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt_redirect_v2")]
 pub struct PuntRedirectV2 {
     #[vpp(default = 4294967295)]
@@ -151,6 +163,8 @@ pub struct PuntRedirectV2 {
 ///
 /// `typedef ip_path_mtu`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_path_mtu")]
 pub struct IpPathMtu {
     pub client_index: u32,
@@ -161,6 +175,8 @@ pub struct IpPathMtu {
 }
 ///`ip_reass_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_reass_type",
     values(IP_REASS_TYPE_FULL = 0, IP_REASS_TYPE_SHALLOW_VIRTUAL = 1)
@@ -168,6 +184,8 @@ pub struct IpPathMtu {
 pub struct IpReassType(pub u32);
 ///`ip_flow_hash_config`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_flow_hash_config",
     values(
@@ -184,6 +202,8 @@ pub struct IpReassType(pub u32);
 pub struct IpFlowHashConfig(pub u32);
 ///`ip_flow_hash_config_v2`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_flow_hash_config_v2",
     values(
@@ -210,6 +230,8 @@ pub struct IpFlowHashConfigV2(pub u32);
 ///
 /// Request; reply [`IpTableAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_add_del",
     crc = 0x0ffdaec0,
@@ -224,6 +246,8 @@ pub struct IpTableAddDel {
 }
 /// `ip_table_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_add_del_reply",
     crc = 0xe8d4e804,
@@ -247,6 +271,8 @@ pub struct IpTableAddDelReply {
 ///
 /// Request; reply [`IpTableAddDelV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_add_del_v2",
     crc = 0x14e5081f,
@@ -263,6 +289,8 @@ pub struct IpTableAddDelV2 {
 }
 /// `ip_table_add_del_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_add_del_v2_reply",
     crc = 0xe8d4e804,
@@ -291,6 +319,8 @@ pub struct IpTableAddDelV2Reply {
 ///
 /// Request; reply [`IpTableAllocateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_allocate",
     crc = 0xb9d2e09e,
@@ -303,6 +333,8 @@ pub struct IpTableAllocate {
 }
 /// `ip_table_allocate_reply_1728303a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_allocate_reply",
     crc = 0x1728303a,
@@ -323,6 +355,8 @@ pub struct IpTableAllocateReply {
 ///
 /// Dump; streams [`IpTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_dump",
     crc = 0x51077d14,
@@ -355,6 +389,8 @@ pub struct IpTableDump {}
 ///
 /// Request; reply [`IpTableReplaceBeginReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_replace_begin",
     crc = 0xb9d2e09e,
@@ -367,6 +403,8 @@ pub struct IpTableReplaceBegin {
 }
 /// `ip_table_replace_begin_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_replace_begin_reply",
     crc = 0xe8d4e804,
@@ -390,6 +428,8 @@ pub struct IpTableReplaceBeginReply {
 ///
 /// Request; reply [`IpTableReplaceEndReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_replace_end",
     crc = 0xb9d2e09e,
@@ -402,6 +442,8 @@ pub struct IpTableReplaceEnd {
 }
 /// `ip_table_replace_end_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_replace_end_reply",
     crc = 0xe8d4e804,
@@ -423,6 +465,8 @@ pub struct IpTableReplaceEndReply {
 ///
 /// Request; reply [`IpTableFlushReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_flush",
     crc = 0xb9d2e09e,
@@ -435,6 +479,8 @@ pub struct IpTableFlush {
 }
 /// `ip_table_flush_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_table_flush_reply",
     crc = 0xe8d4e804,
@@ -452,6 +498,8 @@ pub struct IpTableFlushReply {
 ///
 /// `ip_table_details_c79fca0f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_table_details", crc = 0xc79fca0f, kind = "details", header = "context")]
 pub struct IpTableDetails {
     pub table: IpTable,
@@ -471,6 +519,8 @@ pub struct IpTableDetails {
 ///
 /// Request; reply [`IpRouteAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_add_del",
     crc = 0xb8ecfe0d,
@@ -491,6 +541,8 @@ pub struct IpRouteAddDel {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_add_del_v2",
     crc = 0x521ef330,
@@ -507,6 +559,8 @@ pub struct IpRouteAddDelV2 {
 }
 /// `ip_route_add_del_reply_1992deab`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_add_del_reply",
     crc = 0x1992deab,
@@ -521,6 +575,8 @@ pub struct IpRouteAddDelReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_add_del_v2_reply",
     crc = 0x1992deab,
@@ -543,6 +599,8 @@ pub struct IpRouteAddDelV2Reply {
 ///
 /// Dump; streams [`IpRouteDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_dump",
     crc = 0xb9d2e09e,
@@ -559,6 +617,8 @@ pub struct IpRouteDump {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_v2_dump",
     crc = 0xd16f72e6,
@@ -577,6 +637,8 @@ pub struct IpRouteV2Dump {
 ///
 /// `ip_route_details_bda8f315`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_route_details", crc = 0xbda8f315, kind = "details", header = "context")]
 pub struct IpRouteDetails {
     #[vpp(tail)]
@@ -586,6 +648,8 @@ pub struct IpRouteDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_v2_details",
     crc = 0xb09aa6c0,
@@ -608,6 +672,8 @@ pub struct IpRouteV2Details {
 ///
 /// Request; reply [`IpRouteLookupReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_lookup",
     crc = 0x710d6471,
@@ -626,6 +692,8 @@ pub struct IpRouteLookup {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_lookup_v2",
     crc = 0x710d6471,
@@ -646,6 +714,8 @@ pub struct IpRouteLookupV2 {
 ///
 /// `ip_route_lookup_reply_5d8febcb`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_lookup_reply",
     crc = 0x5d8febcb,
@@ -661,6 +731,8 @@ pub struct IpRouteLookupReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_route_lookup_v2_reply",
     crc = 0x84cc9e03,
@@ -692,6 +764,8 @@ pub struct IpRouteLookupV2Reply {
 /// Request; reply [`SetIpFlowHashReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash",
     crc = 0x084ee09e,
@@ -713,6 +787,8 @@ pub struct SetIpFlowHash {
 /// `set_ip_flow_hash_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash_reply",
     crc = 0xe8d4e804,
@@ -726,6 +802,8 @@ pub struct SetIpFlowHashReply {
 ///
 /// Request; reply [`SetIpFlowHashV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash_v2",
     crc = 0x6d132100,
@@ -740,6 +818,8 @@ pub struct SetIpFlowHashV2 {
 }
 /// `set_ip_flow_hash_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash_v2_reply",
     crc = 0xe8d4e804,
@@ -755,6 +835,8 @@ pub struct SetIpFlowHashV2Reply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash_v3",
     crc = 0xb7876e07,
@@ -771,6 +853,8 @@ pub struct SetIpFlowHashV3 {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash_v3_reply",
     crc = 0xe8d4e804,
@@ -793,6 +877,8 @@ pub struct SetIpFlowHashV3Reply {
 ///
 /// Request; reply [`SetIpFlowHashRouterIdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash_router_id",
     crc = 0x03e4f48e,
@@ -805,6 +891,8 @@ pub struct SetIpFlowHashRouterId {
 }
 /// `set_ip_flow_hash_router_id_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ip_flow_hash_router_id_reply",
     crc = 0xe8d4e804,
@@ -826,6 +914,8 @@ pub struct SetIpFlowHashRouterIdReply {
 ///
 /// Request; reply [`SwInterfaceIp6EnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6_enable_disable",
     crc = 0xae6cfcfb,
@@ -839,6 +929,8 @@ pub struct SwInterfaceIp6EnableDisable {
 }
 /// `sw_interface_ip6_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -860,6 +952,8 @@ pub struct SwInterfaceIp6EnableDisableReply {
 ///
 /// Request; reply [`SwInterfaceIp4EnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip4_enable_disable",
     crc = 0xae6cfcfb,
@@ -873,6 +967,8 @@ pub struct SwInterfaceIp4EnableDisable {
 }
 /// `sw_interface_ip4_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip4_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -891,6 +987,8 @@ pub struct SwInterfaceIp4EnableDisableReply {
 ///
 /// Dump; streams [`IpMtableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_mtable_dump",
     crc = 0x51077d14,
@@ -901,6 +999,8 @@ pub struct SwInterfaceIp4EnableDisableReply {
 pub struct IpMtableDump {}
 /// `ip_mtable_details_b9d2e09e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_mtable_details",
     crc = 0xb9d2e09e,
@@ -914,6 +1014,8 @@ pub struct IpMtableDetails {
 ///
 /// Request; reply [`IpMrouteAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_mroute_add_del",
     crc = 0x0dd7e790,
@@ -930,6 +1032,8 @@ pub struct IpMrouteAddDel {
 }
 /// `ip_mroute_add_del_reply_1992deab`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_mroute_add_del_reply",
     crc = 0x1992deab,
@@ -949,6 +1053,8 @@ pub struct IpMrouteAddDelReply {
 ///
 /// Dump; streams [`IpMrouteDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_mroute_dump",
     crc = 0xb9d2e09e,
@@ -966,6 +1072,8 @@ pub struct IpMrouteDump {
 ///
 /// `ip_mroute_details_c5cb23fc`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_mroute_details",
     crc = 0xc5cb23fc,
@@ -978,6 +1086,8 @@ pub struct IpMrouteDetails {
 }
 /// `ip_address_details_ee29b797`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_address_details",
     crc = 0xee29b797,
@@ -992,6 +1102,8 @@ pub struct IpAddressDetails {
 ///
 /// Dump; streams [`IpAddressDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_address_dump",
     crc = 0x2d033de4,
@@ -1011,6 +1123,8 @@ pub struct IpAddressDump {
 ///
 /// `ip_unnumbered_details_cc59bd42`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_unnumbered_details",
     crc = 0xcc59bd42,
@@ -1030,6 +1144,8 @@ pub struct IpUnnumberedDetails {
 ///
 /// Dump; streams [`IpUnnumberedDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_unnumbered_dump",
     crc = 0xf9e6675e,
@@ -1043,6 +1159,8 @@ pub struct IpUnnumberedDump {
 }
 /// `ip_details_eb152d07`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_details", crc = 0xeb152d07, kind = "details", header = "context")]
 pub struct IpDetails {
     pub sw_if_index: InterfaceIndex,
@@ -1052,6 +1170,8 @@ pub struct IpDetails {
 ///
 /// Dump; streams [`IpDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_dump",
     crc = 0x98d231ca,
@@ -1066,6 +1186,8 @@ pub struct IpDump {
 ///
 /// Dump; streams [`MfibSignalDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mfib_signal_dump",
     crc = 0x51077d14,
@@ -1076,6 +1198,8 @@ pub struct IpDump {
 pub struct MfibSignalDump {}
 /// `mfib_signal_details_6f4a4cfb`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mfib_signal_details",
     crc = 0x6f4a4cfb,
@@ -1102,6 +1226,8 @@ pub struct MfibSignalDetails {
 /// Request; reply [`IpPuntRedirectReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_redirect",
     crc = 0x6580f635,
@@ -1117,6 +1243,8 @@ pub struct IpPuntRedirect {
 /// `ip_punt_redirect_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_redirect_reply",
     crc = 0xe8d4e804,
@@ -1131,6 +1259,8 @@ pub struct IpPuntRedirectReply {
 /// Dump; streams [`IpPuntRedirectDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_redirect_dump",
     crc = 0x2d033de4,
@@ -1145,6 +1275,8 @@ pub struct IpPuntRedirectDump {
 /// `ip_punt_redirect_details_2cef63e7`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_redirect_details",
     crc = 0x2cef63e7,
@@ -1166,6 +1298,8 @@ pub struct IpPuntRedirectDetails {
 ///
 /// Request; reply [`AddDelIpPuntRedirectV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "add_del_ip_punt_redirect_v2",
     crc = 0x9e804227,
@@ -1181,6 +1315,8 @@ pub struct AddDelIpPuntRedirectV2 {
 }
 /// `add_del_ip_punt_redirect_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "add_del_ip_punt_redirect_v2_reply",
     crc = 0xe8d4e804,
@@ -1194,6 +1330,8 @@ pub struct AddDelIpPuntRedirectV2Reply {
 ///
 /// Dump; streams [`IpPuntRedirectV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_redirect_v2_dump",
     crc = 0xd817a484,
@@ -1207,6 +1345,8 @@ pub struct IpPuntRedirectV2Dump {
 }
 /// `ip_punt_redirect_v2_details_7ba42e1d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_redirect_v2_details",
     crc = 0x7ba42e1d,
@@ -1221,6 +1361,8 @@ pub struct IpPuntRedirectV2Details {
 ///
 /// Request; reply [`IpContainerProxyAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_container_proxy_add_del",
     crc = 0x7df1dff1,
@@ -1236,6 +1378,8 @@ pub struct IpContainerProxyAddDel {
 }
 /// `ip_container_proxy_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_container_proxy_add_del_reply",
     crc = 0xe8d4e804,
@@ -1249,6 +1393,8 @@ pub struct IpContainerProxyAddDelReply {
 ///
 /// Dump; streams [`IpContainerProxyDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_container_proxy_dump",
     crc = 0x51077d14,
@@ -1259,6 +1405,8 @@ pub struct IpContainerProxyAddDelReply {
 pub struct IpContainerProxyDump {}
 /// `ip_container_proxy_details_a8085523`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_container_proxy_details",
     crc = 0xa8085523,
@@ -1287,6 +1435,8 @@ pub struct IpContainerProxyDetails {
 ///
 /// Request; reply [`IpSourceAndPortRangeCheckAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_source_and_port_range_check_add_del",
     crc = 0x92a067e3,
@@ -1305,6 +1455,8 @@ pub struct IpSourceAndPortRangeCheckAddDel {
 }
 /// `ip_source_and_port_range_check_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_source_and_port_range_check_add_del_reply",
     crc = 0xe8d4e804,
@@ -1327,6 +1479,8 @@ pub struct IpSourceAndPortRangeCheckAddDelReply {
 ///
 /// Request; reply [`IpSourceAndPortRangeCheckInterfaceAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_source_and_port_range_check_interface_add_del",
     crc = 0xe1ba8987,
@@ -1345,6 +1499,8 @@ pub struct IpSourceAndPortRangeCheckInterfaceAddDel {
 }
 /// `ip_source_and_port_range_check_interface_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_source_and_port_range_check_interface_add_del_reply",
     crc = 0xe8d4e804,
@@ -1366,6 +1522,8 @@ pub struct IpSourceAndPortRangeCheckInterfaceAddDelReply {
 ///
 /// Request; reply [`SwInterfaceIp6SetLinkLocalAddressReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6_set_link_local_address",
     crc = 0x1c10f15f,
@@ -1379,6 +1537,8 @@ pub struct SwInterfaceIp6SetLinkLocalAddress {
 }
 /// `sw_interface_ip6_set_link_local_address_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6_set_link_local_address_reply",
     crc = 0xe8d4e804,
@@ -1399,6 +1559,8 @@ pub struct SwInterfaceIp6SetLinkLocalAddressReply {
 ///
 /// Request; reply [`SwInterfaceIp6GetLinkLocalAddressReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6_get_link_local_address",
     crc = 0xf9e6675e,
@@ -1417,6 +1579,8 @@ pub struct SwInterfaceIp6GetLinkLocalAddress {
 ///
 /// `sw_interface_ip6_get_link_local_address_reply_d16b7130`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6_get_link_local_address_reply",
     crc = 0xd16b7130,
@@ -1440,6 +1604,8 @@ pub struct SwInterfaceIp6GetLinkLocalAddressReply {
 ///
 /// Request; reply [`IoamEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ioam_enable",
     crc = 0x51ccd868,
@@ -1457,6 +1623,8 @@ pub struct IoamEnable {
 }
 /// `ioam_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ioam_enable_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct IoamEnableReply {
     pub retval: i32,
@@ -1472,6 +1640,8 @@ pub struct IoamEnableReply {
 ///
 /// Request; reply [`IoamDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ioam_disable",
     crc = 0x6b16a45e,
@@ -1484,6 +1654,8 @@ pub struct IoamDisable {
 }
 /// `ioam_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ioam_disable_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct IoamDisableReply {
     pub retval: i32,
@@ -1492,6 +1664,8 @@ pub struct IoamDisableReply {
 ///
 /// Request; reply [`IpReassemblySetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_reassembly_set",
     crc = 0x16467d25,
@@ -1509,6 +1683,8 @@ pub struct IpReassemblySet {
 }
 /// `ip_reassembly_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_reassembly_set_reply",
     crc = 0xe8d4e804,
@@ -1522,6 +1698,8 @@ pub struct IpReassemblySetReply {
 ///
 /// Request; reply [`IpReassemblyGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_reassembly_get",
     crc = 0xea13ff63,
@@ -1535,6 +1713,8 @@ pub struct IpReassemblyGet {
 }
 /// `ip_reassembly_get_reply_d5eb8d34`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_reassembly_get_reply",
     crc = 0xd5eb8d34,
@@ -1562,6 +1742,8 @@ pub struct IpReassemblyGetReply {
 ///
 /// Request; reply [`IpReassemblyEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_reassembly_enable_disable",
     crc = 0xeb77968d,
@@ -1577,6 +1759,8 @@ pub struct IpReassemblyEnableDisable {
 }
 /// `ip_reassembly_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_reassembly_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -1594,6 +1778,8 @@ pub struct IpReassemblyEnableDisableReply {
 ///
 /// Request; reply [`IpLocalReassEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_local_reass_enable_disable",
     crc = 0x34e2ccc4,
@@ -1607,6 +1793,8 @@ pub struct IpLocalReassEnableDisable {
 }
 /// `ip_local_reass_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_local_reass_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -1624,6 +1812,8 @@ pub struct IpLocalReassEnableDisableReply {
 ///
 /// Request; reply [`IpLocalReassGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_local_reass_get",
     crc = 0x51077d14,
@@ -1634,6 +1824,8 @@ pub struct IpLocalReassEnableDisableReply {
 pub struct IpLocalReassGet {}
 /// `ip_local_reass_get_reply_3e93a702`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_local_reass_get_reply",
     crc = 0x3e93a702,
@@ -1649,6 +1841,8 @@ pub struct IpLocalReassGetReply {
 ///
 /// Request; reply [`IpPathMtuUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_update",
     crc = 0x10bbe5cb,
@@ -1661,6 +1855,8 @@ pub struct IpPathMtuUpdate {
 }
 /// `ip_path_mtu_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_update_reply",
     crc = 0xe8d4e804,
@@ -1674,6 +1870,8 @@ pub struct IpPathMtuUpdateReply {
 ///
 /// Cursor get; streams [`IpPathMtuDetails`], then the reply [`IpPathMtuGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_get",
     crc = 0xf75ba505,
@@ -1687,6 +1885,8 @@ pub struct IpPathMtuGet {
 }
 /// `ip_path_mtu_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_get_reply",
     crc = 0x53b48f5d,
@@ -1699,6 +1899,8 @@ pub struct IpPathMtuGetReply {
 }
 /// `ip_path_mtu_details_ac9539a7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_details",
     crc = 0xac9539a7,
@@ -1712,6 +1914,8 @@ pub struct IpPathMtuDetails {
 ///
 /// Request; reply [`IpPathMtuReplaceBeginReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_replace_begin",
     crc = 0x51077d14,
@@ -1722,6 +1926,8 @@ pub struct IpPathMtuDetails {
 pub struct IpPathMtuReplaceBegin {}
 /// `ip_path_mtu_replace_begin_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_replace_begin_reply",
     crc = 0xe8d4e804,
@@ -1735,6 +1941,8 @@ pub struct IpPathMtuReplaceBeginReply {
 ///
 /// Request; reply [`IpPathMtuReplaceEndReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_replace_end",
     crc = 0x51077d14,
@@ -1745,6 +1953,8 @@ pub struct IpPathMtuReplaceBeginReply {
 pub struct IpPathMtuReplaceEnd {}
 /// `ip_path_mtu_replace_end_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_path_mtu_replace_end_reply",
     crc = 0xe8d4e804,
@@ -1754,103 +1964,3 @@ pub struct IpPathMtuReplaceEnd {}
 pub struct IpPathMtuReplaceEndReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 95] = [
-    super::registry::MessageEntry::of::<IpTableAddDel>("ip"),
-    super::registry::MessageEntry::of::<IpTableAddDelReply>("ip"),
-    super::registry::MessageEntry::of::<IpTableAddDelV2>("ip"),
-    super::registry::MessageEntry::of::<IpTableAddDelV2Reply>("ip"),
-    super::registry::MessageEntry::of::<IpTableAllocate>("ip"),
-    super::registry::MessageEntry::of::<IpTableAllocateReply>("ip"),
-    super::registry::MessageEntry::of::<IpTableDump>("ip"),
-    super::registry::MessageEntry::of::<IpTableReplaceBegin>("ip"),
-    super::registry::MessageEntry::of::<IpTableReplaceBeginReply>("ip"),
-    super::registry::MessageEntry::of::<IpTableReplaceEnd>("ip"),
-    super::registry::MessageEntry::of::<IpTableReplaceEndReply>("ip"),
-    super::registry::MessageEntry::of::<IpTableFlush>("ip"),
-    super::registry::MessageEntry::of::<IpTableFlushReply>("ip"),
-    super::registry::MessageEntry::of::<IpTableDetails>("ip"),
-    super::registry::MessageEntry::of::<IpRouteAddDel>("ip"),
-    super::registry::MessageEntry::of::<IpRouteAddDelV2>("ip"),
-    super::registry::MessageEntry::of::<IpRouteAddDelReply>("ip"),
-    super::registry::MessageEntry::of::<IpRouteAddDelV2Reply>("ip"),
-    super::registry::MessageEntry::of::<IpRouteDump>("ip"),
-    super::registry::MessageEntry::of::<IpRouteV2Dump>("ip"),
-    super::registry::MessageEntry::of::<IpRouteDetails>("ip"),
-    super::registry::MessageEntry::of::<IpRouteV2Details>("ip"),
-    super::registry::MessageEntry::of::<IpRouteLookup>("ip"),
-    super::registry::MessageEntry::of::<IpRouteLookupV2>("ip"),
-    super::registry::MessageEntry::of::<IpRouteLookupReply>("ip"),
-    super::registry::MessageEntry::of::<IpRouteLookupV2Reply>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHash>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHashReply>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHashV2>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHashV2Reply>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHashV3>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHashV3Reply>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHashRouterId>("ip"),
-    super::registry::MessageEntry::of::<SetIpFlowHashRouterIdReply>("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6EnableDisable>("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6EnableDisableReply>("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp4EnableDisable>("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp4EnableDisableReply>("ip"),
-    super::registry::MessageEntry::of::<IpMtableDump>("ip"),
-    super::registry::MessageEntry::of::<IpMtableDetails>("ip"),
-    super::registry::MessageEntry::of::<IpMrouteAddDel>("ip"),
-    super::registry::MessageEntry::of::<IpMrouteAddDelReply>("ip"),
-    super::registry::MessageEntry::of::<IpMrouteDump>("ip"),
-    super::registry::MessageEntry::of::<IpMrouteDetails>("ip"),
-    super::registry::MessageEntry::of::<IpAddressDetails>("ip"),
-    super::registry::MessageEntry::of::<IpAddressDump>("ip"),
-    super::registry::MessageEntry::of::<IpUnnumberedDetails>("ip"),
-    super::registry::MessageEntry::of::<IpUnnumberedDump>("ip"),
-    super::registry::MessageEntry::of::<IpDetails>("ip"),
-    super::registry::MessageEntry::of::<IpDump>("ip"),
-    super::registry::MessageEntry::of::<MfibSignalDump>("ip"),
-    super::registry::MessageEntry::of::<MfibSignalDetails>("ip"),
-    super::registry::MessageEntry::of::<IpPuntRedirect>("ip"),
-    super::registry::MessageEntry::of::<IpPuntRedirectReply>("ip"),
-    super::registry::MessageEntry::of::<IpPuntRedirectDump>("ip"),
-    super::registry::MessageEntry::of::<IpPuntRedirectDetails>("ip"),
-    super::registry::MessageEntry::of::<AddDelIpPuntRedirectV2>("ip"),
-    super::registry::MessageEntry::of::<AddDelIpPuntRedirectV2Reply>("ip"),
-    super::registry::MessageEntry::of::<IpPuntRedirectV2Dump>("ip"),
-    super::registry::MessageEntry::of::<IpPuntRedirectV2Details>("ip"),
-    super::registry::MessageEntry::of::<IpContainerProxyAddDel>("ip"),
-    super::registry::MessageEntry::of::<IpContainerProxyAddDelReply>("ip"),
-    super::registry::MessageEntry::of::<IpContainerProxyDump>("ip"),
-    super::registry::MessageEntry::of::<IpContainerProxyDetails>("ip"),
-    super::registry::MessageEntry::of::<IpSourceAndPortRangeCheckAddDel>("ip"),
-    super::registry::MessageEntry::of::<IpSourceAndPortRangeCheckAddDelReply>("ip"),
-    super::registry::MessageEntry::of::<IpSourceAndPortRangeCheckInterfaceAddDel>("ip"),
-    super::registry::MessageEntry::of::<
-        IpSourceAndPortRangeCheckInterfaceAddDelReply,
-    >("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6SetLinkLocalAddress>("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6SetLinkLocalAddressReply>("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6GetLinkLocalAddress>("ip"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6GetLinkLocalAddressReply>("ip"),
-    super::registry::MessageEntry::of::<IoamEnable>("ip"),
-    super::registry::MessageEntry::of::<IoamEnableReply>("ip"),
-    super::registry::MessageEntry::of::<IoamDisable>("ip"),
-    super::registry::MessageEntry::of::<IoamDisableReply>("ip"),
-    super::registry::MessageEntry::of::<IpReassemblySet>("ip"),
-    super::registry::MessageEntry::of::<IpReassemblySetReply>("ip"),
-    super::registry::MessageEntry::of::<IpReassemblyGet>("ip"),
-    super::registry::MessageEntry::of::<IpReassemblyGetReply>("ip"),
-    super::registry::MessageEntry::of::<IpReassemblyEnableDisable>("ip"),
-    super::registry::MessageEntry::of::<IpReassemblyEnableDisableReply>("ip"),
-    super::registry::MessageEntry::of::<IpLocalReassEnableDisable>("ip"),
-    super::registry::MessageEntry::of::<IpLocalReassEnableDisableReply>("ip"),
-    super::registry::MessageEntry::of::<IpLocalReassGet>("ip"),
-    super::registry::MessageEntry::of::<IpLocalReassGetReply>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuUpdate>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuUpdateReply>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuGet>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuGetReply>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuDetails>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuReplaceBegin>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuReplaceBeginReply>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuReplaceEnd>("ip"),
-    super::registry::MessageEntry::of::<IpPathMtuReplaceEndReply>("ip"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 7 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip6Address;
 ///`ip6_dad_state`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_dad_state",
     values(
@@ -30,6 +32,8 @@ pub struct Ip6DadState(pub u8);
 ///
 /// Request; reply [`Ip6DadEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_dad_enable_disable",
     crc = 0x557ed29b,
@@ -47,6 +51,8 @@ pub struct Ip6DadEnableDisable {
 }
 /// `ip6_dad_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_dad_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -66,6 +72,8 @@ pub struct Ip6DadEnableDisableReply {
 ///
 /// Dump; streams [`Ip6DadDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_dad_dump",
     crc = 0x51077d14,
@@ -84,6 +92,8 @@ pub struct Ip6DadDump {}
 ///
 /// `ip6_dad_details_f6971ec4`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip6_dad_details", crc = 0xf6971ec4, kind = "details", header = "context")]
 pub struct Ip6DadDetails {
     pub enabled: bool,
@@ -102,6 +112,8 @@ pub struct Ip6DadDetails {
 ///
 /// Subscription; reply [`WantIp6DadEventsReply`], events [`Ip6DadEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip6_dad_events",
     crc = 0xc5e2af94,
@@ -116,6 +128,8 @@ pub struct WantIp6DadEvents {
 }
 /// `want_ip6_dad_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip6_dad_events_reply",
     crc = 0xe8d4e804,
@@ -138,6 +152,8 @@ pub struct WantIp6DadEventsReply {
 ///
 /// `ip6_dad_event_d6037980`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip6_dad_event", crc = 0xd6037980, kind = "event", header = "client_index")]
 pub struct Ip6DadEvent {
     pub pid: u32,
@@ -147,13 +163,3 @@ pub struct Ip6DadEvent {
     pub dad_count: u8,
     pub dad_transmits: u8,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 7] = [
-    super::registry::MessageEntry::of::<Ip6DadEnableDisable>("ip6_dad"),
-    super::registry::MessageEntry::of::<Ip6DadEnableDisableReply>("ip6_dad"),
-    super::registry::MessageEntry::of::<Ip6DadDump>("ip6_dad"),
-    super::registry::MessageEntry::of::<Ip6DadDetails>("ip6_dad"),
-    super::registry::MessageEntry::of::<WantIp6DadEvents>("ip6_dad"),
-    super::registry::MessageEntry::of::<WantIp6DadEventsReply>("ip6_dad"),
-    super::registry::MessageEntry::of::<Ip6DadEvent>("ip6_dad"),
-];

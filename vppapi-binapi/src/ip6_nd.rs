@@ -2,7 +2,7 @@
 //!
 //! 17 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Ip6Address, Prefix};
 /// ```text
@@ -30,6 +30,8 @@ use super::ip_types::{Ip6Address, Prefix};
 ///
 /// `typedef ip6nd_ra_prefix`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip6nd_ra_prefix")]
 pub struct Ip6ndRaPrefix {
     pub prefix: Prefix,
@@ -52,6 +54,8 @@ pub struct Ip6ndRaPrefix {
 ///
 /// `typedef ip6_ra_prefix_info`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip6_ra_prefix_info")]
 pub struct Ip6RaPrefixInfo {
     pub prefix: Prefix,
@@ -82,6 +86,8 @@ pub struct Ip6RaPrefixInfo {
 ///
 /// Request; reply [`SwInterfaceIp6ndRaConfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6nd_ra_config",
     crc = 0x3eb00b1c,
@@ -107,6 +113,8 @@ pub struct SwInterfaceIp6ndRaConfig {
 }
 /// `sw_interface_ip6nd_ra_config_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6nd_ra_config_reply",
     crc = 0xe8d4e804,
@@ -150,6 +158,8 @@ pub struct SwInterfaceIp6ndRaConfigReply {
 ///
 /// Request; reply [`SwInterfaceIp6ndRaPrefixReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6nd_ra_prefix",
     crc = 0x82cc1b28,
@@ -171,6 +181,8 @@ pub struct SwInterfaceIp6ndRaPrefix {
 }
 /// `sw_interface_ip6nd_ra_prefix_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6nd_ra_prefix_reply",
     crc = 0xe8d4e804,
@@ -194,6 +206,8 @@ pub struct SwInterfaceIp6ndRaPrefixReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6nd_ra_dump",
     crc = 0xf9e6675e,
@@ -258,6 +272,8 @@ pub struct SwInterfaceIp6ndRaDump {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_ip6nd_ra_details",
     crc = 0xd3198de5,
@@ -303,6 +319,8 @@ pub struct SwInterfaceIp6ndRaDetails {
 ///
 /// Request; reply [`Ip6ndProxyEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_proxy_enable_disable",
     crc = 0x7daa1e3a,
@@ -316,6 +334,8 @@ pub struct Ip6ndProxyEnableDisable {
 }
 /// `ip6nd_proxy_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_proxy_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -338,6 +358,8 @@ pub struct Ip6ndProxyEnableDisableReply {
 ///
 /// Request; reply [`Ip6ndProxyAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_proxy_add_del",
     crc = 0xc2e4a686,
@@ -352,6 +374,8 @@ pub struct Ip6ndProxyAddDel {
 }
 /// `ip6nd_proxy_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_proxy_add_del_reply",
     crc = 0xe8d4e804,
@@ -370,6 +394,8 @@ pub struct Ip6ndProxyAddDelReply {
 ///
 /// `ip6nd_proxy_details_30b9ff4a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_proxy_details",
     crc = 0x30b9ff4a,
@@ -389,6 +415,8 @@ pub struct Ip6ndProxyDetails {
 ///
 /// Dump; streams [`Ip6ndProxyDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_proxy_dump",
     crc = 0x51077d14,
@@ -415,6 +443,8 @@ pub struct Ip6ndProxyDump {}
 ///
 /// Request; reply [`Ip6ndSendRouterSolicitationReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_send_router_solicitation",
     crc = 0xe5de609c,
@@ -432,6 +462,8 @@ pub struct Ip6ndSendRouterSolicitation {
 }
 /// `ip6nd_send_router_solicitation_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6nd_send_router_solicitation_reply",
     crc = 0xe8d4e804,
@@ -453,6 +485,8 @@ pub struct Ip6ndSendRouterSolicitationReply {
 ///
 /// Subscription; reply [`WantIp6RaEventsReply`], events [`Ip6RaEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip6_ra_events",
     crc = 0x3ec6d6c2,
@@ -467,6 +501,8 @@ pub struct WantIp6RaEvents {
 }
 /// `want_ip6_ra_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip6_ra_events_reply",
     crc = 0xe8d4e804,
@@ -493,6 +529,8 @@ pub struct WantIp6RaEventsReply {
 ///
 /// `ip6_ra_event_0364c1c5`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip6_ra_event", crc = 0x0364c1c5, kind = "event", header = "client_index")]
 pub struct Ip6RaEvent {
     pub pid: u32,
@@ -506,23 +544,3 @@ pub struct Ip6RaEvent {
     #[vpp(count = "n_prefixes", count_ty = "u32")]
     pub prefixes: Vec<Ip6RaPrefixInfo>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 17] = [
-    super::registry::MessageEntry::of::<SwInterfaceIp6ndRaConfig>("ip6_nd"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6ndRaConfigReply>("ip6_nd"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6ndRaPrefix>("ip6_nd"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6ndRaPrefixReply>("ip6_nd"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6ndRaDump>("ip6_nd"),
-    super::registry::MessageEntry::of::<SwInterfaceIp6ndRaDetails>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndProxyEnableDisable>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndProxyEnableDisableReply>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndProxyAddDel>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndProxyAddDelReply>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndProxyDetails>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndProxyDump>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndSendRouterSolicitation>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6ndSendRouterSolicitationReply>("ip6_nd"),
-    super::registry::MessageEntry::of::<WantIp6RaEvents>("ip6_nd"),
-    super::registry::MessageEntry::of::<WantIp6RaEventsReply>("ip6_nd"),
-    super::registry::MessageEntry::of::<Ip6RaEvent>("ip6_nd"),
-];

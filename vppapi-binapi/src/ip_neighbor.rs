@@ -2,7 +2,7 @@
 //!
 //! 20 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage, VppType};
+use ::vppapi_codec::{VppFlags, VppMessage, VppType};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, AddressFamily};
@@ -16,6 +16,8 @@ use super::ip_types::{Address, AddressFamily};
 ///
 /// `typedef ip_neighbor`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip_neighbor")]
 pub struct IpNeighbor {
     pub sw_if_index: InterfaceIndex,
@@ -25,6 +27,8 @@ pub struct IpNeighbor {
 }
 ///`ip_neighbor_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_flags",
     values(
@@ -36,6 +40,8 @@ pub struct IpNeighbor {
 pub struct IpNeighborFlags(pub u8);
 ///`ip_neighbor_event_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_event_flags",
     values(IP_NEIGHBOR_API_EVENT_FLAG_ADDED = 1, IP_NEIGHBOR_API_EVENT_FLAG_REMOVED = 2)
@@ -53,6 +59,8 @@ pub struct IpNeighborEventFlags(pub u32);
 ///
 /// Request; reply [`IpNeighborAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_add_del",
     crc = 0x0607c257,
@@ -74,6 +82,8 @@ pub struct IpNeighborAddDel {
 ///
 /// `ip_neighbor_add_del_reply_1992deab`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_add_del_reply",
     crc = 0x1992deab,
@@ -96,6 +106,8 @@ pub struct IpNeighborAddDelReply {
 ///
 /// Dump; streams [`IpNeighborDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_dump",
     crc = 0xd817a484,
@@ -117,6 +129,8 @@ pub struct IpNeighborDump {
 ///
 /// `ip_neighbor_details_e29d79f0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_details",
     crc = 0xe29d79f0,
@@ -145,6 +159,8 @@ pub struct IpNeighborDetails {
 ///
 /// Request; reply [`IpNeighborConfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_config",
     crc = 0xf4a5cf44,
@@ -160,6 +176,8 @@ pub struct IpNeighborConfig {
 }
 /// `ip_neighbor_config_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_config_reply",
     crc = 0xe8d4e804,
@@ -182,6 +200,8 @@ pub struct IpNeighborConfigReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_config_get",
     crc = 0xa5db7bf7,
@@ -208,6 +228,8 @@ pub struct IpNeighborConfigGet {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_config_get_reply",
     crc = 0x798e6fdd,
@@ -245,6 +267,8 @@ pub struct IpNeighborConfigGetReply {
 ///
 /// Request; reply [`IpNeighborReplaceBeginReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_replace_begin",
     crc = 0x51077d14,
@@ -255,6 +279,8 @@ pub struct IpNeighborConfigGetReply {
 pub struct IpNeighborReplaceBegin {}
 /// `ip_neighbor_replace_begin_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_replace_begin_reply",
     crc = 0xe8d4e804,
@@ -277,6 +303,8 @@ pub struct IpNeighborReplaceBeginReply {
 ///
 /// Request; reply [`IpNeighborReplaceEndReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_replace_end",
     crc = 0x51077d14,
@@ -287,6 +315,8 @@ pub struct IpNeighborReplaceBeginReply {
 pub struct IpNeighborReplaceEnd {}
 /// `ip_neighbor_replace_end_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_replace_end_reply",
     crc = 0xe8d4e804,
@@ -310,6 +340,8 @@ pub struct IpNeighborReplaceEndReply {
 ///
 /// Request; reply [`IpNeighborFlushReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_flush",
     crc = 0x16aa35d2,
@@ -324,6 +356,8 @@ pub struct IpNeighborFlush {
 }
 /// `ip_neighbor_flush_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_flush_reply",
     crc = 0xe8d4e804,
@@ -348,6 +382,8 @@ pub struct IpNeighborFlushReply {
 /// Subscription; reply [`WantIpNeighborEventsReply`], events [`IpNeighborEvent`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip_neighbor_events",
     crc = 0x73e70a86,
@@ -366,6 +402,8 @@ pub struct WantIpNeighborEvents {
 /// `want_ip_neighbor_events_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip_neighbor_events_reply",
     crc = 0xe8d4e804,
@@ -386,6 +424,8 @@ pub struct WantIpNeighborEventsReply {
 /// `ip_neighbor_event_bdb092b2`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_event",
     crc = 0xbdb092b2,
@@ -410,6 +450,8 @@ pub struct IpNeighborEvent {
 ///
 /// Subscription; reply [`WantIpNeighborEventsV2Reply`], events [`IpNeighborEventV2`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip_neighbor_events_v2",
     crc = 0x73e70a86,
@@ -427,6 +469,8 @@ pub struct WantIpNeighborEventsV2 {
 }
 /// `want_ip_neighbor_events_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ip_neighbor_events_v2_reply",
     crc = 0xe8d4e804,
@@ -447,6 +491,8 @@ pub struct WantIpNeighborEventsV2Reply {
 ///
 /// `ip_neighbor_event_v2_c1d53dc0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_neighbor_event_v2",
     crc = 0xc1d53dc0,
@@ -458,26 +504,3 @@ pub struct IpNeighborEventV2 {
     pub flags: IpNeighborEventFlags,
     pub neighbor: IpNeighbor,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 20] = [
-    super::registry::MessageEntry::of::<IpNeighborAddDel>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborAddDelReply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborDump>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborDetails>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborConfig>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborConfigReply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborConfigGet>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborConfigGetReply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborReplaceBegin>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborReplaceBeginReply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborReplaceEnd>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborReplaceEndReply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborFlush>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborFlushReply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<WantIpNeighborEvents>("ip_neighbor"),
-    super::registry::MessageEntry::of::<WantIpNeighborEventsReply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborEvent>("ip_neighbor"),
-    super::registry::MessageEntry::of::<WantIpNeighborEventsV2>("ip_neighbor"),
-    super::registry::MessageEntry::of::<WantIpNeighborEventsV2Reply>("ip_neighbor"),
-    super::registry::MessageEntry::of::<IpNeighborEventV2>("ip_neighbor"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::fib_types::{FibPath, FibPathNhProto};
 /// `ip_session_redirect_add_2f78ffda`
 ///
@@ -11,6 +11,8 @@ use super::fib_types::{FibPath, FibPathNhProto};
 /// Status: in_progress.
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_add",
     crc = 0x2f78ffda,
@@ -33,6 +35,8 @@ pub struct IpSessionRedirectAdd {
 /// Status: in_progress.
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_add_reply",
     crc = 0xe8d4e804,
@@ -48,6 +52,8 @@ pub struct IpSessionRedirectAddReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_add_v2",
     crc = 0x0765f51f,
@@ -71,6 +77,8 @@ pub struct IpSessionRedirectAddV2 {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_add_v2_reply",
     crc = 0xe8d4e804,
@@ -86,6 +94,8 @@ pub struct IpSessionRedirectAddV2Reply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_del",
     crc = 0xfb643388,
@@ -102,6 +112,8 @@ pub struct IpSessionRedirectDel {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_del_reply",
     crc = 0xe8d4e804,
@@ -115,6 +127,8 @@ pub struct IpSessionRedirectDelReply {
 ///
 /// Dump; streams [`IpSessionRedirectDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_dump",
     crc = 0x33554253,
@@ -127,6 +141,8 @@ pub struct IpSessionRedirectDump {
 }
 /// `ip_session_redirect_details_4487a233`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_session_redirect_details",
     crc = 0x4487a233,
@@ -144,20 +160,3 @@ pub struct IpSessionRedirectDetails {
     #[vpp(count = "n_paths", count_ty = "u8")]
     pub paths: Vec<FibPath>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<IpSessionRedirectAdd>("ip_session_redirect"),
-    super::registry::MessageEntry::of::<
-        IpSessionRedirectAddReply,
-    >("ip_session_redirect"),
-    super::registry::MessageEntry::of::<IpSessionRedirectAddV2>("ip_session_redirect"),
-    super::registry::MessageEntry::of::<
-        IpSessionRedirectAddV2Reply,
-    >("ip_session_redirect"),
-    super::registry::MessageEntry::of::<IpSessionRedirectDel>("ip_session_redirect"),
-    super::registry::MessageEntry::of::<
-        IpSessionRedirectDelReply,
-    >("ip_session_redirect"),
-    super::registry::MessageEntry::of::<IpSessionRedirectDump>("ip_session_redirect"),
-    super::registry::MessageEntry::of::<IpSessionRedirectDetails>("ip_session_redirect"),
-];

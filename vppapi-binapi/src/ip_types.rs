@@ -2,13 +2,15 @@
 //!
 //! 0 messages, 19 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType};
-/// `address`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::Address;
-/// `prefix`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::Prefix;
+use ::vppapi_codec::{VppEnum, VppType};
+/// `address`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::Address;
+/// `prefix`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::Prefix;
 /// `typedef ip4_address_and_mask`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip4_address_and_mask")]
 pub struct Ip4AddressAndMask {
     pub addr: Ip4Address,
@@ -16,6 +18,8 @@ pub struct Ip4AddressAndMask {
 }
 /// `typedef ip6_address_and_mask`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip6_address_and_mask")]
 pub struct Ip6AddressAndMask {
     pub addr: Ip6Address,
@@ -23,6 +27,8 @@ pub struct Ip6AddressAndMask {
 }
 /// `typedef mprefix`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mprefix")]
 pub struct Mprefix {
     pub af: AddressFamily,
@@ -30,10 +36,10 @@ pub struct Mprefix {
     pub grp_address: AddressUnion,
     pub src_address: AddressUnion,
 }
-/// `ip6_prefix`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::Ip6Prefix;
-/// `ip4_prefix`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::Ip4Prefix;
+/// `ip6_prefix`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::Ip6Prefix;
+/// `ip4_prefix`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::Ip4Prefix;
 /// ```text
 /// \brief A context for matching prefixes against.  (Think ip prefix list.)
 /// The meaning (exact match / want subnets) of an unset matcher is left to the implementer.
@@ -43,17 +49,21 @@ pub use ::vppapi_runtime::codec::net::Ip4Prefix;
 ///
 /// `typedef prefix_matcher`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "prefix_matcher")]
 pub struct PrefixMatcher {
     pub le: u8,
     pub ge: u8,
 }
-/// `address_union`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::AddressUnion;
-/// `address_family`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::AddressFamily;
+/// `address_union`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::AddressUnion;
+/// `address_family`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::AddressFamily;
 ///`ip_feature_location`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_feature_location",
     values(
@@ -67,6 +77,8 @@ pub use ::vppapi_runtime::codec::net::AddressFamily;
 pub struct IpFeatureLocation(pub u8);
 ///`ip_ecn`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_ecn",
     values(
@@ -79,6 +91,8 @@ pub struct IpFeatureLocation(pub u8);
 pub struct IpEcn(pub u8);
 ///`ip_dscp`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_dscp",
     values(
@@ -108,6 +122,8 @@ pub struct IpEcn(pub u8);
 pub struct IpDscp(pub u8);
 ///`ip_proto`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_proto",
     values(
@@ -127,19 +143,21 @@ pub struct IpDscp(pub u8);
     )
 )]
 pub struct IpProto(pub u8);
-/// `ip4_address`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::Ip4Address;
-/// `ip6_address`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::Ip6Address;
-/// `address_with_prefix`: the runtime's ready-made type (same wire layout).
-pub use ::vppapi_runtime::codec::net::AddressWithPrefix;
+/// `ip4_address`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::Ip4Address;
+/// `ip6_address`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::Ip6Address;
+/// `address_with_prefix`: the codec's ready-made type (same wire layout).
+pub use ::vppapi_codec::net::AddressWithPrefix;
 /// `typedef vl_api_ip4_prefix_t ip4_address_with_prefix`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip4_address_with_prefix")]
 pub struct Ip4AddressWithPrefix(pub Ip4Prefix);
 /// `typedef vl_api_ip6_prefix_t ip6_address_with_prefix`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ip6_address_with_prefix")]
 pub struct Ip6AddressWithPrefix(pub Ip6Prefix);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

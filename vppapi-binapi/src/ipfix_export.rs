@@ -2,7 +2,7 @@
 //!
 //! 19 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::{Address, AddressFamily, IpProto};
 /// ```text
 /// \brief Configure IPFIX exporter process request
@@ -21,6 +21,8 @@ use super::ip_types::{Address, AddressFamily, IpProto};
 ///
 /// Request; reply [`SetIpfixExporterReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ipfix_exporter",
     crc = 0x5530c8a0,
@@ -39,6 +41,8 @@ pub struct SetIpfixExporter {
 }
 /// `set_ipfix_exporter_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ipfix_exporter_reply",
     crc = 0xe8d4e804,
@@ -58,6 +62,8 @@ pub struct SetIpfixExporterReply {
 ///
 /// Dump; streams [`IpfixExporterDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_exporter_dump",
     crc = 0x51077d14,
@@ -80,6 +86,8 @@ pub struct IpfixExporterDump {}
 ///
 /// `ipfix_exporter_details_0dedbfe4`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_exporter_details",
     crc = 0x0dedbfe4,
@@ -99,6 +107,8 @@ pub struct IpfixExporterDetails {
 ///
 /// Request; reply [`IpfixExporterCreateDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_exporter_create_delete",
     crc = 0x0753a768,
@@ -118,6 +128,8 @@ pub struct IpfixExporterCreateDelete {
 }
 /// `ipfix_exporter_create_delete_reply_9ffac24b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_exporter_create_delete_reply",
     crc = 0x9ffac24b,
@@ -132,6 +144,8 @@ pub struct IpfixExporterCreateDeleteReply {
 ///
 /// Cursor get; streams [`IpfixAllExporterDetails`], then the reply [`IpfixAllExporterGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_all_exporter_get",
     crc = 0xf75ba505,
@@ -145,6 +159,8 @@ pub struct IpfixAllExporterGet {
 }
 /// `ipfix_all_exporter_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_all_exporter_get_reply",
     crc = 0x53b48f5d,
@@ -163,6 +179,8 @@ pub struct IpfixAllExporterGetReply {
 ///
 /// `ipfix_all_exporter_details_0dedbfe4`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_all_exporter_details",
     crc = 0x0dedbfe4,
@@ -190,6 +208,8 @@ pub struct IpfixAllExporterDetails {
 ///
 /// Request; reply [`SetIpfixClassifyStreamReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ipfix_classify_stream",
     crc = 0xc9cbe053,
@@ -203,6 +223,8 @@ pub struct SetIpfixClassifyStream {
 }
 /// `set_ipfix_classify_stream_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_ipfix_classify_stream_reply",
     crc = 0xe8d4e804,
@@ -222,6 +244,8 @@ pub struct SetIpfixClassifyStreamReply {
 ///
 /// Dump; streams [`IpfixClassifyStreamDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_classify_stream_dump",
     crc = 0x51077d14,
@@ -239,6 +263,8 @@ pub struct IpfixClassifyStreamDump {}
 ///
 /// `ipfix_classify_stream_details_2903539d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_classify_stream_details",
     crc = 0x2903539d,
@@ -262,6 +288,8 @@ pub struct IpfixClassifyStreamDetails {
 ///
 /// Request; reply [`IpfixClassifyTableAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_classify_table_add_del",
     crc = 0x3e449bb9,
@@ -277,6 +305,8 @@ pub struct IpfixClassifyTableAddDel {
 }
 /// `ipfix_classify_table_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_classify_table_add_del_reply",
     crc = 0xe8d4e804,
@@ -296,6 +326,8 @@ pub struct IpfixClassifyTableAddDelReply {
 ///
 /// Dump; streams [`IpfixClassifyTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_classify_table_dump",
     crc = 0x51077d14,
@@ -314,6 +346,8 @@ pub struct IpfixClassifyTableDump {}
 ///
 /// `ipfix_classify_table_details_1af8c28c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_classify_table_details",
     crc = 0x1af8c28c,
@@ -329,6 +363,8 @@ pub struct IpfixClassifyTableDetails {
 ///
 /// Request; reply [`IpfixFlushReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipfix_flush",
     crc = 0x51077d14,
@@ -339,29 +375,9 @@ pub struct IpfixClassifyTableDetails {
 pub struct IpfixFlush {}
 /// `ipfix_flush_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipfix_flush_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct IpfixFlushReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 19] = [
-    super::registry::MessageEntry::of::<SetIpfixExporter>("ipfix_export"),
-    super::registry::MessageEntry::of::<SetIpfixExporterReply>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixExporterDump>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixExporterDetails>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixExporterCreateDelete>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixExporterCreateDeleteReply>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixAllExporterGet>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixAllExporterGetReply>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixAllExporterDetails>("ipfix_export"),
-    super::registry::MessageEntry::of::<SetIpfixClassifyStream>("ipfix_export"),
-    super::registry::MessageEntry::of::<SetIpfixClassifyStreamReply>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixClassifyStreamDump>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixClassifyStreamDetails>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixClassifyTableAddDel>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixClassifyTableAddDelReply>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixClassifyTableDump>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixClassifyTableDetails>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixFlush>("ipfix_export"),
-    super::registry::MessageEntry::of::<IpfixFlushReply>("ipfix_export"),
-];

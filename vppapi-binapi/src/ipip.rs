@@ -2,7 +2,7 @@
 //!
 //! 10 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, Ip4Address, Ip4Prefix, Ip6Prefix, IpDscp};
 use super::tunnel_types::{TunnelEncapDecapFlags, TunnelMode};
@@ -12,6 +12,8 @@ use super::tunnel_types::{TunnelEncapDecapFlags, TunnelMode};
 ///
 /// `typedef ipip_tunnel`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipip_tunnel")]
 pub struct IpipTunnel {
     pub instance: u32,
@@ -31,6 +33,8 @@ pub struct IpipTunnel {
 ///
 /// Request; reply [`IpipAddTunnelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_add_tunnel",
     crc = 0x2ac399f5,
@@ -43,6 +47,8 @@ pub struct IpipAddTunnel {
 }
 /// `ipip_add_tunnel_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_add_tunnel_reply",
     crc = 0x5383d31f,
@@ -61,6 +67,8 @@ pub struct IpipAddTunnelReply {
 ///
 /// Request; reply [`IpipDelTunnelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_del_tunnel",
     crc = 0xf9e6675e,
@@ -73,6 +81,8 @@ pub struct IpipDelTunnel {
 }
 /// `ipip_del_tunnel_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_del_tunnel_reply",
     crc = 0xe8d4e804,
@@ -90,6 +100,8 @@ pub struct IpipDelTunnelReply {
 ///
 /// Request; reply [`Ipip6rdAddTunnelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_6rd_add_tunnel",
     crc = 0xb9ec1863,
@@ -108,6 +120,8 @@ pub struct Ipip6rdAddTunnel {
 }
 /// `ipip_6rd_add_tunnel_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_6rd_add_tunnel_reply",
     crc = 0x5383d31f,
@@ -126,6 +140,8 @@ pub struct Ipip6rdAddTunnelReply {
 ///
 /// Request; reply [`Ipip6rdDelTunnelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_6rd_del_tunnel",
     crc = 0xf9e6675e,
@@ -138,6 +154,8 @@ pub struct Ipip6rdDelTunnel {
 }
 /// `ipip_6rd_del_tunnel_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_6rd_del_tunnel_reply",
     crc = 0xe8d4e804,
@@ -155,6 +173,8 @@ pub struct Ipip6rdDelTunnelReply {
 ///
 /// Dump; streams [`IpipTunnelDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_tunnel_dump",
     crc = 0xf9e6675e,
@@ -167,6 +187,8 @@ pub struct IpipTunnelDump {
 }
 /// `ipip_tunnel_details_d31cb34e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipip_tunnel_details",
     crc = 0xd31cb34e,
@@ -176,16 +198,3 @@ pub struct IpipTunnelDump {
 pub struct IpipTunnelDetails {
     pub tunnel: IpipTunnel,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<IpipAddTunnel>("ipip"),
-    super::registry::MessageEntry::of::<IpipAddTunnelReply>("ipip"),
-    super::registry::MessageEntry::of::<IpipDelTunnel>("ipip"),
-    super::registry::MessageEntry::of::<IpipDelTunnelReply>("ipip"),
-    super::registry::MessageEntry::of::<Ipip6rdAddTunnel>("ipip"),
-    super::registry::MessageEntry::of::<Ipip6rdAddTunnelReply>("ipip"),
-    super::registry::MessageEntry::of::<Ipip6rdDelTunnel>("ipip"),
-    super::registry::MessageEntry::of::<Ipip6rdDelTunnelReply>("ipip"),
-    super::registry::MessageEntry::of::<IpipTunnelDump>("ipip"),
-    super::registry::MessageEntry::of::<IpipTunnelDetails>("ipip"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 60 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 use super::ipsec_types::{
@@ -55,6 +55,8 @@ use super::tunnel_types::{Tunnel, TunnelMode};
 ///
 /// `typedef ipsec_tunnel_protect`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_tunnel_protect")]
 pub struct IpsecTunnelProtect {
     pub sw_if_index: InterfaceIndex,
@@ -65,6 +67,8 @@ pub struct IpsecTunnelProtect {
 }
 /// `typedef ipsec_itf`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_itf")]
 pub struct IpsecItf {
     #[vpp(default = 4294967295)]
@@ -76,6 +80,8 @@ pub struct IpsecItf {
 ///
 /// Request; reply [`IpsecSpdAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_add_del",
     crc = 0x20e89a95,
@@ -89,6 +95,8 @@ pub struct IpsecSpdAddDel {
 }
 /// `ipsec_spd_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_add_del_reply",
     crc = 0xe8d4e804,
@@ -102,6 +110,8 @@ pub struct IpsecSpdAddDelReply {
 ///
 /// Request; reply [`IpsecInterfaceAddDelSpdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_interface_add_del_spd",
     crc = 0x80f80cbb,
@@ -116,6 +126,8 @@ pub struct IpsecInterfaceAddDelSpd {
 }
 /// `ipsec_interface_add_del_spd_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_interface_add_del_spd_reply",
     crc = 0xe8d4e804,
@@ -139,6 +151,8 @@ pub struct IpsecInterfaceAddDelSpdReply {
 /// Request; reply [`IpsecSpdEntryAddDelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_entry_add_del",
     crc = 0x338b7411,
@@ -163,6 +177,8 @@ pub struct IpsecSpdEntryAddDel {
 ///
 /// Request; reply [`IpsecSpdEntryAddDelV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_entry_add_del_v2",
     crc = 0x7bfe69fc,
@@ -185,6 +201,8 @@ pub struct IpsecSpdEntryAddDelV2 {
 /// `ipsec_spd_entry_add_del_reply_9ffac24b`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_entry_add_del_reply",
     crc = 0x9ffac24b,
@@ -205,6 +223,8 @@ pub struct IpsecSpdEntryAddDelReply {
 ///
 /// `ipsec_spd_entry_add_del_v2_reply_9ffac24b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_entry_add_del_v2_reply",
     crc = 0x9ffac24b,
@@ -225,6 +245,8 @@ pub struct IpsecSpdEntryAddDelV2Reply {
 ///
 /// Dump; streams [`IpsecSpdsDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spds_dump",
     crc = 0x51077d14,
@@ -242,6 +264,8 @@ pub struct IpsecSpdsDump {}
 ///
 /// `ipsec_spds_details_a04bb254`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spds_details",
     crc = 0xa04bb254,
@@ -264,6 +288,8 @@ pub struct IpsecSpdsDetails {
 ///
 /// Dump; streams [`IpsecSpdDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_dump",
     crc = 0xafefbf7d,
@@ -285,6 +311,8 @@ pub struct IpsecSpdDump {
 ///
 /// `ipsec_spd_details_5813d7a2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_details",
     crc = 0x5813d7a2,
@@ -306,6 +334,8 @@ pub struct IpsecSpdDetails {
 /// Request; reply [`IpsecSadEntryAddDelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_del",
     crc = 0xab64b5c6,
@@ -322,6 +352,8 @@ pub struct IpsecSadEntryAddDel {
 /// Request; reply [`IpsecSadEntryAddDelV2Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_del_v2",
     crc = 0xaca78b27,
@@ -337,6 +369,8 @@ pub struct IpsecSadEntryAddDelV2 {
 ///
 /// Request; reply [`IpsecSadEntryAddDelV3Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_del_v3",
     crc = 0xc77ebd92,
@@ -352,6 +386,8 @@ pub struct IpsecSadEntryAddDelV3 {
 ///
 /// Request; reply [`IpsecSadEntryAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add",
     crc = 0x50229353,
@@ -366,6 +402,8 @@ pub struct IpsecSadEntryAdd {
 ///
 /// Request; reply [`IpsecSadEntryAddV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_v2",
     crc = 0x9611297a,
@@ -380,6 +418,8 @@ pub struct IpsecSadEntryAddV2 {
 ///
 /// Request; reply [`IpsecSadEntryDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_del",
     crc = 0x3a91bde5,
@@ -392,6 +432,8 @@ pub struct IpsecSadEntryDel {
 }
 /// `ipsec_sad_entry_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_del_reply",
     crc = 0xe8d4e804,
@@ -414,6 +456,8 @@ pub struct IpsecSadEntryDelReply {
 ///
 /// Request; reply [`IpsecSadBindReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_bind",
     crc = 0x0649c0d9,
@@ -427,6 +471,8 @@ pub struct IpsecSadBind {
 }
 /// `ipsec_sad_bind_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_bind_reply",
     crc = 0xe8d4e804,
@@ -440,6 +486,8 @@ pub struct IpsecSadBindReply {
 ///
 /// Request; reply [`IpsecSadUnbindReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_unbind",
     crc = 0x2076c2f4,
@@ -452,6 +500,8 @@ pub struct IpsecSadUnbind {
 }
 /// `ipsec_sad_unbind_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_unbind_reply",
     crc = 0xe8d4e804,
@@ -478,6 +528,8 @@ pub struct IpsecSadUnbindReply {
 ///
 /// Request; reply [`IpsecSadEntryUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_update",
     crc = 0x1412af86,
@@ -496,6 +548,8 @@ pub struct IpsecSadEntryUpdate {
 }
 /// `ipsec_sad_entry_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_update_reply",
     crc = 0xe8d4e804,
@@ -508,6 +562,8 @@ pub struct IpsecSadEntryUpdateReply {
 /// `ipsec_sad_entry_add_del_reply_9ffac24b`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_del_reply",
     crc = 0x9ffac24b,
@@ -521,6 +577,8 @@ pub struct IpsecSadEntryAddDelReply {
 /// `ipsec_sad_entry_add_del_v2_reply_9ffac24b`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_del_v2_reply",
     crc = 0x9ffac24b,
@@ -533,6 +591,8 @@ pub struct IpsecSadEntryAddDelV2Reply {
 }
 /// `ipsec_sad_entry_add_del_v3_reply_9ffac24b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_del_v3_reply",
     crc = 0x9ffac24b,
@@ -545,6 +605,8 @@ pub struct IpsecSadEntryAddDelV3Reply {
 }
 /// `ipsec_sad_entry_add_reply_9ffac24b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_reply",
     crc = 0x9ffac24b,
@@ -557,6 +619,8 @@ pub struct IpsecSadEntryAddReply {
 }
 /// `ipsec_sad_entry_add_v2_reply_9ffac24b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_entry_add_v2_reply",
     crc = 0x9ffac24b,
@@ -571,6 +635,8 @@ pub struct IpsecSadEntryAddV2Reply {
 ///
 /// Request; reply [`IpsecTunnelProtectUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_tunnel_protect_update",
     crc = 0x30d5f133,
@@ -584,6 +650,8 @@ pub struct IpsecTunnelProtectUpdate {
 }
 /// `ipsec_tunnel_protect_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_tunnel_protect_update_reply",
     crc = 0xe8d4e804,
@@ -597,6 +665,8 @@ pub struct IpsecTunnelProtectUpdateReply {
 ///
 /// Request; reply [`IpsecTunnelProtectDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_tunnel_protect_del",
     crc = 0xcd239930,
@@ -610,6 +680,8 @@ pub struct IpsecTunnelProtectDel {
 }
 /// `ipsec_tunnel_protect_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_tunnel_protect_del_reply",
     crc = 0xe8d4e804,
@@ -627,6 +699,8 @@ pub struct IpsecTunnelProtectDelReply {
 ///
 /// Dump; streams [`IpsecTunnelProtectDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_tunnel_protect_dump",
     crc = 0xf9e6675e,
@@ -639,6 +713,8 @@ pub struct IpsecTunnelProtectDump {
 }
 /// `ipsec_tunnel_protect_details_21663a50`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_tunnel_protect_details",
     crc = 0x21663a50,
@@ -662,6 +738,8 @@ pub struct IpsecTunnelProtectDetails {
 ///
 /// Dump; streams [`IpsecSpdInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_interface_dump",
     crc = 0x8971de19,
@@ -682,6 +760,8 @@ pub struct IpsecSpdInterfaceDump {
 ///
 /// `ipsec_spd_interface_details_7a0bcf3e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_interface_details",
     crc = 0x7a0bcf3e,
@@ -700,6 +780,8 @@ pub struct IpsecSpdInterfaceDetails {
 ///
 /// Request; reply [`IpsecItfCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_itf_create",
     crc = 0x6f50b3bc,
@@ -719,6 +801,8 @@ pub struct IpsecItfCreate {
 ///
 /// `ipsec_itf_create_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_itf_create_reply",
     crc = 0x5383d31f,
@@ -733,6 +817,8 @@ pub struct IpsecItfCreateReply {
 ///
 /// Request; reply [`IpsecItfDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_itf_delete",
     crc = 0xf9e6675e,
@@ -745,6 +831,8 @@ pub struct IpsecItfDelete {
 }
 /// `ipsec_itf_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_itf_delete_reply",
     crc = 0xe8d4e804,
@@ -758,6 +846,8 @@ pub struct IpsecItfDeleteReply {
 ///
 /// Dump; streams [`IpsecItfDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_itf_dump",
     crc = 0xf9e6675e,
@@ -770,6 +860,8 @@ pub struct IpsecItfDump {
 }
 /// `ipsec_itf_details_548a73b8`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_itf_details",
     crc = 0x548a73b8,
@@ -791,6 +883,8 @@ pub struct IpsecItfDetails {
 /// Dump; streams [`IpsecSaDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_dump",
     crc = 0x2076c2f4,
@@ -806,6 +900,8 @@ pub struct IpsecSaDump {
 /// Dump; streams [`IpsecSaV2Details`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v2_dump",
     crc = 0x2076c2f4,
@@ -820,6 +916,8 @@ pub struct IpsecSaV2Dump {
 ///
 /// Dump; streams [`IpsecSaV3Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v3_dump",
     crc = 0x2076c2f4,
@@ -834,6 +932,8 @@ pub struct IpsecSaV3Dump {
 ///
 /// Dump; streams [`IpsecSaV4Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v4_dump",
     crc = 0x2076c2f4,
@@ -848,6 +948,8 @@ pub struct IpsecSaV4Dump {
 ///
 /// Dump; streams [`IpsecSaV5Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v5_dump",
     crc = 0x2076c2f4,
@@ -875,6 +977,8 @@ pub struct IpsecSaV5Dump {
 /// `ipsec_sa_details_345d14a7`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_sa_details", crc = 0x345d14a7, kind = "details", header = "context")]
 pub struct IpsecSaDetails {
     pub entry: IpsecSadEntry,
@@ -888,6 +992,8 @@ pub struct IpsecSaDetails {
 /// `ipsec_sa_v2_details_e2130051`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v2_details",
     crc = 0xe2130051,
@@ -905,6 +1011,8 @@ pub struct IpsecSaV2Details {
 }
 /// `ipsec_sa_v3_details_2fc991ee`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v3_details",
     crc = 0x2fc991ee,
@@ -921,6 +1029,8 @@ pub struct IpsecSaV3Details {
 }
 /// `ipsec_sa_v4_details_87a322d7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v4_details",
     crc = 0x87a322d7,
@@ -938,6 +1048,8 @@ pub struct IpsecSaV4Details {
 }
 /// `ipsec_sa_v5_details_3cfecfbd`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sa_v5_details",
     crc = 0x3cfecfbd,
@@ -963,6 +1075,8 @@ pub struct IpsecSaV5Details {
 ///
 /// Dump; streams [`IpsecBackendDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_backend_dump",
     crc = 0x51077d14,
@@ -981,6 +1095,8 @@ pub struct IpsecBackendDump {}
 ///
 /// `ipsec_backend_details_ee601c29`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_backend_details",
     crc = 0xee601c29,
@@ -1006,6 +1122,8 @@ pub struct IpsecBackendDetails {
 ///
 /// Request; reply [`IpsecSelectBackendReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_select_backend",
     crc = 0x5bcfd3b7,
@@ -1019,6 +1137,8 @@ pub struct IpsecSelectBackend {
 }
 /// `ipsec_select_backend_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_select_backend_reply",
     crc = 0xe8d4e804,
@@ -1039,6 +1159,8 @@ pub struct IpsecSelectBackendReply {
 ///
 /// Request; reply [`IpsecSetAsyncModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_set_async_mode",
     crc = 0xa6465f7c,
@@ -1051,6 +1173,8 @@ pub struct IpsecSetAsyncMode {
 }
 /// `ipsec_set_async_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_set_async_mode_reply",
     crc = 0xe8d4e804,
@@ -1060,66 +1184,3 @@ pub struct IpsecSetAsyncMode {
 pub struct IpsecSetAsyncModeReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 60] = [
-    super::registry::MessageEntry::of::<IpsecSpdAddDel>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdAddDelReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecInterfaceAddDelSpd>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecInterfaceAddDelSpdReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdEntryAddDel>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdEntryAddDelV2>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdEntryAddDelReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdEntryAddDelV2Reply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdsDump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdsDetails>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdDump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdDetails>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddDel>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddDelV2>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddDelV3>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAdd>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddV2>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryDel>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryDelReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadBind>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadBindReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadUnbind>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadUnbindReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryUpdate>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryUpdateReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddDelReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddDelV2Reply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddDelV3Reply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSadEntryAddV2Reply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecTunnelProtectUpdate>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecTunnelProtectUpdateReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecTunnelProtectDel>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecTunnelProtectDelReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecTunnelProtectDump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecTunnelProtectDetails>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdInterfaceDump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSpdInterfaceDetails>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecItfCreate>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecItfCreateReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecItfDelete>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecItfDeleteReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecItfDump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecItfDetails>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaDump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV2Dump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV3Dump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV4Dump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV5Dump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaDetails>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV2Details>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV3Details>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV4Details>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSaV5Details>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecBackendDump>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecBackendDetails>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSelectBackend>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSelectBackendReply>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSetAsyncMode>("ipsec"),
-    super::registry::MessageEntry::of::<IpsecSetAsyncModeReply>("ipsec"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 0 messages, 12 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppType};
 use super::ip_types::{Address, IpDscp};
 use super::tunnel_types::{Tunnel, TunnelEncapDecapFlags};
 /// `typedef key`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "key")]
 pub struct Key {
     pub length: u8,
@@ -35,6 +37,8 @@ pub struct Key {
 ///
 /// `typedef ipsec_spd_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_spd_entry")]
 pub struct IpsecSpdEntry {
     pub spd_id: u32,
@@ -75,6 +79,8 @@ pub struct IpsecSpdEntry {
 ///
 /// `typedef ipsec_spd_entry_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_spd_entry_v2")]
 pub struct IpsecSpdEntryV2 {
     pub spd_id: u32,
@@ -94,6 +100,8 @@ pub struct IpsecSpdEntryV2 {
 }
 /// `typedef ipsec_sad_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_sad_entry")]
 pub struct IpsecSadEntry {
     pub sad_id: u32,
@@ -115,6 +123,8 @@ pub struct IpsecSadEntry {
 }
 /// `typedef ipsec_sad_entry_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_sad_entry_v2")]
 pub struct IpsecSadEntryV2 {
     pub sad_id: u32,
@@ -138,6 +148,8 @@ pub struct IpsecSadEntryV2 {
 }
 /// `typedef ipsec_sad_entry_v3`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_sad_entry_v3")]
 pub struct IpsecSadEntryV3 {
     pub sad_id: u32,
@@ -176,6 +188,8 @@ pub struct IpsecSadEntryV3 {
 ///
 /// `typedef ipsec_sad_entry_v4`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_sad_entry_v4")]
 pub struct IpsecSadEntryV4 {
     pub sad_id: u32,
@@ -197,6 +211,8 @@ pub struct IpsecSadEntryV4 {
 }
 ///`ipsec_crypto_alg`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_crypto_alg",
     values(
@@ -221,6 +237,8 @@ pub struct IpsecSadEntryV4 {
 pub struct IpsecCryptoAlg(pub u32);
 ///`ipsec_integ_alg`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_integ_alg",
     values(
@@ -236,6 +254,8 @@ pub struct IpsecCryptoAlg(pub u32);
 pub struct IpsecIntegAlg(pub u32);
 ///`ipsec_sad_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_sad_flags",
     values(
@@ -252,10 +272,14 @@ pub struct IpsecIntegAlg(pub u32);
 pub struct IpsecSadFlags(pub u32);
 ///`ipsec_proto`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "ipsec_proto", values(IPSEC_API_PROTO_ESP = 50, IPSEC_API_PROTO_AH = 51))]
 pub struct IpsecProto(pub u32);
 ///`ipsec_spd_action`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ipsec_spd_action",
     values(
@@ -266,5 +290,3 @@ pub struct IpsecProto(pub u32);
     )
 )]
 pub struct IpsecSpdAction(pub u32);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

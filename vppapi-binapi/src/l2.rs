@@ -2,7 +2,7 @@
 //!
 //! 72 messages, 7 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppMessage, VppType};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
@@ -17,6 +17,8 @@ use super::ip_types::Address;
 ///
 /// `typedef mac_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mac_entry")]
 pub struct MacEntry {
     pub sw_if_index: InterfaceIndex,
@@ -33,6 +35,8 @@ pub struct MacEntry {
 ///
 /// `typedef bridge_domain_sw_if`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bridge_domain_sw_if")]
 pub struct BridgeDomainSwIf {
     pub context: u32,
@@ -41,6 +45,8 @@ pub struct BridgeDomainSwIf {
 }
 /// `typedef bd_ip_mac`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bd_ip_mac")]
 pub struct BdIpMac {
     pub bd_id: u32,
@@ -49,6 +55,8 @@ pub struct BdIpMac {
 }
 ///`mac_event_action`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mac_event_action",
     values(
@@ -60,6 +68,8 @@ pub struct BdIpMac {
 pub struct MacEventAction(pub u32);
 ///`l2_intf_feat_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_intf_feat_flags",
     values(
@@ -75,6 +85,8 @@ pub struct MacEventAction(pub u32);
 pub struct L2IntfFeatFlags(pub u32);
 ///`bd_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bd_flags",
     values(
@@ -90,6 +102,8 @@ pub struct L2IntfFeatFlags(pub u32);
 pub struct BdFlags(pub u32);
 ///`l2_port_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_port_type",
     values(
@@ -108,6 +122,8 @@ pub struct L2PortType(pub u32);
 ///
 /// `l2_xconnect_details_472b6b67`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_xconnect_details",
     crc = 0x472b6b67,
@@ -128,6 +144,8 @@ pub struct L2XconnectDetails {
 ///
 /// Dump; streams [`L2XconnectDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_xconnect_dump",
     crc = 0x51077d14,
@@ -148,6 +166,8 @@ pub struct L2XconnectDump {}
 ///
 /// `l2_fib_table_details_a44ef6b8`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_fib_table_details",
     crc = 0xa44ef6b8,
@@ -172,6 +192,8 @@ pub struct L2FibTableDetails {
 ///
 /// Dump; streams [`L2FibTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_fib_table_dump",
     crc = 0xc25fdce6,
@@ -192,6 +214,8 @@ pub struct L2FibTableDump {
 ///
 /// Request; reply [`L2FibClearTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_fib_clear_table",
     crc = 0x51077d14,
@@ -202,6 +226,8 @@ pub struct L2FibTableDump {
 pub struct L2FibClearTable {}
 /// `l2_fib_clear_table_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_fib_clear_table_reply",
     crc = 0xe8d4e804,
@@ -221,6 +247,8 @@ pub struct L2FibClearTableReply {
 ///
 /// Request; reply [`L2fibFlushAllReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_flush_all",
     crc = 0x51077d14,
@@ -231,6 +259,8 @@ pub struct L2FibClearTableReply {
 pub struct L2fibFlushAll {}
 /// `l2fib_flush_all_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_flush_all_reply",
     crc = 0xe8d4e804,
@@ -251,6 +281,8 @@ pub struct L2fibFlushAllReply {
 ///
 /// Request; reply [`L2fibFlushBdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_flush_bd",
     crc = 0xc25fdce6,
@@ -263,6 +295,8 @@ pub struct L2fibFlushBd {
 }
 /// `l2fib_flush_bd_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_flush_bd_reply",
     crc = 0xe8d4e804,
@@ -283,6 +317,8 @@ pub struct L2fibFlushBdReply {
 ///
 /// Request; reply [`L2fibFlushIntReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_flush_int",
     crc = 0xf9e6675e,
@@ -295,6 +331,8 @@ pub struct L2fibFlushInt {
 }
 /// `l2fib_flush_int_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_flush_int_reply",
     crc = 0xe8d4e804,
@@ -321,6 +359,8 @@ pub struct L2fibFlushIntReply {
 ///
 /// Request; reply [`L2fibAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_add_del",
     crc = 0xeddda487,
@@ -340,6 +380,8 @@ pub struct L2fibAddDel {
 }
 /// `l2fib_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_add_del_reply",
     crc = 0xe8d4e804,
@@ -365,6 +407,8 @@ pub struct L2fibAddDelReply {
 /// Subscription; reply [`WantL2MacsEventsReply`], events [`L2MacsEvent`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_l2_macs_events",
     crc = 0x9aabdfde,
@@ -387,6 +431,8 @@ pub struct WantL2MacsEvents {
 /// `want_l2_macs_events_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_l2_macs_events_reply",
     crc = 0xe8d4e804,
@@ -409,6 +455,8 @@ pub struct WantL2MacsEventsReply {
 ///
 /// Request; reply [`WantL2MacsEvents2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_l2_macs_events2",
     crc = 0xcc1377b0,
@@ -425,6 +473,8 @@ pub struct WantL2MacsEvents2 {
 }
 /// `want_l2_macs_events2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_l2_macs_events2_reply",
     crc = 0xe8d4e804,
@@ -445,6 +495,8 @@ pub struct WantL2MacsEvents2Reply {
 ///
 /// Request; reply [`L2fibSetScanDelayReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_set_scan_delay",
     crc = 0xa3b968a4,
@@ -458,6 +510,8 @@ pub struct L2fibSetScanDelay {
 }
 /// `l2fib_set_scan_delay_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2fib_set_scan_delay_reply",
     crc = 0xe8d4e804,
@@ -477,6 +531,8 @@ pub struct L2fibSetScanDelayReply {
 ///
 /// `l2_macs_event_44b8fd64`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l2_macs_event", crc = 0x44b8fd64, kind = "event", header = "client_index")]
 pub struct L2MacsEvent {
     pub pid: u32,
@@ -500,6 +556,8 @@ pub struct L2MacsEvent {
 ///
 /// Request; reply [`L2FlagsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_flags",
     crc = 0xfc41cfe8,
@@ -521,6 +579,8 @@ pub struct L2Flags {
 ///
 /// `l2_flags_reply_29b2a2b3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l2_flags_reply", crc = 0x29b2a2b3, kind = "reply", header = "context")]
 pub struct L2FlagsReply {
     pub retval: i32,
@@ -537,6 +597,8 @@ pub struct L2FlagsReply {
 ///
 /// Request; reply [`L2FlagsGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_flags_get",
     crc = 0xf9e6675e,
@@ -557,6 +619,8 @@ pub struct L2FlagsGet {
 ///
 /// `l2_flags_get_reply_35cb810f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l2_flags_get_reply", crc = 0x35cb810f, kind = "reply", header = "context")]
 pub struct L2FlagsGetReply {
     pub retval: i32,
@@ -579,6 +643,8 @@ pub struct L2FlagsGetReply {
 ///
 /// Request; reply [`L2FlagsSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_flags_set",
     crc = 0xd4030647,
@@ -594,6 +660,8 @@ pub struct L2FlagsSet {
 }
 /// `l2_flags_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l2_flags_set_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct L2FlagsSetReply {
     pub retval: i32,
@@ -609,6 +677,8 @@ pub struct L2FlagsSetReply {
 ///
 /// Request; reply [`L2InterfaceFeatFlagsGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_feat_flags_get",
     crc = 0xf9e6675e,
@@ -628,6 +698,8 @@ pub struct L2InterfaceFeatFlagsGet {
 ///
 /// `l2_interface_feat_flags_get_reply_a4149215`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_feat_flags_get_reply",
     crc = 0xa4149215,
@@ -651,6 +723,8 @@ pub struct L2InterfaceFeatFlagsGetReply {
 ///
 /// Request; reply [`L2InterfaceFeatFlagsSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_feat_flags_set",
     crc = 0xc4e2865c,
@@ -665,6 +739,8 @@ pub struct L2InterfaceFeatFlagsSet {
 }
 /// `l2_interface_feat_flags_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_feat_flags_set_reply",
     crc = 0xe8d4e804,
@@ -686,6 +762,8 @@ pub struct L2InterfaceFeatFlagsSetReply {
 ///
 /// Request; reply [`BridgeDomainSetMacAgeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_set_mac_age",
     crc = 0xb537ad7b,
@@ -699,6 +777,8 @@ pub struct BridgeDomainSetMacAge {
 }
 /// `bridge_domain_set_mac_age_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_set_mac_age_reply",
     crc = 0xe8d4e804,
@@ -719,6 +799,8 @@ pub struct BridgeDomainSetMacAgeReply {
 ///
 /// Request; reply [`BridgeDomainSetDefaultLearnLimitReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_set_default_learn_limit",
     crc = 0xf097ffce,
@@ -731,6 +813,8 @@ pub struct BridgeDomainSetDefaultLearnLimit {
 }
 /// `bridge_domain_set_default_learn_limit_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_set_default_learn_limit_reply",
     crc = 0xe8d4e804,
@@ -752,6 +836,8 @@ pub struct BridgeDomainSetDefaultLearnLimitReply {
 ///
 /// Request; reply [`BridgeDomainSetLearnLimitReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_set_learn_limit",
     crc = 0x89c52b5f,
@@ -765,6 +851,8 @@ pub struct BridgeDomainSetLearnLimit {
 }
 /// `bridge_domain_set_learn_limit_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_set_learn_limit_reply",
     crc = 0xe8d4e804,
@@ -794,6 +882,8 @@ pub struct BridgeDomainSetLearnLimitReply {
 /// Request; reply [`BridgeDomainAddDelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_add_del",
     crc = 0x600b7170,
@@ -818,6 +908,8 @@ pub struct BridgeDomainAddDel {
 /// `bridge_domain_add_del_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_add_del_reply",
     crc = 0xe8d4e804,
@@ -847,6 +939,8 @@ pub struct BridgeDomainAddDelReply {
 ///
 /// Request; reply [`BridgeDomainAddDelV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_add_del_v2",
     crc = 0x600b7170,
@@ -877,6 +971,8 @@ pub struct BridgeDomainAddDelV2 {
 ///
 /// `bridge_domain_add_del_v2_reply_fcb1e980`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_add_del_v2_reply",
     crc = 0xfcb1e980,
@@ -899,6 +995,8 @@ pub struct BridgeDomainAddDelV2Reply {
 ///
 /// Dump; streams [`BridgeDomainDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_dump",
     crc = 0x74396a43,
@@ -928,6 +1026,8 @@ pub struct BridgeDomainDump {
 ///
 /// `bridge_domain_details_0fa506fd`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_domain_details",
     crc = 0x0fa506fd,
@@ -963,6 +1063,8 @@ pub struct BridgeDomainDetails {
 ///
 /// Request; reply [`BridgeFlagsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bridge_flags",
     crc = 0x1b0c5fbd,
@@ -984,6 +1086,8 @@ pub struct BridgeFlags {
 ///
 /// `bridge_flags_reply_29b2a2b3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bridge_flags_reply", crc = 0x29b2a2b3, kind = "reply", header = "context")]
 pub struct BridgeFlagsReply {
     pub retval: i32,
@@ -1004,6 +1108,8 @@ pub struct BridgeFlagsReply {
 ///
 /// Request; reply [`L2InterfaceVlanTagRewriteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_vlan_tag_rewrite",
     crc = 0x62cc0bbc,
@@ -1020,6 +1126,8 @@ pub struct L2InterfaceVlanTagRewrite {
 }
 /// `l2_interface_vlan_tag_rewrite_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_vlan_tag_rewrite_reply",
     crc = 0xe8d4e804,
@@ -1047,6 +1155,8 @@ pub struct L2InterfaceVlanTagRewriteReply {
 ///
 /// Request; reply [`L2InterfacePbbTagRewriteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_pbb_tag_rewrite",
     crc = 0x38e802a8,
@@ -1065,6 +1175,8 @@ pub struct L2InterfacePbbTagRewrite {
 }
 /// `l2_interface_pbb_tag_rewrite_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_pbb_tag_rewrite_reply",
     crc = 0xe8d4e804,
@@ -1087,6 +1199,8 @@ pub struct L2InterfacePbbTagRewriteReply {
 ///
 /// Request; reply [`L2PatchAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_patch_add_del",
     crc = 0xa1f6a6f3,
@@ -1102,6 +1216,8 @@ pub struct L2PatchAddDel {
 }
 /// `l2_patch_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_patch_add_del_reply",
     crc = 0xe8d4e804,
@@ -1124,6 +1240,8 @@ pub struct L2PatchAddDelReply {
 ///
 /// Request; reply [`SwInterfaceSetL2XconnectReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_l2_xconnect",
     crc = 0x4fa28a85,
@@ -1139,6 +1257,8 @@ pub struct SwInterfaceSetL2Xconnect {
 }
 /// `sw_interface_set_l2_xconnect_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_l2_xconnect_reply",
     crc = 0xe8d4e804,
@@ -1152,6 +1272,8 @@ pub struct SwInterfaceSetL2XconnectReply {
 ///
 /// Request; reply [`SwInterfaceSetL2BridgeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_l2_bridge",
     crc = 0xd0678b13,
@@ -1169,6 +1291,8 @@ pub struct SwInterfaceSetL2Bridge {
 }
 /// `sw_interface_set_l2_bridge_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_l2_bridge_reply",
     crc = 0xe8d4e804,
@@ -1182,6 +1306,8 @@ pub struct SwInterfaceSetL2BridgeReply {
 ///
 /// Request; reply [`BdIpMacAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bd_ip_mac_add_del",
     crc = 0x0257c869,
@@ -1196,6 +1322,8 @@ pub struct BdIpMacAddDel {
 }
 /// `bd_ip_mac_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bd_ip_mac_add_del_reply",
     crc = 0xe8d4e804,
@@ -1215,6 +1343,8 @@ pub struct BdIpMacAddDelReply {
 ///
 /// Request; reply [`BdIpMacFlushReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bd_ip_mac_flush",
     crc = 0xc25fdce6,
@@ -1227,6 +1357,8 @@ pub struct BdIpMacFlush {
 }
 /// `bd_ip_mac_flush_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bd_ip_mac_flush_reply",
     crc = 0xe8d4e804,
@@ -1246,6 +1378,8 @@ pub struct BdIpMacFlushReply {
 ///
 /// `bd_ip_mac_details_545af86a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bd_ip_mac_details",
     crc = 0x545af86a,
@@ -1265,6 +1399,8 @@ pub struct BdIpMacDetails {
 ///
 /// Dump; streams [`BdIpMacDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bd_ip_mac_dump",
     crc = 0xc25fdce6,
@@ -1287,6 +1423,8 @@ pub struct BdIpMacDump {
 ///
 /// Request; reply [`L2InterfaceEfpFilterReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_efp_filter",
     crc = 0x5501adee,
@@ -1301,6 +1439,8 @@ pub struct L2InterfaceEfpFilter {
 }
 /// `l2_interface_efp_filter_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_interface_efp_filter_reply",
     crc = 0xe8d4e804,
@@ -1322,6 +1462,8 @@ pub struct L2InterfaceEfpFilterReply {
 ///
 /// Request; reply [`SwInterfaceSetVpathReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_vpath",
     crc = 0xae6cfcfb,
@@ -1336,6 +1478,8 @@ pub struct SwInterfaceSetVpath {
 }
 /// `sw_interface_set_vpath_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_vpath_reply",
     crc = 0xe8d4e804,
@@ -1357,6 +1501,8 @@ pub struct SwInterfaceSetVpathReply {
 ///
 /// Request; reply [`BviCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bvi_create",
     crc = 0xf5398559,
@@ -1378,6 +1524,8 @@ pub struct BviCreate {
 ///
 /// `bvi_create_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bvi_create_reply", crc = 0x5383d31f, kind = "reply", header = "context")]
 pub struct BviCreateReply {
     pub retval: i32,
@@ -1394,6 +1542,8 @@ pub struct BviCreateReply {
 ///
 /// Request; reply [`BviDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "bvi_delete",
     crc = 0xf9e6675e,
@@ -1406,6 +1556,8 @@ pub struct BviDelete {
 }
 /// `bvi_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "bvi_delete_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct BviDeleteReply {
     pub retval: i32,
@@ -1423,6 +1575,8 @@ pub struct BviDeleteReply {
 ///
 /// Subscription; reply [`WantL2ArpTermEventsReply`], events [`L2ArpTermEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_l2_arp_term_events",
     crc = 0x3ec6d6c2,
@@ -1437,6 +1591,8 @@ pub struct WantL2ArpTermEvents {
 }
 /// `want_l2_arp_term_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_l2_arp_term_events_reply",
     crc = 0xe8d4e804,
@@ -1458,6 +1614,8 @@ pub struct WantL2ArpTermEventsReply {
 ///
 /// `l2_arp_term_event_6963e07a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2_arp_term_event",
     crc = 0x6963e07a,
@@ -1470,78 +1628,3 @@ pub struct L2ArpTermEvent {
     pub sw_if_index: InterfaceIndex,
     pub mac: MacAddress,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 72] = [
-    super::registry::MessageEntry::of::<L2XconnectDetails>("l2"),
-    super::registry::MessageEntry::of::<L2XconnectDump>("l2"),
-    super::registry::MessageEntry::of::<L2FibTableDetails>("l2"),
-    super::registry::MessageEntry::of::<L2FibTableDump>("l2"),
-    super::registry::MessageEntry::of::<L2FibClearTable>("l2"),
-    super::registry::MessageEntry::of::<L2FibClearTableReply>("l2"),
-    super::registry::MessageEntry::of::<L2fibFlushAll>("l2"),
-    super::registry::MessageEntry::of::<L2fibFlushAllReply>("l2"),
-    super::registry::MessageEntry::of::<L2fibFlushBd>("l2"),
-    super::registry::MessageEntry::of::<L2fibFlushBdReply>("l2"),
-    super::registry::MessageEntry::of::<L2fibFlushInt>("l2"),
-    super::registry::MessageEntry::of::<L2fibFlushIntReply>("l2"),
-    super::registry::MessageEntry::of::<L2fibAddDel>("l2"),
-    super::registry::MessageEntry::of::<L2fibAddDelReply>("l2"),
-    super::registry::MessageEntry::of::<WantL2MacsEvents>("l2"),
-    super::registry::MessageEntry::of::<WantL2MacsEventsReply>("l2"),
-    super::registry::MessageEntry::of::<WantL2MacsEvents2>("l2"),
-    super::registry::MessageEntry::of::<WantL2MacsEvents2Reply>("l2"),
-    super::registry::MessageEntry::of::<L2fibSetScanDelay>("l2"),
-    super::registry::MessageEntry::of::<L2fibSetScanDelayReply>("l2"),
-    super::registry::MessageEntry::of::<L2MacsEvent>("l2"),
-    super::registry::MessageEntry::of::<L2Flags>("l2"),
-    super::registry::MessageEntry::of::<L2FlagsReply>("l2"),
-    super::registry::MessageEntry::of::<L2FlagsGet>("l2"),
-    super::registry::MessageEntry::of::<L2FlagsGetReply>("l2"),
-    super::registry::MessageEntry::of::<L2FlagsSet>("l2"),
-    super::registry::MessageEntry::of::<L2FlagsSetReply>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceFeatFlagsGet>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceFeatFlagsGetReply>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceFeatFlagsSet>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceFeatFlagsSetReply>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainSetMacAge>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainSetMacAgeReply>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainSetDefaultLearnLimit>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainSetDefaultLearnLimitReply>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainSetLearnLimit>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainSetLearnLimitReply>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainAddDel>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainAddDelReply>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainAddDelV2>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainAddDelV2Reply>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainDump>("l2"),
-    super::registry::MessageEntry::of::<BridgeDomainDetails>("l2"),
-    super::registry::MessageEntry::of::<BridgeFlags>("l2"),
-    super::registry::MessageEntry::of::<BridgeFlagsReply>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceVlanTagRewrite>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceVlanTagRewriteReply>("l2"),
-    super::registry::MessageEntry::of::<L2InterfacePbbTagRewrite>("l2"),
-    super::registry::MessageEntry::of::<L2InterfacePbbTagRewriteReply>("l2"),
-    super::registry::MessageEntry::of::<L2PatchAddDel>("l2"),
-    super::registry::MessageEntry::of::<L2PatchAddDelReply>("l2"),
-    super::registry::MessageEntry::of::<SwInterfaceSetL2Xconnect>("l2"),
-    super::registry::MessageEntry::of::<SwInterfaceSetL2XconnectReply>("l2"),
-    super::registry::MessageEntry::of::<SwInterfaceSetL2Bridge>("l2"),
-    super::registry::MessageEntry::of::<SwInterfaceSetL2BridgeReply>("l2"),
-    super::registry::MessageEntry::of::<BdIpMacAddDel>("l2"),
-    super::registry::MessageEntry::of::<BdIpMacAddDelReply>("l2"),
-    super::registry::MessageEntry::of::<BdIpMacFlush>("l2"),
-    super::registry::MessageEntry::of::<BdIpMacFlushReply>("l2"),
-    super::registry::MessageEntry::of::<BdIpMacDetails>("l2"),
-    super::registry::MessageEntry::of::<BdIpMacDump>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceEfpFilter>("l2"),
-    super::registry::MessageEntry::of::<L2InterfaceEfpFilterReply>("l2"),
-    super::registry::MessageEntry::of::<SwInterfaceSetVpath>("l2"),
-    super::registry::MessageEntry::of::<SwInterfaceSetVpathReply>("l2"),
-    super::registry::MessageEntry::of::<BviCreate>("l2"),
-    super::registry::MessageEntry::of::<BviCreateReply>("l2"),
-    super::registry::MessageEntry::of::<BviDelete>("l2"),
-    super::registry::MessageEntry::of::<BviDeleteReply>("l2"),
-    super::registry::MessageEntry::of::<WantL2ArpTermEvents>("l2"),
-    super::registry::MessageEntry::of::<WantL2ArpTermEventsReply>("l2"),
-    super::registry::MessageEntry::of::<L2ArpTermEvent>("l2"),
-];

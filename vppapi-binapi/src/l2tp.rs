@@ -2,11 +2,13 @@
 //!
 //! 10 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 ///`l2t_lookup_key`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2t_lookup_key",
     values(
@@ -34,6 +36,8 @@ pub struct L2tLookupKey(pub u8);
 ///
 /// Request; reply [`L2tpv3CreateTunnelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_create_tunnel",
     crc = 0x15bed0c2,
@@ -60,6 +64,8 @@ pub struct L2tpv3CreateTunnel {
 ///
 /// `l2tpv3_create_tunnel_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_create_tunnel_reply",
     crc = 0x5383d31f,
@@ -74,6 +80,8 @@ pub struct L2tpv3CreateTunnelReply {
 ///
 /// Request; reply [`L2tpv3SetTunnelCookiesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_set_tunnel_cookies",
     crc = 0xb3f4faf7,
@@ -88,6 +96,8 @@ pub struct L2tpv3SetTunnelCookies {
 }
 /// `l2tpv3_set_tunnel_cookies_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_set_tunnel_cookies_reply",
     crc = 0xe8d4e804,
@@ -99,6 +109,8 @@ pub struct L2tpv3SetTunnelCookiesReply {
 }
 /// `sw_if_l2tpv3_tunnel_details_50b88993`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_if_l2tpv3_tunnel_details",
     crc = 0x50b88993,
@@ -121,6 +133,8 @@ pub struct SwIfL2tpv3TunnelDetails {
 ///
 /// Dump; streams [`SwIfL2tpv3TunnelDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_if_l2tpv3_tunnel_dump",
     crc = 0x51077d14,
@@ -133,6 +147,8 @@ pub struct SwIfL2tpv3TunnelDump {}
 ///
 /// Request; reply [`L2tpv3InterfaceEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_interface_enable_disable",
     crc = 0x3865946c,
@@ -146,6 +162,8 @@ pub struct L2tpv3InterfaceEnableDisable {
 }
 /// `l2tpv3_interface_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_interface_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -159,6 +177,8 @@ pub struct L2tpv3InterfaceEnableDisableReply {
 ///
 /// Request; reply [`L2tpv3SetLookupKeyReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_set_lookup_key",
     crc = 0xc9892c86,
@@ -171,6 +191,8 @@ pub struct L2tpv3SetLookupKey {
 }
 /// `l2tpv3_set_lookup_key_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l2tpv3_set_lookup_key_reply",
     crc = 0xe8d4e804,
@@ -180,16 +202,3 @@ pub struct L2tpv3SetLookupKey {
 pub struct L2tpv3SetLookupKeyReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<L2tpv3CreateTunnel>("l2tp"),
-    super::registry::MessageEntry::of::<L2tpv3CreateTunnelReply>("l2tp"),
-    super::registry::MessageEntry::of::<L2tpv3SetTunnelCookies>("l2tp"),
-    super::registry::MessageEntry::of::<L2tpv3SetTunnelCookiesReply>("l2tp"),
-    super::registry::MessageEntry::of::<SwIfL2tpv3TunnelDetails>("l2tp"),
-    super::registry::MessageEntry::of::<SwIfL2tpv3TunnelDump>("l2tp"),
-    super::registry::MessageEntry::of::<L2tpv3InterfaceEnableDisable>("l2tp"),
-    super::registry::MessageEntry::of::<L2tpv3InterfaceEnableDisableReply>("l2tp"),
-    super::registry::MessageEntry::of::<L2tpv3SetLookupKey>("l2tp"),
-    super::registry::MessageEntry::of::<L2tpv3SetLookupKeyReply>("l2tp"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::fib_types::FibPath;
 use super::interface_types::InterfaceIndex;
 /// ```text
@@ -14,6 +14,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// `typedef l3xc`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l3xc")]
 pub struct L3xc {
     pub sw_if_index: InterfaceIndex,
@@ -31,6 +33,8 @@ pub struct L3xc {
 ///
 /// Request; reply [`L3xcPluginGetVersionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l3xc_plugin_get_version",
     crc = 0x51077d14,
@@ -48,6 +52,8 @@ pub struct L3xcPluginGetVersion {}
 ///
 /// `l3xc_plugin_get_version_reply_9b32cf86`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l3xc_plugin_get_version_reply",
     crc = 0x9b32cf86,
@@ -62,6 +68,8 @@ pub struct L3xcPluginGetVersionReply {
 ///
 /// Request; reply [`L3xcUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l3xc_update",
     crc = 0xe96aabdf,
@@ -75,6 +83,8 @@ pub struct L3xcUpdate {
 }
 /// `l3xc_update_reply_1992deab`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l3xc_update_reply", crc = 0x1992deab, kind = "reply", header = "context")]
 pub struct L3xcUpdateReply {
     pub retval: i32,
@@ -84,6 +94,8 @@ pub struct L3xcUpdateReply {
 ///
 /// Request; reply [`L3xcDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l3xc_del",
     crc = 0xe7dbef91,
@@ -97,6 +109,8 @@ pub struct L3xcDel {
 }
 /// `l3xc_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l3xc_del_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct L3xcDelReply {
     pub retval: i32,
@@ -109,6 +123,8 @@ pub struct L3xcDelReply {
 ///
 /// Dump; streams [`L3xcDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "l3xc_dump",
     crc = 0xf9e6675e,
@@ -125,19 +141,10 @@ pub struct L3xcDump {
 ///
 /// `l3xc_details_bc5bf852`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "l3xc_details", crc = 0xbc5bf852, kind = "details", header = "context")]
 pub struct L3xcDetails {
     #[vpp(tail)]
     pub l3xc: L3xc,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<L3xcPluginGetVersion>("l3xc"),
-    super::registry::MessageEntry::of::<L3xcPluginGetVersionReply>("l3xc"),
-    super::registry::MessageEntry::of::<L3xcUpdate>("l3xc"),
-    super::registry::MessageEntry::of::<L3xcUpdateReply>("l3xc"),
-    super::registry::MessageEntry::of::<L3xcDel>("l3xc"),
-    super::registry::MessageEntry::of::<L3xcDelReply>("l3xc"),
-    super::registry::MessageEntry::of::<L3xcDump>("l3xc"),
-    super::registry::MessageEntry::of::<L3xcDetails>("l3xc"),
-];

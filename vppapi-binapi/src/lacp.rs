@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 /// ```text
@@ -13,6 +13,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Dump; streams [`SwInterfaceLacpDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_lacp_dump",
     crc = 0x51077d14,
@@ -46,6 +48,8 @@ pub struct SwInterfaceLacpDump {}
 ///
 /// `sw_interface_lacp_details_d9a83d2f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_lacp_details",
     crc = 0xd9a83d2f,
@@ -75,8 +79,3 @@ pub struct SwInterfaceLacpDetails {
     pub partner_port_number: u16,
     pub partner_state: u8,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<SwInterfaceLacpDump>("lacp"),
-    super::registry::MessageEntry::of::<SwInterfaceLacpDetails>("lacp"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 18 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{
     Address, AddressWithPrefix, Ip4Address, Ip6Address, IpDscp, PrefixMatcher,
@@ -24,6 +24,8 @@ use super::lb_types::{LbEncapType, LbSrvType, LbVip};
 ///
 /// Request; reply [`LbConfReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_conf",
     crc = 0x56cd3261,
@@ -41,6 +43,8 @@ pub struct LbConf {
 }
 /// `lb_conf_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lb_conf_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct LbConfReply {
     pub retval: i32,
@@ -66,6 +70,8 @@ pub struct LbConfReply {
 ///
 /// Request; reply [`LbAddDelVipReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_vip",
     crc = 0x6fa569c7,
@@ -89,6 +95,8 @@ pub struct LbAddDelVip {
 }
 /// `lb_add_del_vip_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_vip_reply",
     crc = 0xe8d4e804,
@@ -120,6 +128,8 @@ pub struct LbAddDelVipReply {
 ///
 /// Request; reply [`LbAddDelVipV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_vip_v2",
     crc = 0x7c520e0f,
@@ -144,6 +154,8 @@ pub struct LbAddDelVipV2 {
 }
 /// `lb_add_del_vip_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_vip_v2_reply",
     crc = 0xe8d4e804,
@@ -169,6 +181,8 @@ pub struct LbAddDelVipV2Reply {
 ///
 /// Request; reply [`LbAddDelAsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_as",
     crc = 0x35d72500,
@@ -187,6 +201,8 @@ pub struct LbAddDelAs {
 }
 /// `lb_add_del_as_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_as_reply",
     crc = 0xe8d4e804,
@@ -209,6 +225,8 @@ pub struct LbAddDelAsReply {
 ///
 /// Request; reply [`LbFlushVipReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_flush_vip",
     crc = 0x1063f819,
@@ -223,6 +241,8 @@ pub struct LbFlushVip {
 }
 /// `lb_flush_vip_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lb_flush_vip_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct LbFlushVipReply {
     pub retval: i32,
@@ -237,6 +257,8 @@ pub struct LbFlushVipReply {
 ///
 /// Dump; streams [`LbVipDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_vip_dump",
     crc = 0x56110cb7,
@@ -259,6 +281,8 @@ pub struct LbVipDump {
 ///
 /// `lb_vip_details_1329ec9b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lb_vip_details", crc = 0x1329ec9b, kind = "details", header = "context")]
 pub struct LbVipDetails {
     pub vip: LbVip,
@@ -281,6 +305,8 @@ pub struct LbVipDetails {
 ///
 /// Dump; streams [`LbAsDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_as_dump",
     crc = 0x1063f819,
@@ -301,6 +327,8 @@ pub struct LbAsDump {
 ///
 /// `lb_as_details_8d24c29e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lb_as_details", crc = 0x8d24c29e, kind = "details", header = "context")]
 pub struct LbAsDetails {
     pub vip: LbVip,
@@ -320,6 +348,8 @@ pub struct LbAsDetails {
 ///
 /// Request; reply [`LbAddDelIntfNat4Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_intf_nat4",
     crc = 0x47d6e753,
@@ -333,6 +363,8 @@ pub struct LbAddDelIntfNat4 {
 }
 /// `lb_add_del_intf_nat4_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_intf_nat4_reply",
     crc = 0xe8d4e804,
@@ -354,6 +386,8 @@ pub struct LbAddDelIntfNat4Reply {
 ///
 /// Request; reply [`LbAddDelIntfNat6Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_intf_nat6",
     crc = 0x47d6e753,
@@ -367,6 +401,8 @@ pub struct LbAddDelIntfNat6 {
 }
 /// `lb_add_del_intf_nat6_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_add_del_intf_nat6_reply",
     crc = 0xe8d4e804,
@@ -376,24 +412,3 @@ pub struct LbAddDelIntfNat6 {
 pub struct LbAddDelIntfNat6Reply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 18] = [
-    super::registry::MessageEntry::of::<LbConf>("lb"),
-    super::registry::MessageEntry::of::<LbConfReply>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelVip>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelVipReply>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelVipV2>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelVipV2Reply>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelAs>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelAsReply>("lb"),
-    super::registry::MessageEntry::of::<LbFlushVip>("lb"),
-    super::registry::MessageEntry::of::<LbFlushVipReply>("lb"),
-    super::registry::MessageEntry::of::<LbVipDump>("lb"),
-    super::registry::MessageEntry::of::<LbVipDetails>("lb"),
-    super::registry::MessageEntry::of::<LbAsDump>("lb"),
-    super::registry::MessageEntry::of::<LbAsDetails>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelIntfNat4>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelIntfNat4Reply>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelIntfNat6>("lb"),
-    super::registry::MessageEntry::of::<LbAddDelIntfNat6Reply>("lb"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 0 messages, 6 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType};
+use ::vppapi_codec::{VppEnum, VppType};
 use super::ip_types::{AddressWithPrefix, IpProto};
 /// ```text
 /// \brief Define connection statistics structure
@@ -13,6 +13,8 @@ use super::ip_types::{AddressWithPrefix, IpProto};
 ///
 /// `typedef lb_vip`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lb_vip")]
 pub struct LbVip {
     pub pfx: AddressWithPrefix,
@@ -21,6 +23,8 @@ pub struct LbVip {
 }
 ///`lb_srv_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_srv_type",
     values(
@@ -32,6 +36,8 @@ pub struct LbVip {
 pub struct LbSrvType(pub u32);
 ///`lb_encap_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_encap_type",
     values(
@@ -46,6 +52,8 @@ pub struct LbSrvType(pub u32);
 pub struct LbEncapType(pub u32);
 ///`lb_lkp_type_t`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_lkp_type_t",
     values(
@@ -58,6 +66,8 @@ pub struct LbEncapType(pub u32);
 pub struct LbLkpTypeT(pub u32);
 ///`lb_vip_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_vip_type",
     values(
@@ -74,6 +84,8 @@ pub struct LbLkpTypeT(pub u32);
 pub struct LbVipType(pub u32);
 ///`lb_nat_protocol`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lb_nat_protocol",
     values(
@@ -83,5 +95,3 @@ pub struct LbVipType(pub u32);
     )
 )]
 pub struct LbNatProtocol(pub u32);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,10 +2,12 @@
 //!
 //! 31 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::InterfaceIndex;
 ///`lcp_itf_host_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_host_type",
     values(LCP_API_ITF_HOST_TAP = 0, LCP_API_ITF_HOST_TUN = 1)
@@ -24,6 +26,8 @@ pub struct LcpItfHostType(pub u8);
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_default_ns_set",
     crc = 0x69749409,
@@ -39,6 +43,8 @@ pub struct LcpDefaultNsSet {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_default_ns_set_reply",
     crc = 0xe8d4e804,
@@ -58,6 +64,8 @@ pub struct LcpDefaultNsSetReply {
 ///
 /// Request; reply [`LcpDefaultNsGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_default_ns_get",
     crc = 0x51077d14,
@@ -77,6 +85,8 @@ pub struct LcpDefaultNsGet {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_default_ns_get_reply",
     crc = 0x5102feee,
@@ -103,6 +113,8 @@ pub struct LcpDefaultNsGetReply {
 /// Request; reply [`LcpItfPairAddDelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_add_del",
     crc = 0x40482b80,
@@ -122,6 +134,8 @@ pub struct LcpItfPairAddDel {
 /// `lcp_itf_pair_add_del_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_add_del_reply",
     crc = 0xe8d4e804,
@@ -137,6 +151,8 @@ pub struct LcpItfPairAddDelReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_add_del_v2",
     crc = 0x40482b80,
@@ -157,6 +173,8 @@ pub struct LcpItfPairAddDelV2 {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_add_del_v2_reply",
     crc = 0x39452f52,
@@ -173,6 +191,8 @@ pub struct LcpItfPairAddDelV2Reply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_add_del_v3",
     crc = 0x40482b80,
@@ -193,6 +213,8 @@ pub struct LcpItfPairAddDelV3 {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_add_del_v3_reply",
     crc = 0xc2502663,
@@ -215,6 +237,8 @@ pub struct LcpItfPairAddDelV3Reply {
 ///
 /// Cursor get; streams [`LcpItfPairDetails`], then the reply [`LcpItfPairGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_get",
     crc = 0xf75ba505,
@@ -228,6 +252,8 @@ pub struct LcpItfPairGet {
 }
 /// `lcp_itf_pair_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_get_reply",
     crc = 0x53b48f5d,
@@ -242,6 +268,8 @@ pub struct LcpItfPairGetReply {
 ///
 /// Cursor get; streams [`LcpItfPairDetails`], then the reply [`LcpItfPairGetV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_get_v2",
     crc = 0x47250981,
@@ -256,6 +284,8 @@ pub struct LcpItfPairGetV2 {
 }
 /// `lcp_itf_pair_get_v2_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_get_v2_reply",
     crc = 0x53b48f5d,
@@ -281,6 +311,8 @@ pub struct LcpItfPairGetV2Reply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_details",
     crc = 0x8b5481af,
@@ -308,6 +340,8 @@ pub struct LcpItfPairDetails {
 ///
 /// Request; reply [`LcpEthertypeEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_ethertype_enable",
     crc = 0xf893dae1,
@@ -320,6 +354,8 @@ pub struct LcpEthertypeEnable {
 }
 /// `lcp_ethertype_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_ethertype_enable_reply",
     crc = 0xe8d4e804,
@@ -339,6 +375,8 @@ pub struct LcpEthertypeEnableReply {
 ///
 /// Request; reply [`LcpEthertypeGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_ethertype_get",
     crc = 0x51077d14,
@@ -357,6 +395,8 @@ pub struct LcpEthertypeGet {}
 ///
 /// `lcp_ethertype_get_reply_db48c31e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_ethertype_get_reply",
     crc = 0xdb48c31e,
@@ -379,6 +419,8 @@ pub struct LcpEthertypeGetReply {
 ///
 /// Request; reply [`LcpOsiProtoEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_osi_proto_enable",
     crc = 0xbdd70c87,
@@ -391,6 +433,8 @@ pub struct LcpOsiProtoEnable {
 }
 /// `lcp_osi_proto_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_osi_proto_enable_reply",
     crc = 0xe8d4e804,
@@ -410,6 +454,8 @@ pub struct LcpOsiProtoEnableReply {
 ///
 /// Request; reply [`LcpOsiProtoGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_osi_proto_get",
     crc = 0x51077d14,
@@ -428,6 +474,8 @@ pub struct LcpOsiProtoGet {}
 ///
 /// `lcp_osi_proto_get_reply_3b19a287`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_osi_proto_get_reply",
     crc = 0x3b19a287,
@@ -450,6 +498,8 @@ pub struct LcpOsiProtoGetReply {
 ///
 /// Request; reply [`LcpSyncUnnumberedSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_sync_unnumbered_set",
     crc = 0xc264d7bf,
@@ -462,6 +512,8 @@ pub struct LcpSyncUnnumberedSet {
 }
 /// `lcp_sync_unnumbered_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_sync_unnumbered_set_reply",
     crc = 0xe8d4e804,
@@ -481,6 +533,8 @@ pub struct LcpSyncUnnumberedSetReply {
 ///
 /// Request; reply [`LcpSyncUnnumberedGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_sync_unnumbered_get",
     crc = 0x51077d14,
@@ -498,6 +552,8 @@ pub struct LcpSyncUnnumberedGet {}
 ///
 /// `lcp_sync_unnumbered_get_reply_f15abb16`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_sync_unnumbered_get_reply",
     crc = 0xf15abb16,
@@ -516,6 +572,8 @@ pub struct LcpSyncUnnumberedGetReply {
 ///
 /// Request; reply [`LcpItfPairReplaceBeginReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_replace_begin",
     crc = 0x51077d14,
@@ -526,6 +584,8 @@ pub struct LcpSyncUnnumberedGetReply {
 pub struct LcpItfPairReplaceBegin {}
 /// `lcp_itf_pair_replace_begin_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_replace_begin_reply",
     crc = 0xe8d4e804,
@@ -539,6 +599,8 @@ pub struct LcpItfPairReplaceBeginReply {
 ///
 /// Request; reply [`LcpItfPairReplaceEndReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_replace_end",
     crc = 0x51077d14,
@@ -549,6 +611,8 @@ pub struct LcpItfPairReplaceBeginReply {
 pub struct LcpItfPairReplaceEnd {}
 /// `lcp_itf_pair_replace_end_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lcp_itf_pair_replace_end_reply",
     crc = 0xe8d4e804,
@@ -558,37 +622,3 @@ pub struct LcpItfPairReplaceEnd {}
 pub struct LcpItfPairReplaceEndReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 31] = [
-    super::registry::MessageEntry::of::<LcpDefaultNsSet>("lcp"),
-    super::registry::MessageEntry::of::<LcpDefaultNsSetReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpDefaultNsGet>("lcp"),
-    super::registry::MessageEntry::of::<LcpDefaultNsGetReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairAddDel>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairAddDelReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairAddDelV2>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairAddDelV2Reply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairAddDelV3>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairAddDelV3Reply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairGet>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairGetReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairGetV2>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairGetV2Reply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairDetails>("lcp"),
-    super::registry::MessageEntry::of::<LcpEthertypeEnable>("lcp"),
-    super::registry::MessageEntry::of::<LcpEthertypeEnableReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpEthertypeGet>("lcp"),
-    super::registry::MessageEntry::of::<LcpEthertypeGetReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpOsiProtoEnable>("lcp"),
-    super::registry::MessageEntry::of::<LcpOsiProtoEnableReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpOsiProtoGet>("lcp"),
-    super::registry::MessageEntry::of::<LcpOsiProtoGetReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpSyncUnnumberedSet>("lcp"),
-    super::registry::MessageEntry::of::<LcpSyncUnnumberedSetReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpSyncUnnumberedGet>("lcp"),
-    super::registry::MessageEntry::of::<LcpSyncUnnumberedGetReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairReplaceBegin>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairReplaceBeginReply>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairReplaceEnd>("lcp"),
-    super::registry::MessageEntry::of::<LcpItfPairReplaceEndReply>("lcp"),
-];

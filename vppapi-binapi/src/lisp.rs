@@ -2,7 +2,7 @@
 //!
 //! 60 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 use super::lisp_types::{Eid, HmacKey, LocalLocator, RemoteLocator};
@@ -14,6 +14,8 @@ use super::lisp_types::{Eid, HmacKey, LocalLocator, RemoteLocator};
 ///
 /// `typedef lisp_adjacency`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lisp_adjacency")]
 pub struct LispAdjacency {
     pub reid: Eid,
@@ -21,6 +23,8 @@ pub struct LispAdjacency {
 }
 ///`lisp_locator_set_filter`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_locator_set_filter",
     values(
@@ -44,6 +48,8 @@ pub struct LispLocatorSetFilter(pub u8);
 ///
 /// Request; reply [`LispAddDelLocatorSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_locator_set",
     crc = 0x6fcd6471,
@@ -68,6 +74,8 @@ pub struct LispAddDelLocatorSet {
 ///
 /// `lisp_add_del_locator_set_reply_b6666db4`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_locator_set_reply",
     crc = 0xb6666db4,
@@ -93,6 +101,8 @@ pub struct LispAddDelLocatorSetReply {
 ///
 /// Request; reply [`LispAddDelLocatorReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_locator",
     crc = 0xaf4d8f13,
@@ -111,6 +121,8 @@ pub struct LispAddDelLocator {
 }
 /// `lisp_add_del_locator_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_locator_reply",
     crc = 0xe8d4e804,
@@ -135,6 +147,8 @@ pub struct LispAddDelLocatorReply {
 ///
 /// Request; reply [`LispAddDelLocalEidReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_local_eid",
     crc = 0x4e5a83a2,
@@ -153,6 +167,8 @@ pub struct LispAddDelLocalEid {
 }
 /// `lisp_add_del_local_eid_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_local_eid_reply",
     crc = 0xe8d4e804,
@@ -174,6 +190,8 @@ pub struct LispAddDelLocalEidReply {
 ///
 /// Request; reply [`LispAddDelMapServerReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_map_server",
     crc = 0xce19e32d,
@@ -188,6 +206,8 @@ pub struct LispAddDelMapServer {
 }
 /// `lisp_add_del_map_server_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_map_server_reply",
     crc = 0xe8d4e804,
@@ -209,6 +229,8 @@ pub struct LispAddDelMapServerReply {
 ///
 /// Request; reply [`LispAddDelMapResolverReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_map_resolver",
     crc = 0xce19e32d,
@@ -223,6 +245,8 @@ pub struct LispAddDelMapResolver {
 }
 /// `lisp_add_del_map_resolver_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_map_resolver_reply",
     crc = 0xe8d4e804,
@@ -243,6 +267,8 @@ pub struct LispAddDelMapResolverReply {
 ///
 /// Request; reply [`LispEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_enable_disable",
     crc = 0xc264d7bf,
@@ -256,6 +282,8 @@ pub struct LispEnableDisable {
 }
 /// `lisp_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -277,6 +305,8 @@ pub struct LispEnableDisableReply {
 ///
 /// Request; reply [`LispPitrSetLocatorSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_pitr_set_locator_set",
     crc = 0x486e2b76,
@@ -292,6 +322,8 @@ pub struct LispPitrSetLocatorSet {
 }
 /// `lisp_pitr_set_locator_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_pitr_set_locator_set_reply",
     crc = 0xe8d4e804,
@@ -313,6 +345,8 @@ pub struct LispPitrSetLocatorSetReply {
 ///
 /// Request; reply [`LispUsePetrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_use_petr",
     crc = 0xd87dbad9,
@@ -327,6 +361,8 @@ pub struct LispUsePetr {
 }
 /// `lisp_use_petr_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_use_petr_reply",
     crc = 0xe8d4e804,
@@ -346,6 +382,8 @@ pub struct LispUsePetrReply {
 ///
 /// Request; reply [`ShowLispUsePetrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_use_petr",
     crc = 0x51077d14,
@@ -363,6 +401,8 @@ pub struct ShowLispUsePetr {}
 ///
 /// `show_lisp_use_petr_reply_22b9a4b0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_use_petr_reply",
     crc = 0x22b9a4b0,
@@ -384,6 +424,8 @@ pub struct ShowLispUsePetrReply {
 ///
 /// Request; reply [`ShowLispRlocProbeStateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_rloc_probe_state",
     crc = 0x51077d14,
@@ -401,6 +443,8 @@ pub struct ShowLispRlocProbeState {}
 ///
 /// `show_lisp_rloc_probe_state_reply_e33a377b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_rloc_probe_state_reply",
     crc = 0xe33a377b,
@@ -422,6 +466,8 @@ pub struct ShowLispRlocProbeStateReply {
 ///
 /// Request; reply [`LispRlocProbeEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_rloc_probe_enable_disable",
     crc = 0xc264d7bf,
@@ -435,6 +481,8 @@ pub struct LispRlocProbeEnableDisable {
 }
 /// `lisp_rloc_probe_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_rloc_probe_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -455,6 +503,8 @@ pub struct LispRlocProbeEnableDisableReply {
 ///
 /// Request; reply [`LispMapRegisterEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_register_enable_disable",
     crc = 0xc264d7bf,
@@ -468,6 +518,8 @@ pub struct LispMapRegisterEnableDisable {
 }
 /// `lisp_map_register_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_register_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -487,6 +539,8 @@ pub struct LispMapRegisterEnableDisableReply {
 ///
 /// Request; reply [`ShowLispMapRegisterStateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_map_register_state",
     crc = 0x51077d14,
@@ -503,6 +557,8 @@ pub struct ShowLispMapRegisterState {}
 ///
 /// `show_lisp_map_register_state_reply_e33a377b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_map_register_state_reply",
     crc = 0xe33a377b,
@@ -525,6 +581,8 @@ pub struct ShowLispMapRegisterStateReply {
 ///
 /// Request; reply [`LispMapRequestModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_request_mode",
     crc = 0xf43c26ae,
@@ -537,6 +595,8 @@ pub struct LispMapRequestMode {
 }
 /// `lisp_map_request_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_request_mode_reply",
     crc = 0xe8d4e804,
@@ -556,6 +616,8 @@ pub struct LispMapRequestModeReply {
 ///
 /// Request; reply [`ShowLispMapRequestModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_map_request_mode",
     crc = 0x51077d14,
@@ -573,6 +635,8 @@ pub struct ShowLispMapRequestMode {}
 ///
 /// `show_lisp_map_request_mode_reply_5b05038e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_map_request_mode_reply",
     crc = 0x5b05038e,
@@ -602,6 +666,8 @@ pub struct ShowLispMapRequestModeReply {
 ///
 /// Request; reply [`LispAddDelRemoteMappingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_remote_mapping",
     crc = 0x6d5c789e,
@@ -623,6 +689,8 @@ pub struct LispAddDelRemoteMapping {
 }
 /// `lisp_add_del_remote_mapping_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_remote_mapping_reply",
     crc = 0xe8d4e804,
@@ -646,6 +714,8 @@ pub struct LispAddDelRemoteMappingReply {
 ///
 /// Request; reply [`LispAddDelAdjacencyReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_adjacency",
     crc = 0x2ce0e6f6,
@@ -662,6 +732,8 @@ pub struct LispAddDelAdjacency {
 }
 /// `lisp_add_del_adjacency_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_adjacency_reply",
     crc = 0xe8d4e804,
@@ -683,6 +755,8 @@ pub struct LispAddDelAdjacencyReply {
 ///
 /// Request; reply [`LispAddDelMapRequestItrRlocsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_map_request_itr_rlocs",
     crc = 0x6be88e45,
@@ -698,6 +772,8 @@ pub struct LispAddDelMapRequestItrRlocs {
 }
 /// `lisp_add_del_map_request_itr_rlocs_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_add_del_map_request_itr_rlocs_reply",
     crc = 0xe8d4e804,
@@ -720,6 +796,8 @@ pub struct LispAddDelMapRequestItrRlocsReply {
 ///
 /// Request; reply [`LispEidTableAddDelMapReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_add_del_map",
     crc = 0x9481416b,
@@ -736,6 +814,8 @@ pub struct LispEidTableAddDelMap {
 }
 /// `lisp_eid_table_add_del_map_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_add_del_map_reply",
     crc = 0xe8d4e804,
@@ -758,6 +838,8 @@ pub struct LispEidTableAddDelMapReply {
 ///
 /// Dump; streams [`LispLocatorDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_locator_dump",
     crc = 0xb954fad7,
@@ -783,6 +865,8 @@ pub struct LispLocatorDump {
 ///
 /// `lisp_locator_details_2c620ffe`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_locator_details",
     crc = 0x2c620ffe,
@@ -805,6 +889,8 @@ pub struct LispLocatorDetails {
 ///
 /// `lisp_locator_set_details_5b33a105`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_locator_set_details",
     crc = 0x5b33a105,
@@ -827,6 +913,8 @@ pub struct LispLocatorSetDetails {
 ///
 /// Dump; streams [`LispLocatorSetDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_locator_set_dump",
     crc = 0xc2cb5922,
@@ -839,6 +927,8 @@ pub struct LispLocatorSetDump {
 }
 /// `lisp_eid_table_details_1c29f792`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_details",
     crc = 0x1c29f792,
@@ -877,6 +967,8 @@ pub struct LispEidTableDetails {
 ///
 /// Dump; streams [`LispEidTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_dump",
     crc = 0x629468b5,
@@ -899,6 +991,8 @@ pub struct LispEidTableDump {
 ///
 /// `lisp_adjacencies_get_reply_807257bf`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_adjacencies_get_reply",
     crc = 0x807257bf,
@@ -921,6 +1015,8 @@ pub struct LispAdjacenciesGetReply {
 ///
 /// Request; reply [`LispAdjacenciesGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_adjacencies_get",
     crc = 0x8d1f2fe9,
@@ -939,6 +1035,8 @@ pub struct LispAdjacenciesGet {
 ///
 /// `lisp_eid_table_map_details_0b6859e2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_map_details",
     crc = 0x0b6859e2,
@@ -960,6 +1058,8 @@ pub struct LispEidTableMapDetails {
 ///
 /// Dump; streams [`LispEidTableMapDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_map_dump",
     crc = 0xd6cf0c3d,
@@ -980,6 +1080,8 @@ pub struct LispEidTableMapDump {
 ///
 /// Dump; streams [`LispEidTableVniDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_vni_dump",
     crc = 0x51077d14,
@@ -996,6 +1098,8 @@ pub struct LispEidTableVniDump {}
 ///
 /// `lisp_eid_table_vni_details_64abc01e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_eid_table_vni_details",
     crc = 0x64abc01e,
@@ -1012,6 +1116,8 @@ pub struct LispEidTableVniDetails {
 ///
 /// `lisp_map_resolver_details_3e78fc57`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_resolver_details",
     crc = 0x3e78fc57,
@@ -1031,6 +1137,8 @@ pub struct LispMapResolverDetails {
 ///
 /// Dump; streams [`LispMapResolverDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_resolver_dump",
     crc = 0x51077d14,
@@ -1046,6 +1154,8 @@ pub struct LispMapResolverDump {}
 ///
 /// `lisp_map_server_details_3e78fc57`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_server_details",
     crc = 0x3e78fc57,
@@ -1065,6 +1175,8 @@ pub struct LispMapServerDetails {
 ///
 /// Dump; streams [`LispMapServerDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_map_server_dump",
     crc = 0x51077d14,
@@ -1083,6 +1195,8 @@ pub struct LispMapServerDump {}
 ///
 /// Request; reply [`ShowLispStatusReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_status",
     crc = 0x51077d14,
@@ -1100,6 +1214,8 @@ pub struct ShowLispStatus {}
 ///
 /// `show_lisp_status_reply_9e8f10c0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_status_reply",
     crc = 0x9e8f10c0,
@@ -1121,6 +1237,8 @@ pub struct ShowLispStatusReply {
 ///
 /// Request; reply [`LispGetMapRequestItrRlocsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_get_map_request_itr_rlocs",
     crc = 0x51077d14,
@@ -1135,6 +1253,8 @@ pub struct LispGetMapRequestItrRlocs {}
 ///
 /// `lisp_get_map_request_itr_rlocs_reply_76580f3a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lisp_get_map_request_itr_rlocs_reply",
     crc = 0x76580f3a,
@@ -1156,6 +1276,8 @@ pub struct LispGetMapRequestItrRlocsReply {
 ///
 /// Request; reply [`ShowLispPitrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_pitr",
     crc = 0x51077d14,
@@ -1173,6 +1295,8 @@ pub struct ShowLispPitr {}
 ///
 /// `show_lisp_pitr_reply_27aa69b1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_lisp_pitr_reply",
     crc = 0x27aa69b1,
@@ -1185,66 +1309,3 @@ pub struct ShowLispPitrReply {
     #[vpp(string = 64)]
     pub locator_set_name: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 60] = [
-    super::registry::MessageEntry::of::<LispAddDelLocatorSet>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelLocatorSetReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelLocator>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelLocatorReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelLocalEid>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelLocalEidReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelMapServer>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelMapServerReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelMapResolver>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelMapResolverReply>("lisp"),
-    super::registry::MessageEntry::of::<LispEnableDisable>("lisp"),
-    super::registry::MessageEntry::of::<LispEnableDisableReply>("lisp"),
-    super::registry::MessageEntry::of::<LispPitrSetLocatorSet>("lisp"),
-    super::registry::MessageEntry::of::<LispPitrSetLocatorSetReply>("lisp"),
-    super::registry::MessageEntry::of::<LispUsePetr>("lisp"),
-    super::registry::MessageEntry::of::<LispUsePetrReply>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispUsePetr>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispUsePetrReply>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispRlocProbeState>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispRlocProbeStateReply>("lisp"),
-    super::registry::MessageEntry::of::<LispRlocProbeEnableDisable>("lisp"),
-    super::registry::MessageEntry::of::<LispRlocProbeEnableDisableReply>("lisp"),
-    super::registry::MessageEntry::of::<LispMapRegisterEnableDisable>("lisp"),
-    super::registry::MessageEntry::of::<LispMapRegisterEnableDisableReply>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispMapRegisterState>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispMapRegisterStateReply>("lisp"),
-    super::registry::MessageEntry::of::<LispMapRequestMode>("lisp"),
-    super::registry::MessageEntry::of::<LispMapRequestModeReply>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispMapRequestMode>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispMapRequestModeReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelRemoteMapping>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelRemoteMappingReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelAdjacency>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelAdjacencyReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelMapRequestItrRlocs>("lisp"),
-    super::registry::MessageEntry::of::<LispAddDelMapRequestItrRlocsReply>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableAddDelMap>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableAddDelMapReply>("lisp"),
-    super::registry::MessageEntry::of::<LispLocatorDump>("lisp"),
-    super::registry::MessageEntry::of::<LispLocatorDetails>("lisp"),
-    super::registry::MessageEntry::of::<LispLocatorSetDetails>("lisp"),
-    super::registry::MessageEntry::of::<LispLocatorSetDump>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableDetails>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableDump>("lisp"),
-    super::registry::MessageEntry::of::<LispAdjacenciesGetReply>("lisp"),
-    super::registry::MessageEntry::of::<LispAdjacenciesGet>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableMapDetails>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableMapDump>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableVniDump>("lisp"),
-    super::registry::MessageEntry::of::<LispEidTableVniDetails>("lisp"),
-    super::registry::MessageEntry::of::<LispMapResolverDetails>("lisp"),
-    super::registry::MessageEntry::of::<LispMapResolverDump>("lisp"),
-    super::registry::MessageEntry::of::<LispMapServerDetails>("lisp"),
-    super::registry::MessageEntry::of::<LispMapServerDump>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispStatus>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispStatusReply>("lisp"),
-    super::registry::MessageEntry::of::<LispGetMapRequestItrRlocs>("lisp"),
-    super::registry::MessageEntry::of::<LispGetMapRequestItrRlocsReply>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispPitr>("lisp"),
-    super::registry::MessageEntry::of::<ShowLispPitrReply>("lisp"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 20 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 use super::lisp_types::Eid;
@@ -15,6 +15,8 @@ use super::lisp_types::Eid;
 ///
 /// `typedef gpe_locator`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "gpe_locator")]
 pub struct GpeLocator {
     pub weight: u8,
@@ -22,6 +24,8 @@ pub struct GpeLocator {
 }
 /// `typedef gpe_fwd_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "gpe_fwd_entry")]
 pub struct GpeFwdEntry {
     pub fwd_entry_index: u32,
@@ -42,6 +46,8 @@ pub struct GpeFwdEntry {
 ///
 /// `typedef gpe_native_fwd_rpath`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "gpe_native_fwd_rpath")]
 pub struct GpeNativeFwdRpath {
     pub fib_index: u32,
@@ -66,6 +72,8 @@ pub struct GpeNativeFwdRpath {
 ///
 /// Request; reply [`GpeAddDelFwdEntryReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_add_del_fwd_entry",
     crc = 0xf0847644,
@@ -86,6 +94,8 @@ pub struct GpeAddDelFwdEntry {
 }
 /// `gpe_add_del_fwd_entry_reply_efe5f176`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_add_del_fwd_entry_reply",
     crc = 0xefe5f176,
@@ -107,6 +117,8 @@ pub struct GpeAddDelFwdEntryReply {
 ///
 /// Request; reply [`GpeEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_enable_disable",
     crc = 0xc264d7bf,
@@ -120,6 +132,8 @@ pub struct GpeEnableDisable {
 }
 /// `gpe_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -140,6 +154,8 @@ pub struct GpeEnableDisableReply {
 ///
 /// Request; reply [`GpeAddDelIfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_add_del_iface",
     crc = 0x3ccff273,
@@ -156,6 +172,8 @@ pub struct GpeAddDelIface {
 }
 /// `gpe_add_del_iface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_add_del_iface_reply",
     crc = 0xe8d4e804,
@@ -169,6 +187,8 @@ pub struct GpeAddDelIfaceReply {
 ///
 /// Request; reply [`GpeFwdEntryVnisGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_fwd_entry_vnis_get",
     crc = 0x51077d14,
@@ -179,6 +199,8 @@ pub struct GpeAddDelIfaceReply {
 pub struct GpeFwdEntryVnisGet {}
 /// `gpe_fwd_entry_vnis_get_reply_aa70da20`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_fwd_entry_vnis_get_reply",
     crc = 0xaa70da20,
@@ -194,6 +216,8 @@ pub struct GpeFwdEntryVnisGetReply {
 ///
 /// Request; reply [`GpeFwdEntriesGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_fwd_entries_get",
     crc = 0x8d1f2fe9,
@@ -206,6 +230,8 @@ pub struct GpeFwdEntriesGet {
 }
 /// `gpe_fwd_entries_get_reply_c4844876`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_fwd_entries_get_reply",
     crc = 0xc4844876,
@@ -221,6 +247,8 @@ pub struct GpeFwdEntriesGetReply {
 ///
 /// Dump; streams [`GpeFwdEntryPathDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_fwd_entry_path_dump",
     crc = 0x39bce980,
@@ -233,6 +261,8 @@ pub struct GpeFwdEntryPathDump {
 }
 /// `gpe_fwd_entry_path_details_483df51a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_fwd_entry_path_details",
     crc = 0x483df51a,
@@ -254,6 +284,8 @@ pub struct GpeFwdEntryPathDetails {
 ///
 /// Request; reply [`GpeSetEncapModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_set_encap_mode",
     crc = 0xbd819eac,
@@ -266,6 +298,8 @@ pub struct GpeSetEncapMode {
 }
 /// `gpe_set_encap_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_set_encap_mode_reply",
     crc = 0xe8d4e804,
@@ -286,6 +320,8 @@ pub struct GpeSetEncapModeReply {
 ///
 /// Request; reply [`GpeGetEncapModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_get_encap_mode",
     crc = 0x51077d14,
@@ -303,6 +339,8 @@ pub struct GpeGetEncapMode {}
 ///
 /// `gpe_get_encap_mode_reply_36e3f7ca`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_get_encap_mode_reply",
     crc = 0x36e3f7ca,
@@ -328,6 +366,8 @@ pub struct GpeGetEncapModeReply {
 ///
 /// Request; reply [`GpeAddDelNativeFwdRpathReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_add_del_native_fwd_rpath",
     crc = 0x43fc8b54,
@@ -344,6 +384,8 @@ pub struct GpeAddDelNativeFwdRpath {
 }
 /// `gpe_add_del_native_fwd_rpath_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_add_del_native_fwd_rpath_reply",
     crc = 0xe8d4e804,
@@ -363,6 +405,8 @@ pub struct GpeAddDelNativeFwdRpathReply {
 ///
 /// Request; reply [`GpeNativeFwdRpathsGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_native_fwd_rpaths_get",
     crc = 0xf652ceb4,
@@ -375,6 +419,8 @@ pub struct GpeNativeFwdRpathsGet {
 }
 /// `gpe_native_fwd_rpaths_get_reply_7a1ca5a2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "gpe_native_fwd_rpaths_get_reply",
     crc = 0x7a1ca5a2,
@@ -386,26 +432,3 @@ pub struct GpeNativeFwdRpathsGetReply {
     #[vpp(count = "count", count_ty = "u32")]
     pub entries: Vec<GpeNativeFwdRpath>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 20] = [
-    super::registry::MessageEntry::of::<GpeAddDelFwdEntry>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeAddDelFwdEntryReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeEnableDisable>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeEnableDisableReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeAddDelIface>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeAddDelIfaceReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeFwdEntryVnisGet>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeFwdEntryVnisGetReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeFwdEntriesGet>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeFwdEntriesGetReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeFwdEntryPathDump>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeFwdEntryPathDetails>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeSetEncapMode>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeSetEncapModeReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeGetEncapMode>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeGetEncapModeReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeAddDelNativeFwdRpath>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeAddDelNativeFwdRpathReply>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeNativeFwdRpathsGet>("lisp_gpe"),
-    super::registry::MessageEntry::of::<GpeNativeFwdRpathsGetReply>("lisp_gpe"),
-];

@@ -2,12 +2,14 @@
 //!
 //! 0 messages, 8 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppTagged, VppType, VppUnion};
+use ::vppapi_codec::{VppEnum, VppTagged, VppType, VppUnion};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, Prefix};
 /// `typedef local_locator`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "local_locator")]
 pub struct LocalLocator {
     pub sw_if_index: InterfaceIndex,
@@ -16,6 +18,8 @@ pub struct LocalLocator {
 }
 /// `typedef remote_locator`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "remote_locator")]
 pub struct RemoteLocator {
     pub priority: u8,
@@ -24,6 +28,8 @@ pub struct RemoteLocator {
 }
 /// `typedef nsh`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "nsh")]
 pub struct Nsh {
     pub spi: u32,
@@ -35,6 +41,8 @@ pub struct Nsh {
 ///
 /// `eid`: `type` decides the arm of `address`; an unknown tag is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, VppTagged)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "eid", tag = r#type:EidType, union = address:EidAddress)]
 pub enum Eid {
     /// `prefix` = `EID_TYPE_API_PREFIX`.
@@ -52,6 +60,8 @@ pub enum Eid {
 }
 /// `typedef hmac_key`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "hmac_key")]
 pub struct HmacKey {
     pub id: HmacKeyId,
@@ -59,10 +69,14 @@ pub struct HmacKey {
 }
 /// `eid_address`: union of 18 bytes; read an arm with its accessor, build one with `from_<arm>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, VppUnion)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "eid_address", arms(prefix:Prefix, mac:MacAddress, nsh:Nsh))]
 pub struct EidAddress(pub [u8; 18]);
 ///`eid_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "eid_type",
     values(EID_TYPE_API_PREFIX = 0, EID_TYPE_API_MAC = 1, EID_TYPE_API_NSH = 2)
@@ -70,6 +84,8 @@ pub struct EidAddress(pub [u8; 18]);
 pub struct EidType(pub u8);
 ///`hmac_key_id`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "hmac_key_id",
     values(
@@ -79,5 +95,3 @@ pub struct EidType(pub u8);
     )
 )]
 pub struct HmacKeyId(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,11 +2,13 @@
 //!
 //! 7 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Ip4Address, Ip6Address};
 ///`port_id_subtype`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "port_id_subtype",
     values(
@@ -23,6 +25,8 @@ use super::ip_types::{Ip4Address, Ip6Address};
 pub struct PortIdSubtype(pub u32);
 ///`chassis_id_subtype`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "chassis_id_subtype",
     values(
@@ -51,6 +55,8 @@ pub struct ChassisIdSubtype(pub u32);
 ///
 /// Request; reply [`LldpConfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lldp_config",
     crc = 0xc14445df,
@@ -66,6 +72,8 @@ pub struct LldpConfig {
 }
 /// `lldp_config_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lldp_config_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct LldpConfigReply {
     pub retval: i32,
@@ -86,6 +94,8 @@ pub struct LldpConfigReply {
 ///
 /// Request; reply [`SwInterfaceSetLldpReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_lldp",
     crc = 0x57afbcd4,
@@ -105,6 +115,8 @@ pub struct SwInterfaceSetLldp {
 }
 /// `sw_interface_set_lldp_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_lldp_reply",
     crc = 0xe8d4e804,
@@ -124,6 +136,8 @@ pub struct SwInterfaceSetLldpReply {
 ///
 /// Cursor get; streams [`LldpDetails`], then the reply [`LldpDumpReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "lldp_dump",
     crc = 0xf75ba505,
@@ -137,6 +151,8 @@ pub struct LldpDump {
 }
 /// `lldp_dump_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lldp_dump_reply", crc = 0x53b48f5d, kind = "reply", header = "context")]
 pub struct LldpDumpReply {
     pub retval: i32,
@@ -161,6 +177,8 @@ pub struct LldpDumpReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "lldp_details", crc = 0xc2d226cd, kind = "details", header = "context")]
 pub struct LldpDetails {
     pub sw_if_index: InterfaceIndex,
@@ -174,13 +192,3 @@ pub struct LldpDetails {
     pub port_id_subtype: PortIdSubtype,
     pub chassis_id_subtype: ChassisIdSubtype,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 7] = [
-    super::registry::MessageEntry::of::<LldpConfig>("lldp"),
-    super::registry::MessageEntry::of::<LldpConfigReply>("lldp"),
-    super::registry::MessageEntry::of::<SwInterfaceSetLldp>("lldp"),
-    super::registry::MessageEntry::of::<SwInterfaceSetLldpReply>("lldp"),
-    super::registry::MessageEntry::of::<LldpDump>("lldp"),
-    super::registry::MessageEntry::of::<LldpDumpReply>("lldp"),
-    super::registry::MessageEntry::of::<LldpDetails>("lldp"),
-];

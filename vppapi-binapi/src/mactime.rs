@@ -2,7 +2,7 @@
 //!
 //! 7 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 /// ```text
@@ -13,6 +13,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// `typedef time_range`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "time_range")]
 pub struct TimeRange {
     pub start: f64,
@@ -20,6 +22,8 @@ pub struct TimeRange {
 }
 /// `typedef mactime_time_range`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mactime_time_range")]
 pub struct MactimeTimeRange {
     pub start: f64,
@@ -29,6 +33,8 @@ pub struct MactimeTimeRange {
 ///
 /// Request; reply [`MactimeEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mactime_enable_disable",
     crc = 0x3865946c,
@@ -42,6 +48,8 @@ pub struct MactimeEnableDisable {
 }
 /// `mactime_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mactime_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -55,6 +63,8 @@ pub struct MactimeEnableDisableReply {
 ///
 /// Request; reply [`MactimeAddDelRangeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mactime_add_del_range",
     crc = 0xcb56e877,
@@ -77,6 +87,8 @@ pub struct MactimeAddDelRange {
 }
 /// `mactime_add_del_range_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mactime_add_del_range_reply",
     crc = 0xe8d4e804,
@@ -90,6 +102,8 @@ pub struct MactimeAddDelRangeReply {
 ///
 /// Dump; streams [`MactimeDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mactime_dump",
     crc = 0x8f454e23,
@@ -102,6 +116,8 @@ pub struct MactimeDump {
 }
 /// `mactime_details_da25b13a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mactime_details", crc = 0xda25b13a, kind = "details", header = "context")]
 pub struct MactimeDetails {
     pub pool_index: u32,
@@ -121,18 +137,10 @@ pub struct MactimeDetails {
 ///
 /// `mactime_dump_reply_49bcc753`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mactime_dump_reply", crc = 0x49bcc753, kind = "other", header = "context")]
 pub struct MactimeDumpReply {
     pub retval: i32,
     pub table_epoch: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 7] = [
-    super::registry::MessageEntry::of::<MactimeEnableDisable>("mactime"),
-    super::registry::MessageEntry::of::<MactimeEnableDisableReply>("mactime"),
-    super::registry::MessageEntry::of::<MactimeAddDelRange>("mactime"),
-    super::registry::MessageEntry::of::<MactimeAddDelRangeReply>("mactime"),
-    super::registry::MessageEntry::of::<MactimeDump>("mactime"),
-    super::registry::MessageEntry::of::<MactimeDetails>("mactime"),
-    super::registry::MessageEntry::of::<MactimeDumpReply>("mactime"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 32 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Ip4Address, Ip4Prefix, Ip6Address, Ip6Prefix};
 /// ```text
@@ -23,6 +23,8 @@ use super::ip_types::{Ip4Address, Ip4Prefix, Ip6Address, Ip6Prefix};
 ///
 /// Request; reply [`MapAddDomainReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_add_domain",
     crc = 0x249f195c,
@@ -51,6 +53,8 @@ pub struct MapAddDomain {
 ///
 /// `map_add_domain_reply_3e6d4e2c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_add_domain_reply",
     crc = 0x3e6d4e2c,
@@ -72,6 +76,8 @@ pub struct MapAddDomainReply {
 ///
 /// Request; reply [`MapDelDomainReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_del_domain",
     crc = 0x8ac76db6,
@@ -84,6 +90,8 @@ pub struct MapDelDomain {
 }
 /// `map_del_domain_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_del_domain_reply",
     crc = 0xe8d4e804,
@@ -107,6 +115,8 @@ pub struct MapDelDomainReply {
 ///
 /// Request; reply [`MapAddDelRuleReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_add_del_rule",
     crc = 0xc65b32f7,
@@ -122,6 +132,8 @@ pub struct MapAddDelRule {
 }
 /// `map_add_del_rule_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_add_del_rule_reply",
     crc = 0xe8d4e804,
@@ -135,6 +147,8 @@ pub struct MapAddDelRuleReply {
 ///
 /// Cursor get; streams [`MapDomainDetails`], then the reply [`MapDomainsGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_domains_get",
     crc = 0xf75ba505,
@@ -148,6 +162,8 @@ pub struct MapDomainsGet {
 }
 /// `map_domains_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_domains_get_reply",
     crc = 0x53b48f5d,
@@ -163,6 +179,8 @@ pub struct MapDomainsGetReply {
 /// Dump; streams [`MapDomainDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_domain_dump",
     crc = 0x51077d14,
@@ -188,6 +206,8 @@ pub struct MapDomainDump {}
 ///
 /// `map_domain_details_796edb50`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_domain_details",
     crc = 0x796edb50,
@@ -211,6 +231,8 @@ pub struct MapDomainDetails {
 ///
 /// Dump; streams [`MapRuleDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_rule_dump",
     crc = 0xe43e6ff6,
@@ -223,6 +245,8 @@ pub struct MapRuleDump {
 }
 /// `map_rule_details_c7cbeea5`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "map_rule_details", crc = 0xc7cbeea5, kind = "details", header = "context")]
 pub struct MapRuleDetails {
     pub ip6_dst: Ip6Address,
@@ -241,6 +265,8 @@ pub struct MapRuleDetails {
 ///
 /// Request; reply [`MapIfEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_if_enable_disable",
     crc = 0x59bb32f4,
@@ -255,6 +281,8 @@ pub struct MapIfEnableDisable {
 }
 /// `map_if_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_if_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -274,6 +302,8 @@ pub struct MapIfEnableDisableReply {
 ///
 /// Request; reply [`MapSummaryStatsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_summary_stats",
     crc = 0x51077d14,
@@ -294,6 +324,8 @@ pub struct MapSummaryStats {}
 ///
 /// `map_summary_stats_reply_0e4ace0e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_summary_stats_reply",
     crc = 0x0e4ace0e,
@@ -320,6 +352,8 @@ pub struct MapSummaryStatsReply {
 ///
 /// Request; reply [`MapParamSetFragmentationReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_fragmentation",
     crc = 0x9ff54d90,
@@ -333,6 +367,8 @@ pub struct MapParamSetFragmentation {
 }
 /// `map_param_set_fragmentation_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_fragmentation_reply",
     crc = 0xe8d4e804,
@@ -353,6 +389,8 @@ pub struct MapParamSetFragmentationReply {
 ///
 /// Request; reply [`MapParamSetIcmpReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_icmp",
     crc = 0x58210cbf,
@@ -365,6 +403,8 @@ pub struct MapParamSetIcmp {
 }
 /// `map_param_set_icmp_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_icmp_reply",
     crc = 0xe8d4e804,
@@ -385,6 +425,8 @@ pub struct MapParamSetIcmpReply {
 ///
 /// Request; reply [`MapParamSetIcmp6Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_icmp6",
     crc = 0x5d01f8c1,
@@ -397,6 +439,8 @@ pub struct MapParamSetIcmp6 {
 }
 /// `map_param_set_icmp6_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_icmp6_reply",
     crc = 0xe8d4e804,
@@ -419,6 +463,8 @@ pub struct MapParamSetIcmp6Reply {
 ///
 /// Request; reply [`MapParamAddDelPreResolveReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_add_del_pre_resolve",
     crc = 0xdae5af03,
@@ -433,6 +479,8 @@ pub struct MapParamAddDelPreResolve {
 }
 /// `map_param_add_del_pre_resolve_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_add_del_pre_resolve_reply",
     crc = 0xe8d4e804,
@@ -454,6 +502,8 @@ pub struct MapParamAddDelPreResolveReply {
 ///
 /// Request; reply [`MapParamSetSecurityCheckReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_security_check",
     crc = 0x6abe9836,
@@ -467,6 +517,8 @@ pub struct MapParamSetSecurityCheck {
 }
 /// `map_param_set_security_check_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_security_check_reply",
     crc = 0xe8d4e804,
@@ -488,6 +540,8 @@ pub struct MapParamSetSecurityCheckReply {
 ///
 /// Request; reply [`MapParamSetTrafficClassReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_traffic_class",
     crc = 0x9cac455c,
@@ -501,6 +555,8 @@ pub struct MapParamSetTrafficClass {
 }
 /// `map_param_set_traffic_class_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_traffic_class_reply",
     crc = 0xe8d4e804,
@@ -521,6 +577,8 @@ pub struct MapParamSetTrafficClassReply {
 ///
 /// Request; reply [`MapParamSetTcpReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_tcp",
     crc = 0x87a825d9,
@@ -533,6 +591,8 @@ pub struct MapParamSetTcp {
 }
 /// `map_param_set_tcp_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_set_tcp_reply",
     crc = 0xe8d4e804,
@@ -552,6 +612,8 @@ pub struct MapParamSetTcpReply {
 ///
 /// Request; reply [`MapParamGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_get",
     crc = 0x51077d14,
@@ -578,6 +640,8 @@ pub struct MapParamGet {}
 ///
 /// `map_param_get_reply_26272c90`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "map_param_get_reply",
     crc = 0x26272c90,
@@ -601,38 +665,3 @@ pub struct MapParamGetReply {
     pub tc_copy: bool,
     pub tc_class: u8,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 32] = [
-    super::registry::MessageEntry::of::<MapAddDomain>("map"),
-    super::registry::MessageEntry::of::<MapAddDomainReply>("map"),
-    super::registry::MessageEntry::of::<MapDelDomain>("map"),
-    super::registry::MessageEntry::of::<MapDelDomainReply>("map"),
-    super::registry::MessageEntry::of::<MapAddDelRule>("map"),
-    super::registry::MessageEntry::of::<MapAddDelRuleReply>("map"),
-    super::registry::MessageEntry::of::<MapDomainsGet>("map"),
-    super::registry::MessageEntry::of::<MapDomainsGetReply>("map"),
-    super::registry::MessageEntry::of::<MapDomainDump>("map"),
-    super::registry::MessageEntry::of::<MapDomainDetails>("map"),
-    super::registry::MessageEntry::of::<MapRuleDump>("map"),
-    super::registry::MessageEntry::of::<MapRuleDetails>("map"),
-    super::registry::MessageEntry::of::<MapIfEnableDisable>("map"),
-    super::registry::MessageEntry::of::<MapIfEnableDisableReply>("map"),
-    super::registry::MessageEntry::of::<MapSummaryStats>("map"),
-    super::registry::MessageEntry::of::<MapSummaryStatsReply>("map"),
-    super::registry::MessageEntry::of::<MapParamSetFragmentation>("map"),
-    super::registry::MessageEntry::of::<MapParamSetFragmentationReply>("map"),
-    super::registry::MessageEntry::of::<MapParamSetIcmp>("map"),
-    super::registry::MessageEntry::of::<MapParamSetIcmpReply>("map"),
-    super::registry::MessageEntry::of::<MapParamSetIcmp6>("map"),
-    super::registry::MessageEntry::of::<MapParamSetIcmp6Reply>("map"),
-    super::registry::MessageEntry::of::<MapParamAddDelPreResolve>("map"),
-    super::registry::MessageEntry::of::<MapParamAddDelPreResolveReply>("map"),
-    super::registry::MessageEntry::of::<MapParamSetSecurityCheck>("map"),
-    super::registry::MessageEntry::of::<MapParamSetSecurityCheckReply>("map"),
-    super::registry::MessageEntry::of::<MapParamSetTrafficClass>("map"),
-    super::registry::MessageEntry::of::<MapParamSetTrafficClassReply>("map"),
-    super::registry::MessageEntry::of::<MapParamSetTcp>("map"),
-    super::registry::MessageEntry::of::<MapParamSetTcpReply>("map"),
-    super::registry::MessageEntry::of::<MapParamGet>("map"),
-    super::registry::MessageEntry::of::<MapParamGetReply>("map"),
-];

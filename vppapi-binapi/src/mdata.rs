@@ -2,11 +2,13 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// `mdata_enable_disable_2e7b47df`
 ///
 /// Request; reply [`MdataEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mdata_enable_disable",
     crc = 0x2e7b47df,
@@ -19,6 +21,8 @@ pub struct MdataEnableDisable {
 }
 /// `mdata_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mdata_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -28,8 +32,3 @@ pub struct MdataEnableDisable {
 pub struct MdataEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<MdataEnableDisable>("mdata"),
-    super::registry::MessageEntry::of::<MdataEnableDisableReply>("mdata"),
-];

@@ -2,13 +2,15 @@
 //!
 //! 28 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 /// ```text
 /// Get API version table (includes built-in and plugins)
 /// ```
 ///
 /// `typedef module_version`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "module_version")]
 pub struct ModuleVersion {
     pub major: u32,
@@ -19,6 +21,8 @@ pub struct ModuleVersion {
 }
 /// `typedef message_table_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "message_table_entry")]
 pub struct MessageTableEntry {
     pub index: u16,
@@ -34,6 +38,8 @@ pub struct MessageTableEntry {
 /// Request; reply [`MemclntCreateReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_create",
     crc = 0x9c5e1c2f,
@@ -51,6 +57,8 @@ pub struct MemclntCreate {
 /// `memclnt_create_reply_42ec4560`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_create_reply",
     crc = 0x42ec4560,
@@ -71,6 +79,8 @@ pub struct MemclntCreateReply {
 ///
 /// Request; reply [`MemclntDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_delete",
     crc = 0x7e1c04e3,
@@ -85,6 +95,8 @@ pub struct MemclntDelete {
 }
 /// `memclnt_delete_reply_3d3b6312`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "memclnt_delete_reply", crc = 0x3d3b6312, kind = "reply", header = "none")]
 pub struct MemclntDeleteReply {
     pub response: i32,
@@ -98,6 +110,8 @@ pub struct MemclntDeleteReply {
 ///
 /// Request without a reply.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "rx_thread_exit", crc = 0xc3a3a452, kind = "request", header = "none")]
 pub struct RxThreadExit {
     pub dummy: u8,
@@ -110,6 +124,8 @@ pub struct RxThreadExit {
 ///
 /// Request without a reply.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_rx_thread_suspend",
     crc = 0xc3a3a452,
@@ -127,6 +143,8 @@ pub struct MemclntRxThreadSuspend {
 ///
 /// Request without a reply.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_read_timeout",
     crc = 0xc3a3a452,
@@ -144,6 +162,8 @@ pub struct MemclntReadTimeout {
 ///
 /// Request; reply [`RpcCallReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "rpc_call",
     crc = 0x7e8a2c95,
@@ -161,6 +181,8 @@ pub struct RpcCall {
 }
 /// `rpc_call_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "rpc_call_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct RpcCallReply {
     pub retval: i32,
@@ -173,6 +195,8 @@ pub struct RpcCallReply {
 ///
 /// Request; reply [`GetFirstMsgIdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_first_msg_id",
     crc = 0xebf79a66,
@@ -186,6 +210,8 @@ pub struct GetFirstMsgId {
 }
 /// `get_first_msg_id_reply_7d337472`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_first_msg_id_reply",
     crc = 0x7d337472,
@@ -200,6 +226,8 @@ pub struct GetFirstMsgIdReply {
 ///
 /// Request; reply [`ApiVersionsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "api_versions",
     crc = 0x51077d14,
@@ -210,6 +238,8 @@ pub struct GetFirstMsgIdReply {
 pub struct ApiVersions {}
 /// `api_versions_reply_5f0d99d6`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "api_versions_reply", crc = 0x5f0d99d6, kind = "reply", header = "context")]
 pub struct ApiVersionsReply {
     pub retval: i32,
@@ -220,6 +250,8 @@ pub struct ApiVersionsReply {
 ///
 /// Request without a reply.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_plugin_msg_ids",
     crc = 0xf476d3ce,
@@ -240,6 +272,8 @@ pub struct TracePluginMsgIds {
 ///
 /// Request; reply [`SockclntCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sockclnt_create",
     crc = 0x455fb9c4,
@@ -253,6 +287,8 @@ pub struct SockclntCreate {
 }
 /// `sockclnt_create_reply_35166268`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sockclnt_create_reply",
     crc = 0x35166268,
@@ -273,6 +309,8 @@ pub struct SockclntCreateReply {
 ///
 /// Request; reply [`SockclntDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sockclnt_delete",
     crc = 0x8ac76db6,
@@ -285,6 +323,8 @@ pub struct SockclntDelete {
 }
 /// `sockclnt_delete_reply_8f38b1ee`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sockclnt_delete_reply",
     crc = 0x8f38b1ee,
@@ -302,6 +342,8 @@ pub struct SockclntDeleteReply {
 ///
 /// Request; reply [`SockInitShmReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sock_init_shm",
     crc = 0x51646d92,
@@ -316,6 +358,8 @@ pub struct SockInitShm {
 }
 /// `sock_init_shm_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sock_init_shm_reply",
     crc = 0xe8d4e804,
@@ -334,6 +378,8 @@ pub struct SockInitShmReply {
 ///
 /// Request; reply [`MemclntKeepaliveReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_keepalive",
     crc = 0x51077d14,
@@ -344,6 +390,8 @@ pub struct SockInitShmReply {
 pub struct MemclntKeepalive {}
 /// `memclnt_keepalive_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_keepalive_reply",
     crc = 0xe8d4e804,
@@ -363,6 +411,8 @@ pub struct MemclntKeepaliveReply {
 ///
 /// Request; reply [`ControlPingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "control_ping",
     crc = 0x51077d14,
@@ -381,6 +431,8 @@ pub struct ControlPing {}
 ///
 /// `control_ping_reply_f6b0b8ca`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "control_ping_reply", crc = 0xf6b0b8ca, kind = "reply", header = "context")]
 pub struct ControlPingReply {
     pub retval: i32,
@@ -391,6 +443,8 @@ pub struct ControlPingReply {
 ///
 /// Request; reply [`MemclntCreateV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_create_v2",
     crc = 0xc4bd4882,
@@ -409,6 +463,8 @@ pub struct MemclntCreateV2 {
 }
 /// `memclnt_create_v2_reply_42ec4560`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memclnt_create_v2_reply",
     crc = 0x42ec4560,
@@ -425,6 +481,8 @@ pub struct MemclntCreateV2Reply {
 ///
 /// Request; reply [`GetApiJsonReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_api_json",
     crc = 0x51077d14,
@@ -435,40 +493,11 @@ pub struct MemclntCreateV2Reply {
 pub struct GetApiJson {}
 /// `get_api_json_reply_ea715b59`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "get_api_json_reply", crc = 0xea715b59, kind = "reply", header = "context")]
 pub struct GetApiJsonReply {
     pub retval: i32,
     #[vpp(string)]
     pub json: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 28] = [
-    super::registry::MessageEntry::of::<MemclntCreate>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntCreateReply>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntDelete>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntDeleteReply>("memclnt"),
-    super::registry::MessageEntry::of::<RxThreadExit>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntRxThreadSuspend>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntReadTimeout>("memclnt"),
-    super::registry::MessageEntry::of::<RpcCall>("memclnt"),
-    super::registry::MessageEntry::of::<RpcCallReply>("memclnt"),
-    super::registry::MessageEntry::of::<GetFirstMsgId>("memclnt"),
-    super::registry::MessageEntry::of::<GetFirstMsgIdReply>("memclnt"),
-    super::registry::MessageEntry::of::<ApiVersions>("memclnt"),
-    super::registry::MessageEntry::of::<ApiVersionsReply>("memclnt"),
-    super::registry::MessageEntry::of::<TracePluginMsgIds>("memclnt"),
-    super::registry::MessageEntry::of::<SockclntCreate>("memclnt"),
-    super::registry::MessageEntry::of::<SockclntCreateReply>("memclnt"),
-    super::registry::MessageEntry::of::<SockclntDelete>("memclnt"),
-    super::registry::MessageEntry::of::<SockclntDeleteReply>("memclnt"),
-    super::registry::MessageEntry::of::<SockInitShm>("memclnt"),
-    super::registry::MessageEntry::of::<SockInitShmReply>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntKeepalive>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntKeepaliveReply>("memclnt"),
-    super::registry::MessageEntry::of::<ControlPing>("memclnt"),
-    super::registry::MessageEntry::of::<ControlPingReply>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntCreateV2>("memclnt"),
-    super::registry::MessageEntry::of::<MemclntCreateV2Reply>("memclnt"),
-    super::registry::MessageEntry::of::<GetApiJson>("memclnt"),
-    super::registry::MessageEntry::of::<GetApiJsonReply>("memclnt"),
-];

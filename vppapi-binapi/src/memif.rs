@@ -2,15 +2,19 @@
 //!
 //! 14 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::ethernet_types::MacAddress;
 use super::interface_types::{IfStatusFlags, InterfaceIndex};
 ///`memif_role`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "memif_role", values(MEMIF_ROLE_API_MASTER = 0, MEMIF_ROLE_API_SLAVE = 1))]
 pub struct MemifRole(pub u32);
 ///`memif_mode`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_mode",
     values(
@@ -36,6 +40,8 @@ pub struct MemifMode(pub u32);
 /// Request; reply [`MemifSocketFilenameAddDelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_socket_filename_add_del",
     crc = 0xa2ce1a10,
@@ -52,6 +58,8 @@ pub struct MemifSocketFilenameAddDel {
 /// `memif_socket_filename_add_del_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_socket_filename_add_del_reply",
     crc = 0xe8d4e804,
@@ -79,6 +87,8 @@ pub struct MemifSocketFilenameAddDelReply {
 ///
 /// Request; reply [`MemifSocketFilenameAddDelV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_socket_filename_add_del_v2",
     crc = 0x34223bdf,
@@ -102,6 +112,8 @@ pub struct MemifSocketFilenameAddDelV2 {
 ///
 /// `memif_socket_filename_add_del_v2_reply_9f29bdb9`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_socket_filename_add_del_v2_reply",
     crc = 0x9f29bdb9,
@@ -136,6 +148,8 @@ pub struct MemifSocketFilenameAddDelV2Reply {
 /// Request; reply [`MemifCreateReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_create",
     crc = 0xb1b25061,
@@ -167,6 +181,8 @@ pub struct MemifCreate {
 /// `memif_create_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "memif_create_reply", crc = 0x5383d31f, kind = "reply", header = "context")]
 pub struct MemifCreateReply {
     pub retval: i32,
@@ -196,6 +212,8 @@ pub struct MemifCreateReply {
 ///
 /// Request; reply [`MemifCreateV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_create_v2",
     crc = 0x8c7de5f7,
@@ -227,6 +245,8 @@ pub struct MemifCreateV2 {
 ///
 /// `memif_create_v2_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_create_v2_reply",
     crc = 0x5383d31f,
@@ -248,6 +268,8 @@ pub struct MemifCreateV2Reply {
 ///
 /// Request; reply [`MemifDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_delete",
     crc = 0xf9e6675e,
@@ -260,6 +282,8 @@ pub struct MemifDelete {
 }
 /// `memif_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "memif_delete_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct MemifDeleteReply {
     pub retval: i32,
@@ -273,6 +297,8 @@ pub struct MemifDeleteReply {
 ///
 /// `memif_socket_filename_details_7ff326f7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_socket_filename_details",
     crc = 0x7ff326f7,
@@ -294,6 +320,8 @@ pub struct MemifSocketFilenameDetails {
 ///
 /// Dump; streams [`MemifSocketFilenameDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_socket_filename_dump",
     crc = 0x51077d14,
@@ -321,6 +349,8 @@ pub struct MemifSocketFilenameDump {}
 ///
 /// `memif_details_da34feb9`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "memif_details", crc = 0xda34feb9, kind = "details", header = "context")]
 pub struct MemifDetails {
     pub sw_if_index: InterfaceIndex,
@@ -346,6 +376,8 @@ pub struct MemifDetails {
 ///
 /// Dump; streams [`MemifDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "memif_dump",
     crc = 0x51077d14,
@@ -354,20 +386,3 @@ pub struct MemifDetails {
     details = MemifDetails
 )]
 pub struct MemifDump {}
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 14] = [
-    super::registry::MessageEntry::of::<MemifSocketFilenameAddDel>("memif"),
-    super::registry::MessageEntry::of::<MemifSocketFilenameAddDelReply>("memif"),
-    super::registry::MessageEntry::of::<MemifSocketFilenameAddDelV2>("memif"),
-    super::registry::MessageEntry::of::<MemifSocketFilenameAddDelV2Reply>("memif"),
-    super::registry::MessageEntry::of::<MemifCreate>("memif"),
-    super::registry::MessageEntry::of::<MemifCreateReply>("memif"),
-    super::registry::MessageEntry::of::<MemifCreateV2>("memif"),
-    super::registry::MessageEntry::of::<MemifCreateV2Reply>("memif"),
-    super::registry::MessageEntry::of::<MemifDelete>("memif"),
-    super::registry::MessageEntry::of::<MemifDeleteReply>("memif"),
-    super::registry::MessageEntry::of::<MemifSocketFilenameDetails>("memif"),
-    super::registry::MessageEntry::of::<MemifSocketFilenameDump>("memif"),
-    super::registry::MessageEntry::of::<MemifDetails>("memif"),
-    super::registry::MessageEntry::of::<MemifDump>("memif"),
-];

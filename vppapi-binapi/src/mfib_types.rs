@@ -2,7 +2,7 @@
 //!
 //! 0 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppType};
+use ::vppapi_codec::{VppFlags, VppType};
 use super::fib_types::FibPath;
 /// ```text
 /// \brief mFIB path
@@ -10,6 +10,8 @@ use super::fib_types::FibPath;
 ///
 /// `typedef mfib_path`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mfib_path")]
 pub struct MfibPath {
     pub itf_flags: MfibItfFlags,
@@ -17,6 +19,8 @@ pub struct MfibPath {
 }
 ///`mfib_entry_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mfib_entry_flags",
     values(
@@ -30,6 +34,8 @@ pub struct MfibPath {
 pub struct MfibEntryFlags(pub u32);
 ///`mfib_itf_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mfib_itf_flags",
     values(
@@ -42,5 +48,3 @@ pub struct MfibEntryFlags(pub u32);
     )
 )]
 pub struct MfibItfFlags(pub u32);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,12 +2,14 @@
 //!
 //! 18 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::fib_types::FibPath;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Prefix;
 /// `typedef mpls_tunnel`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mpls_tunnel")]
 pub struct MplsTunnel {
     pub mt_sw_if_index: InterfaceIndex,
@@ -32,6 +34,8 @@ pub struct MplsTunnel {
 ///
 /// `typedef mpls_table`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mpls_table")]
 pub struct MplsTable {
     pub mt_table_id: u32,
@@ -51,6 +55,8 @@ pub struct MplsTable {
 ///
 /// `typedef mpls_route`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "mpls_route")]
 pub struct MplsRoute {
     pub mr_table_id: u32,
@@ -78,6 +84,8 @@ pub struct MplsRoute {
 ///
 /// Request; reply [`MplsIpBindUnbindReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_ip_bind_unbind",
     crc = 0xc7533b32,
@@ -94,6 +102,8 @@ pub struct MplsIpBindUnbind {
 }
 /// `mpls_ip_bind_unbind_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_ip_bind_unbind_reply",
     crc = 0xe8d4e804,
@@ -107,6 +117,8 @@ pub struct MplsIpBindUnbindReply {
 ///
 /// Request; reply [`MplsTunnelAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_tunnel_add_del",
     crc = 0x44350ac1,
@@ -129,6 +141,8 @@ pub struct MplsTunnelAddDel {
 ///
 /// `mpls_tunnel_add_del_reply_afb01472`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_tunnel_add_del_reply",
     crc = 0xafb01472,
@@ -151,6 +165,8 @@ pub struct MplsTunnelAddDelReply {
 ///
 /// Dump; streams [`MplsTunnelDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_tunnel_dump",
     crc = 0xf9e6675e,
@@ -168,6 +184,8 @@ pub struct MplsTunnelDump {
 ///
 /// `mpls_tunnel_details_57118ae3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_tunnel_details",
     crc = 0x57118ae3,
@@ -189,6 +207,8 @@ pub struct MplsTunnelDetails {
 ///
 /// Dump; streams [`MplsInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_interface_dump",
     crc = 0xf9e6675e,
@@ -206,6 +226,8 @@ pub struct MplsInterfaceDump {
 ///
 /// `mpls_interface_details_0b45011c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_interface_details",
     crc = 0x0b45011c,
@@ -219,6 +241,8 @@ pub struct MplsInterfaceDetails {
 ///
 /// Request; reply [`MplsTableAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_table_add_del",
     crc = 0x57817512,
@@ -233,6 +257,8 @@ pub struct MplsTableAddDel {
 }
 /// `mpls_table_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_table_add_del_reply",
     crc = 0xe8d4e804,
@@ -251,6 +277,8 @@ pub struct MplsTableAddDelReply {
 ///
 /// Dump; streams [`MplsTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_table_dump",
     crc = 0x51077d14,
@@ -261,6 +289,8 @@ pub struct MplsTableAddDelReply {
 pub struct MplsTableDump {}
 /// `mpls_table_details_f03ecdc8`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_table_details",
     crc = 0xf03ecdc8,
@@ -285,6 +315,8 @@ pub struct MplsTableDetails {
 ///
 /// Request; reply [`MplsRouteAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_route_add_del",
     crc = 0x8e1d1e07,
@@ -300,6 +332,8 @@ pub struct MplsRouteAddDel {
 }
 /// `mpls_route_add_del_reply_1992deab`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_route_add_del_reply",
     crc = 0x1992deab,
@@ -319,6 +353,8 @@ pub struct MplsRouteAddDelReply {
 ///
 /// Dump; streams [`MplsRouteDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_route_dump",
     crc = 0x935fdefa,
@@ -340,6 +376,8 @@ pub struct MplsRouteDump {
 ///
 /// `mpls_route_details_9b5043dc`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mpls_route_details",
     crc = 0x9b5043dc,
@@ -362,6 +400,8 @@ pub struct MplsRouteDetails {
 ///
 /// Request; reply [`SwInterfaceSetMplsEnableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_mpls_enable",
     crc = 0xae6cfcfb,
@@ -376,6 +416,8 @@ pub struct SwInterfaceSetMplsEnable {
 }
 /// `sw_interface_set_mpls_enable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_mpls_enable_reply",
     crc = 0xe8d4e804,
@@ -385,24 +427,3 @@ pub struct SwInterfaceSetMplsEnable {
 pub struct SwInterfaceSetMplsEnableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 18] = [
-    super::registry::MessageEntry::of::<MplsIpBindUnbind>("mpls"),
-    super::registry::MessageEntry::of::<MplsIpBindUnbindReply>("mpls"),
-    super::registry::MessageEntry::of::<MplsTunnelAddDel>("mpls"),
-    super::registry::MessageEntry::of::<MplsTunnelAddDelReply>("mpls"),
-    super::registry::MessageEntry::of::<MplsTunnelDump>("mpls"),
-    super::registry::MessageEntry::of::<MplsTunnelDetails>("mpls"),
-    super::registry::MessageEntry::of::<MplsInterfaceDump>("mpls"),
-    super::registry::MessageEntry::of::<MplsInterfaceDetails>("mpls"),
-    super::registry::MessageEntry::of::<MplsTableAddDel>("mpls"),
-    super::registry::MessageEntry::of::<MplsTableAddDelReply>("mpls"),
-    super::registry::MessageEntry::of::<MplsTableDump>("mpls"),
-    super::registry::MessageEntry::of::<MplsTableDetails>("mpls"),
-    super::registry::MessageEntry::of::<MplsRouteAddDel>("mpls"),
-    super::registry::MessageEntry::of::<MplsRouteAddDelReply>("mpls"),
-    super::registry::MessageEntry::of::<MplsRouteDump>("mpls"),
-    super::registry::MessageEntry::of::<MplsRouteDetails>("mpls"),
-    super::registry::MessageEntry::of::<SwInterfaceSetMplsEnable>("mpls"),
-    super::registry::MessageEntry::of::<SwInterfaceSetMplsEnableReply>("mpls"),
-];

@@ -2,10 +2,12 @@
 //!
 //! 5 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage};
+use ::vppapi_codec::{VppFlags, VppMessage};
 use super::interface_types::InterfaceIndex;
 ///`mss_clamp_dir`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mss_clamp_dir",
     values(MSS_CLAMP_DIR_NONE = 0, MSS_CLAMP_DIR_RX = 1, MSS_CLAMP_DIR_TX = 2)
@@ -26,6 +28,8 @@ pub struct MssClampDir(pub u8);
 ///
 /// Request; reply [`MssClampEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mss_clamp_enable_disable",
     crc = 0xd31b44e3,
@@ -42,6 +46,8 @@ pub struct MssClampEnableDisable {
 }
 /// `mss_clamp_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mss_clamp_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -64,6 +70,8 @@ pub struct MssClampEnableDisableReply {
 ///
 /// Cursor get; streams [`MssClampDetails`], then the reply [`MssClampGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mss_clamp_get",
     crc = 0x47250981,
@@ -85,6 +93,8 @@ pub struct MssClampGet {
 ///
 /// `mss_clamp_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mss_clamp_get_reply",
     crc = 0x53b48f5d,
@@ -107,6 +117,8 @@ pub struct MssClampGetReply {
 ///
 /// `mss_clamp_details_d3a4de61`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "mss_clamp_details",
     crc = 0xd3a4de61,
@@ -120,11 +132,3 @@ pub struct MssClampDetails {
     pub ipv4_direction: MssClampDir,
     pub ipv6_direction: MssClampDir,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 5] = [
-    super::registry::MessageEntry::of::<MssClampEnableDisable>("mss_clamp"),
-    super::registry::MessageEntry::of::<MssClampEnableDisableReply>("mss_clamp"),
-    super::registry::MessageEntry::of::<MssClampGet>("mss_clamp"),
-    super::registry::MessageEntry::of::<MssClampGetReply>("mss_clamp"),
-    super::registry::MessageEntry::of::<MssClampDetails>("mss_clamp"),
-];

@@ -2,13 +2,15 @@
 //!
 //! 6 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip4Address;
 /// `sfdp_nat_set_external_interface_fca1e31a`
 ///
 /// Request; reply [`SfdpNatSetExternalInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_nat_set_external_interface",
     crc = 0xfca1e31a,
@@ -23,6 +25,8 @@ pub struct SfdpNatSetExternalInterface {
 }
 /// `sfdp_nat_set_external_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_nat_set_external_interface_reply",
     crc = 0xe8d4e804,
@@ -36,6 +40,8 @@ pub struct SfdpNatSetExternalInterfaceReply {
 ///
 /// Request; reply [`SfdpNatAllocPoolAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_nat_alloc_pool_add_del",
     crc = 0x6ca85aad,
@@ -51,6 +57,8 @@ pub struct SfdpNatAllocPoolAddDel {
 }
 /// `sfdp_nat_alloc_pool_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_nat_alloc_pool_add_del_reply",
     crc = 0xe8d4e804,
@@ -64,6 +72,8 @@ pub struct SfdpNatAllocPoolAddDelReply {
 ///
 /// Request; reply [`SfdpNatSnatSetUnsetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_nat_snat_set_unset",
     crc = 0x7f07225d,
@@ -80,6 +90,8 @@ pub struct SfdpNatSnatSetUnset {
 }
 /// `sfdp_nat_snat_set_unset_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_nat_snat_set_unset_reply",
     crc = 0xe8d4e804,
@@ -89,12 +101,3 @@ pub struct SfdpNatSnatSetUnset {
 pub struct SfdpNatSnatSetUnsetReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<SfdpNatSetExternalInterface>("nat"),
-    super::registry::MessageEntry::of::<SfdpNatSetExternalInterfaceReply>("nat"),
-    super::registry::MessageEntry::of::<SfdpNatAllocPoolAddDel>("nat"),
-    super::registry::MessageEntry::of::<SfdpNatAllocPoolAddDelReply>("nat"),
-    super::registry::MessageEntry::of::<SfdpNatSnatSetUnset>("nat"),
-    super::registry::MessageEntry::of::<SfdpNatSnatSetUnsetReply>("nat"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 75 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage, VppType};
+use ::vppapi_codec::{VppFlags, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip4Address;
 use super::nat_types::{NatConfigFlags, NatLogLevel, NatTimeouts};
@@ -16,6 +16,8 @@ use super::nat_types::{NatConfigFlags, NatLogLevel, NatTimeouts};
 ///
 /// `typedef nat44_lb_addr_port`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "nat44_lb_addr_port")]
 pub struct Nat44LbAddrPort {
     pub addr: Ip4Address,
@@ -25,6 +27,8 @@ pub struct Nat44LbAddrPort {
 }
 ///`nat44_config_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_config_flags",
     values(
@@ -53,6 +57,8 @@ pub struct Nat44ConfigFlags(pub u8);
 ///
 /// Request; reply [`Nat44EdPluginEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_plugin_enable_disable",
     crc = 0xbe17f8dd,
@@ -70,6 +76,8 @@ pub struct Nat44EdPluginEnableDisable {
 }
 /// `nat44_ed_plugin_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_plugin_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -93,6 +101,8 @@ pub struct Nat44EdPluginEnableDisableReply {
 /// Request; reply [`Nat44ForwardingEnableDisableReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_forwarding_enable_disable",
     crc = 0xb3e225d2,
@@ -106,6 +116,8 @@ pub struct Nat44ForwardingEnableDisable {
 /// `nat44_forwarding_enable_disable_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_forwarding_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -129,6 +141,8 @@ pub struct Nat44ForwardingEnableDisableReply {
 /// Request; reply [`NatIpfixEnableDisableReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_ipfix_enable_disable",
     crc = 0x9af4a2d2,
@@ -144,6 +158,8 @@ pub struct NatIpfixEnableDisable {
 /// `nat_ipfix_enable_disable_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_ipfix_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -168,6 +184,8 @@ pub struct NatIpfixEnableDisableReply {
 /// Request; reply [`NatSetTimeoutsReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_set_timeouts",
     crc = 0xd4746b16,
@@ -184,6 +202,8 @@ pub struct NatSetTimeouts {
 /// `nat_set_timeouts_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_set_timeouts_reply",
     crc = 0xe8d4e804,
@@ -205,6 +225,8 @@ pub struct NatSetTimeoutsReply {
 ///
 /// Request; reply [`Nat44SetSessionLimitReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_set_session_limit",
     crc = 0x8899bbb1,
@@ -218,6 +240,8 @@ pub struct Nat44SetSessionLimit {
 }
 /// `nat44_set_session_limit_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_set_session_limit_reply",
     crc = 0xe8d4e804,
@@ -237,6 +261,8 @@ pub struct Nat44SetSessionLimitReply {
 ///
 /// Request; reply [`Nat44ShowRunningConfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_show_running_config",
     crc = 0x51077d14,
@@ -268,6 +294,8 @@ pub struct Nat44ShowRunningConfig {}
 ///
 /// `nat44_show_running_config_reply_93d8e267`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_show_running_config_reply",
     crc = 0x93d8e267,
@@ -300,6 +328,8 @@ pub struct Nat44ShowRunningConfigReply {
 ///
 /// Request; reply [`NatSetWorkersReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_set_workers",
     crc = 0xda926638,
@@ -312,6 +342,8 @@ pub struct NatSetWorkers {
 }
 /// `nat_set_workers_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_set_workers_reply",
     crc = 0xe8d4e804,
@@ -331,6 +363,8 @@ pub struct NatSetWorkersReply {
 ///
 /// Dump; streams [`NatWorkerDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_worker_dump",
     crc = 0x51077d14,
@@ -349,6 +383,8 @@ pub struct NatWorkerDump {}
 ///
 /// `nat_worker_details_84bf06fc`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_worker_details",
     crc = 0x84bf06fc,
@@ -375,6 +411,8 @@ pub struct NatWorkerDetails {
 ///
 /// Request; reply [`Nat44EdAddDelVrfTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_add_del_vrf_table",
     crc = 0x08330904,
@@ -388,6 +426,8 @@ pub struct Nat44EdAddDelVrfTable {
 }
 /// `nat44_ed_add_del_vrf_table_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_add_del_vrf_table_reply",
     crc = 0xe8d4e804,
@@ -410,6 +450,8 @@ pub struct Nat44EdAddDelVrfTableReply {
 ///
 /// Request; reply [`Nat44EdAddDelVrfRouteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_add_del_vrf_route",
     crc = 0x59187407,
@@ -424,6 +466,8 @@ pub struct Nat44EdAddDelVrfRoute {
 }
 /// `nat44_ed_add_del_vrf_route_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_add_del_vrf_route_reply",
     crc = 0xe8d4e804,
@@ -444,6 +488,8 @@ pub struct Nat44EdAddDelVrfRouteReply {
 /// Dump; streams [`Nat44EdVrfTablesDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_vrf_tables_dump",
     crc = 0x51077d14,
@@ -463,6 +509,8 @@ pub struct Nat44EdVrfTablesDump {}
 /// `nat44_ed_vrf_tables_details_7b264e4f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_vrf_tables_details",
     crc = 0x7b264e4f,
@@ -486,6 +534,8 @@ pub struct Nat44EdVrfTablesDetails {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_vrf_tables_v2_dump",
     crc = 0x51077d14,
@@ -506,6 +556,8 @@ pub struct Nat44EdVrfTablesV2Dump {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_vrf_tables_v2_details",
     crc = 0x7b264e4f,
@@ -529,6 +581,8 @@ pub struct Nat44EdVrfTablesV2Details {
 ///
 /// Request; reply [`NatSetMssClampingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_set_mss_clamping",
     crc = 0x25e90abb,
@@ -542,6 +596,8 @@ pub struct NatSetMssClamping {
 }
 /// `nat_set_mss_clamping_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_set_mss_clamping_reply",
     crc = 0xe8d4e804,
@@ -561,6 +617,8 @@ pub struct NatSetMssClampingReply {
 ///
 /// Request; reply [`NatGetMssClampingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_get_mss_clamping",
     crc = 0x51077d14,
@@ -579,6 +637,8 @@ pub struct NatGetMssClamping {}
 ///
 /// `nat_get_mss_clamping_reply_1c0b2a78`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_get_mss_clamping_reply",
     crc = 0x1c0b2a78,
@@ -601,6 +661,8 @@ pub struct NatGetMssClampingReply {
 ///
 /// Request; reply [`Nat44EdSetFqOptionsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_set_fq_options",
     crc = 0x2399bd71,
@@ -613,6 +675,8 @@ pub struct Nat44EdSetFqOptions {
 }
 /// `nat44_ed_set_fq_options_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_set_fq_options_reply",
     crc = 0xe8d4e804,
@@ -632,6 +696,8 @@ pub struct Nat44EdSetFqOptionsReply {
 ///
 /// Request; reply [`Nat44EdShowFqOptionsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_show_fq_options",
     crc = 0x51077d14,
@@ -649,6 +715,8 @@ pub struct Nat44EdShowFqOptions {}
 ///
 /// `nat44_ed_show_fq_options_reply_7213b545`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_show_fq_options_reply",
     crc = 0x7213b545,
@@ -672,6 +740,8 @@ pub struct Nat44EdShowFqOptionsReply {
 ///
 /// Request; reply [`Nat44AddDelInterfaceAddrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_interface_addr",
     crc = 0x4aed50c0,
@@ -686,6 +756,8 @@ pub struct Nat44AddDelInterfaceAddr {
 }
 /// `nat44_add_del_interface_addr_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_interface_addr_reply",
     crc = 0xe8d4e804,
@@ -705,6 +777,8 @@ pub struct Nat44AddDelInterfaceAddrReply {
 ///
 /// Dump; streams [`Nat44InterfaceAddrDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_interface_addr_dump",
     crc = 0x51077d14,
@@ -722,6 +796,8 @@ pub struct Nat44InterfaceAddrDump {}
 ///
 /// `nat44_interface_addr_details_e4aca9ca`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_interface_addr_details",
     crc = 0xe4aca9ca,
@@ -747,6 +823,8 @@ pub struct Nat44InterfaceAddrDetails {
 ///
 /// Request; reply [`Nat44AddDelAddressRangeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_address_range",
     crc = 0x6f2b8055,
@@ -763,6 +841,8 @@ pub struct Nat44AddDelAddressRange {
 }
 /// `nat44_add_del_address_range_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_address_range_reply",
     crc = 0xe8d4e804,
@@ -782,6 +862,8 @@ pub struct Nat44AddDelAddressRangeReply {
 ///
 /// Dump; streams [`Nat44AddressDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_address_dump",
     crc = 0x51077d14,
@@ -800,6 +882,8 @@ pub struct Nat44AddressDump {}
 ///
 /// `nat44_address_details_0d1beac1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_address_details",
     crc = 0x0d1beac1,
@@ -825,6 +909,8 @@ pub struct Nat44AddressDetails {
 ///
 /// Request; reply [`Nat44InterfaceAddDelFeatureReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_interface_add_del_feature",
     crc = 0xf3699b83,
@@ -839,6 +925,8 @@ pub struct Nat44InterfaceAddDelFeature {
 }
 /// `nat44_interface_add_del_feature_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_interface_add_del_feature_reply",
     crc = 0xe8d4e804,
@@ -858,6 +946,8 @@ pub struct Nat44InterfaceAddDelFeatureReply {
 ///
 /// Dump; streams [`Nat44InterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_interface_dump",
     crc = 0x51077d14,
@@ -878,6 +968,8 @@ pub struct Nat44InterfaceDump {}
 ///
 /// `nat44_interface_details_5d286289`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_interface_details",
     crc = 0x5d286289,
@@ -901,6 +993,8 @@ pub struct Nat44InterfaceDetails {
 ///
 /// Request; reply [`Nat44EdAddDelOutputInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_add_del_output_interface",
     crc = 0x47d6e753,
@@ -914,6 +1008,8 @@ pub struct Nat44EdAddDelOutputInterface {
 }
 /// `nat44_ed_add_del_output_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_add_del_output_interface_reply",
     crc = 0xe8d4e804,
@@ -927,6 +1023,8 @@ pub struct Nat44EdAddDelOutputInterfaceReply {
 ///
 /// Cursor get; streams [`Nat44EdOutputInterfaceDetails`], then the reply [`Nat44EdOutputInterfaceGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_output_interface_get",
     crc = 0xf75ba505,
@@ -940,6 +1038,8 @@ pub struct Nat44EdOutputInterfaceGet {
 }
 /// `nat44_ed_output_interface_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_output_interface_get_reply",
     crc = 0x53b48f5d,
@@ -952,6 +1052,8 @@ pub struct Nat44EdOutputInterfaceGetReply {
 }
 /// `nat44_ed_output_interface_details_0b45011c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ed_output_interface_details",
     crc = 0x0b45011c,
@@ -989,6 +1091,8 @@ pub struct Nat44EdOutputInterfaceDetails {
 /// Request; reply [`Nat44AddDelStaticMappingReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_static_mapping",
     crc = 0x5ae5f03e,
@@ -1012,6 +1116,8 @@ pub struct Nat44AddDelStaticMapping {
 /// `nat44_add_del_static_mapping_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_static_mapping_reply",
     crc = 0xe8d4e804,
@@ -1050,6 +1156,8 @@ pub struct Nat44AddDelStaticMappingReply {
 ///
 /// Request; reply [`Nat44AddDelStaticMappingV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_static_mapping_v2",
     crc = 0x5e205f1a,
@@ -1074,6 +1182,8 @@ pub struct Nat44AddDelStaticMappingV2 {
 }
 /// `nat44_add_del_static_mapping_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_static_mapping_v2_reply",
     crc = 0xe8d4e804,
@@ -1093,6 +1203,8 @@ pub struct Nat44AddDelStaticMappingV2Reply {
 ///
 /// Dump; streams [`Nat44StaticMappingDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_static_mapping_dump",
     crc = 0x51077d14,
@@ -1122,6 +1234,8 @@ pub struct Nat44StaticMappingDump {}
 ///
 /// `nat44_static_mapping_details_06cb40b2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_static_mapping_details",
     crc = 0x06cb40b2,
@@ -1159,6 +1273,8 @@ pub struct Nat44StaticMappingDetails {
 ///
 /// Request; reply [`Nat44AddDelIdentityMappingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_identity_mapping",
     crc = 0x02faaa22,
@@ -1179,6 +1295,8 @@ pub struct Nat44AddDelIdentityMapping {
 }
 /// `nat44_add_del_identity_mapping_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_identity_mapping_reply",
     crc = 0xe8d4e804,
@@ -1198,6 +1316,8 @@ pub struct Nat44AddDelIdentityMappingReply {
 ///
 /// Dump; streams [`Nat44IdentityMappingDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_identity_mapping_dump",
     crc = 0x51077d14,
@@ -1220,6 +1340,8 @@ pub struct Nat44IdentityMappingDump {}
 ///
 /// `nat44_identity_mapping_details_2a52a030`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_identity_mapping_details",
     crc = 0x2a52a030,
@@ -1260,6 +1382,8 @@ pub struct Nat44IdentityMappingDetails {
 ///
 /// Request; reply [`Nat44AddDelLbStaticMappingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_lb_static_mapping",
     crc = 0x4f68ee9d,
@@ -1281,6 +1405,8 @@ pub struct Nat44AddDelLbStaticMapping {
 }
 /// `nat44_add_del_lb_static_mapping_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_add_del_lb_static_mapping_reply",
     crc = 0xe8d4e804,
@@ -1305,6 +1431,8 @@ pub struct Nat44AddDelLbStaticMappingReply {
 ///
 /// Request; reply [`Nat44LbStaticMappingAddDelLocalReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_lb_static_mapping_add_del_local",
     crc = 0x7ca47547,
@@ -1321,6 +1449,8 @@ pub struct Nat44LbStaticMappingAddDelLocal {
 }
 /// `nat44_lb_static_mapping_add_del_local_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_lb_static_mapping_add_del_local_reply",
     crc = 0xe8d4e804,
@@ -1340,6 +1470,8 @@ pub struct Nat44LbStaticMappingAddDelLocalReply {
 ///
 /// Dump; streams [`Nat44LbStaticMappingDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_lb_static_mapping_dump",
     crc = 0x51077d14,
@@ -1368,6 +1500,8 @@ pub struct Nat44LbStaticMappingDump {}
 ///
 /// `nat44_lb_static_mapping_details_ed5ce876`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_lb_static_mapping_details",
     crc = 0xed5ce876,
@@ -1405,6 +1539,8 @@ pub struct Nat44LbStaticMappingDetails {
 ///
 /// Request; reply [`Nat44DelSessionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_del_session",
     crc = 0x15a5bf8c,
@@ -1423,6 +1559,8 @@ pub struct Nat44DelSession {
 }
 /// `nat44_del_session_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_del_session_reply",
     crc = 0xe8d4e804,
@@ -1442,6 +1580,8 @@ pub struct Nat44DelSessionReply {
 ///
 /// Dump; streams [`Nat44UserDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_dump",
     crc = 0x51077d14,
@@ -1461,6 +1601,8 @@ pub struct Nat44UserDump {}
 ///
 /// `nat44_user_details_355896c2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_details",
     crc = 0x355896c2,
@@ -1486,6 +1628,8 @@ pub struct Nat44UserDetails {
 /// Dump; streams [`Nat44UserSessionDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_session_dump",
     crc = 0xe1899c98,
@@ -1523,6 +1667,8 @@ pub struct Nat44UserSessionDump {
 /// `nat44_user_session_details_2cf6e16d`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_session_details",
     crc = 0x2cf6e16d,
@@ -1557,6 +1703,8 @@ pub struct Nat44UserSessionDetails {
 /// Dump; streams [`Nat44UserSessionV2Details`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_session_v2_dump",
     crc = 0xe1899c98,
@@ -1596,6 +1744,8 @@ pub struct Nat44UserSessionV2Dump {
 /// `nat44_user_session_v2_details_fd42b729`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_session_v2_details",
     crc = 0xfd42b729,
@@ -1646,6 +1796,8 @@ pub struct Nat44UserSessionV2Details {
 ///
 /// `nat44_user_session_v3_details_edae926e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_session_v3_details",
     crc = 0xedae926e,
@@ -1681,6 +1833,8 @@ pub struct Nat44UserSessionV3Details {
 ///
 /// Dump; streams [`Nat44UserSessionV3Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_user_session_v3_dump",
     crc = 0xe1899c98,
@@ -1692,83 +1846,3 @@ pub struct Nat44UserSessionV3Dump {
     pub ip_address: Ip4Address,
     pub vrf_id: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 75] = [
-    super::registry::MessageEntry::of::<Nat44EdPluginEnableDisable>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdPluginEnableDisableReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44ForwardingEnableDisable>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44ForwardingEnableDisableReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatIpfixEnableDisable>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatIpfixEnableDisableReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatSetTimeouts>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatSetTimeoutsReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44SetSessionLimit>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44SetSessionLimitReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44ShowRunningConfig>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44ShowRunningConfigReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatSetWorkers>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatSetWorkersReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatWorkerDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatWorkerDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdAddDelVrfTable>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdAddDelVrfTableReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdAddDelVrfRoute>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdAddDelVrfRouteReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdVrfTablesDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdVrfTablesDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdVrfTablesV2Dump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdVrfTablesV2Details>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatSetMssClamping>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatSetMssClampingReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatGetMssClamping>("nat44_ed"),
-    super::registry::MessageEntry::of::<NatGetMssClampingReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdSetFqOptions>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdSetFqOptionsReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdShowFqOptions>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdShowFqOptionsReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelInterfaceAddr>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelInterfaceAddrReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44InterfaceAddrDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44InterfaceAddrDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelAddressRange>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelAddressRangeReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddressDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddressDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44InterfaceAddDelFeature>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44InterfaceAddDelFeatureReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44InterfaceDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44InterfaceDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdAddDelOutputInterface>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdAddDelOutputInterfaceReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdOutputInterfaceGet>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdOutputInterfaceGetReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44EdOutputInterfaceDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelStaticMapping>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelStaticMappingReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelStaticMappingV2>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelStaticMappingV2Reply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44StaticMappingDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44StaticMappingDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelIdentityMapping>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelIdentityMappingReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44IdentityMappingDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44IdentityMappingDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelLbStaticMapping>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44AddDelLbStaticMappingReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44LbStaticMappingAddDelLocal>("nat44_ed"),
-    super::registry::MessageEntry::of::<
-        Nat44LbStaticMappingAddDelLocalReply,
-    >("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44LbStaticMappingDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44LbStaticMappingDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44DelSession>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44DelSessionReply>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserSessionDump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserSessionDetails>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserSessionV2Dump>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserSessionV2Details>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserSessionV3Details>("nat44_ed"),
-    super::registry::MessageEntry::of::<Nat44UserSessionV3Dump>("nat44_ed"),
-];

@@ -2,12 +2,14 @@
 //!
 //! 80 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage};
+use ::vppapi_codec::{VppFlags, VppMessage};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip4Address;
 use super::nat_types::{NatLogLevel, NatTimeouts};
 ///`nat44_ei_config_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_config_flags",
     values(
@@ -45,6 +47,8 @@ pub struct Nat44EiConfigFlags(pub u8);
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_plugin_enable_disable",
     crc = 0xbf692144,
@@ -67,6 +71,8 @@ pub struct Nat44EiPluginEnableDisable {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_plugin_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -88,6 +94,8 @@ pub struct Nat44EiPluginEnableDisableReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_show_running_config",
     crc = 0x51077d14,
@@ -116,6 +124,8 @@ pub struct Nat44EiShowRunningConfig {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_show_running_config_reply",
     crc = 0x41b66a81,
@@ -149,6 +159,8 @@ pub struct Nat44EiShowRunningConfigReply {
 /// Request; reply [`Nat44EiSetLogLevelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_log_level",
     crc = 0x70076bfe,
@@ -162,6 +174,8 @@ pub struct Nat44EiSetLogLevel {
 /// `nat44_ei_set_log_level_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_log_level_reply",
     crc = 0xe8d4e804,
@@ -184,6 +198,8 @@ pub struct Nat44EiSetLogLevelReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_workers",
     crc = 0xda926638,
@@ -198,6 +214,8 @@ pub struct Nat44EiSetWorkers {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_workers_reply",
     crc = 0xe8d4e804,
@@ -219,6 +237,8 @@ pub struct Nat44EiSetWorkersReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_worker_dump",
     crc = 0x51077d14,
@@ -239,6 +259,8 @@ pub struct Nat44EiWorkerDump {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_worker_details",
     crc = 0x84bf06fc,
@@ -266,6 +288,8 @@ pub struct Nat44EiWorkerDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ipfix_enable_disable",
     crc = 0x9af4a2d2,
@@ -282,6 +306,8 @@ pub struct Nat44EiIpfixEnableDisable {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ipfix_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -307,6 +333,8 @@ pub struct Nat44EiIpfixEnableDisableReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_timeouts",
     crc = 0xd4746b16,
@@ -324,6 +352,8 @@ pub struct Nat44EiSetTimeouts {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_timeouts_reply",
     crc = 0xe8d4e804,
@@ -353,6 +383,8 @@ pub struct Nat44EiSetTimeoutsReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_addr_and_port_alloc_alg",
     crc = 0xdeeb746f,
@@ -372,6 +404,8 @@ pub struct Nat44EiSetAddrAndPortAllocAlg {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_addr_and_port_alloc_alg_reply",
     crc = 0xe8d4e804,
@@ -392,6 +426,8 @@ pub struct Nat44EiSetAddrAndPortAllocAlgReply {
 /// Request; reply [`Nat44EiGetAddrAndPortAllocAlgReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_get_addr_and_port_alloc_alg",
     crc = 0x51077d14,
@@ -417,6 +453,8 @@ pub struct Nat44EiGetAddrAndPortAllocAlg {}
 /// `nat44_ei_get_addr_and_port_alloc_alg_reply_3607a7d0`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_get_addr_and_port_alloc_alg_reply",
     crc = 0x3607a7d0,
@@ -446,6 +484,8 @@ pub struct Nat44EiGetAddrAndPortAllocAlgReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_mss_clamping",
     crc = 0x25e90abb,
@@ -461,6 +501,8 @@ pub struct Nat44EiSetMssClamping {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_mss_clamping_reply",
     crc = 0xe8d4e804,
@@ -481,6 +523,8 @@ pub struct Nat44EiSetMssClampingReply {
 /// Request; reply [`Nat44EiGetMssClampingReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_get_mss_clamping",
     crc = 0x51077d14,
@@ -500,6 +544,8 @@ pub struct Nat44EiGetMssClamping {}
 /// `nat44_ei_get_mss_clamping_reply_1c0b2a78`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_get_mss_clamping_reply",
     crc = 0x1c0b2a78,
@@ -526,6 +572,8 @@ pub struct Nat44EiGetMssClampingReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_set_listener",
     crc = 0xe4a8cb4e,
@@ -542,6 +590,8 @@ pub struct Nat44EiHaSetListener {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_set_listener_reply",
     crc = 0xe8d4e804,
@@ -567,6 +617,8 @@ pub struct Nat44EiHaSetListenerReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_set_failover",
     crc = 0x718246af,
@@ -583,6 +635,8 @@ pub struct Nat44EiHaSetFailover {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_set_failover_reply",
     crc = 0xe8d4e804,
@@ -603,6 +657,8 @@ pub struct Nat44EiHaSetFailoverReply {
 /// Request; reply [`Nat44EiHaGetListenerReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_get_listener",
     crc = 0x51077d14,
@@ -623,6 +679,8 @@ pub struct Nat44EiHaGetListener {}
 /// `nat44_ei_ha_get_listener_reply_123ea41f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_get_listener_reply",
     crc = 0x123ea41f,
@@ -646,6 +704,8 @@ pub struct Nat44EiHaGetListenerReply {
 /// Request; reply [`Nat44EiHaGetFailoverReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_get_failover",
     crc = 0x51077d14,
@@ -667,6 +727,8 @@ pub struct Nat44EiHaGetFailover {}
 /// `nat44_ei_ha_get_failover_reply_a67d8752`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_get_failover_reply",
     crc = 0xa67d8752,
@@ -691,6 +753,8 @@ pub struct Nat44EiHaGetFailoverReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_flush",
     crc = 0x51077d14,
@@ -703,6 +767,8 @@ pub struct Nat44EiHaFlush {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_flush_reply",
     crc = 0xe8d4e804,
@@ -728,6 +794,8 @@ pub struct Nat44EiHaFlushReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_resync",
     crc = 0xc8ab9e03,
@@ -744,6 +812,8 @@ pub struct Nat44EiHaResync {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_resync_reply",
     crc = 0xe8d4e804,
@@ -764,6 +834,8 @@ pub struct Nat44EiHaResyncReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_ha_resync_completed_event",
     crc = 0xfdc598fb,
@@ -788,6 +860,8 @@ pub struct Nat44EiHaResyncCompletedEvent {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_del_user",
     crc = 0x99a9f998,
@@ -803,6 +877,8 @@ pub struct Nat44EiDelUser {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_del_user_reply",
     crc = 0xe8d4e804,
@@ -828,6 +904,8 @@ pub struct Nat44EiDelUserReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_address_range",
     crc = 0x35f21abc,
@@ -845,6 +923,8 @@ pub struct Nat44EiAddDelAddressRange {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_address_range_reply",
     crc = 0xe8d4e804,
@@ -866,6 +946,8 @@ pub struct Nat44EiAddDelAddressRangeReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_address_dump",
     crc = 0x51077d14,
@@ -885,6 +967,8 @@ pub struct Nat44EiAddressDump {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_address_details",
     crc = 0x318f1202,
@@ -911,6 +995,8 @@ pub struct Nat44EiAddressDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_add_del_feature",
     crc = 0x63a2db8b,
@@ -927,6 +1013,8 @@ pub struct Nat44EiInterfaceAddDelFeature {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_add_del_feature_reply",
     crc = 0xe8d4e804,
@@ -948,6 +1036,8 @@ pub struct Nat44EiInterfaceAddDelFeatureReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_dump",
     crc = 0x51077d14,
@@ -970,6 +1060,8 @@ pub struct Nat44EiInterfaceDump {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_details",
     crc = 0xf446e508,
@@ -996,6 +1088,8 @@ pub struct Nat44EiInterfaceDetails {
 /// Request; reply [`Nat44EiInterfaceAddDelOutputFeatureReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_add_del_output_feature",
     crc = 0x63a2db8b,
@@ -1011,6 +1105,8 @@ pub struct Nat44EiInterfaceAddDelOutputFeature {
 /// `nat44_ei_interface_add_del_output_feature_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_add_del_output_feature_reply",
     crc = 0xe8d4e804,
@@ -1031,6 +1127,8 @@ pub struct Nat44EiInterfaceAddDelOutputFeatureReply {
 /// Dump; streams [`Nat44EiInterfaceOutputFeatureDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_output_feature_dump",
     crc = 0x51077d14,
@@ -1050,6 +1148,8 @@ pub struct Nat44EiInterfaceOutputFeatureDump {}
 /// `nat44_ei_interface_output_feature_details_f446e508`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_output_feature_details",
     crc = 0xf446e508,
@@ -1073,6 +1173,8 @@ pub struct Nat44EiInterfaceOutputFeatureDetails {
 ///
 /// Request; reply [`Nat44EiAddDelOutputInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_output_interface",
     crc = 0x47d6e753,
@@ -1086,6 +1188,8 @@ pub struct Nat44EiAddDelOutputInterface {
 }
 /// `nat44_ei_add_del_output_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_output_interface_reply",
     crc = 0xe8d4e804,
@@ -1099,6 +1203,8 @@ pub struct Nat44EiAddDelOutputInterfaceReply {
 ///
 /// Cursor get; streams [`Nat44EiOutputInterfaceDetails`], then the reply [`Nat44EiOutputInterfaceGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_output_interface_get",
     crc = 0xf75ba505,
@@ -1112,6 +1218,8 @@ pub struct Nat44EiOutputInterfaceGet {
 }
 /// `nat44_ei_output_interface_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_output_interface_get_reply",
     crc = 0x53b48f5d,
@@ -1124,6 +1232,8 @@ pub struct Nat44EiOutputInterfaceGetReply {
 }
 /// `nat44_ei_output_interface_details_0b45011c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_output_interface_details",
     crc = 0x0b45011c,
@@ -1157,6 +1267,8 @@ pub struct Nat44EiOutputInterfaceDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_static_mapping",
     crc = 0xb404b7fe,
@@ -1181,6 +1293,8 @@ pub struct Nat44EiAddDelStaticMapping {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_static_mapping_reply",
     crc = 0xe8d4e804,
@@ -1202,6 +1316,8 @@ pub struct Nat44EiAddDelStaticMappingReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_static_mapping_dump",
     crc = 0x51077d14,
@@ -1228,6 +1344,8 @@ pub struct Nat44EiStaticMappingDump {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_static_mapping_details",
     crc = 0x6b51ca6e,
@@ -1266,6 +1384,8 @@ pub struct Nat44EiStaticMappingDetails {
 /// Request; reply [`Nat44EiAddDelIdentityMappingReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_identity_mapping",
     crc = 0xcb8606b9,
@@ -1287,6 +1407,8 @@ pub struct Nat44EiAddDelIdentityMapping {
 /// `nat44_ei_add_del_identity_mapping_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_identity_mapping_reply",
     crc = 0xe8d4e804,
@@ -1307,6 +1429,8 @@ pub struct Nat44EiAddDelIdentityMappingReply {
 /// Dump; streams [`Nat44EiIdentityMappingDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_identity_mapping_dump",
     crc = 0x51077d14,
@@ -1330,6 +1454,8 @@ pub struct Nat44EiIdentityMappingDump {}
 /// `nat44_ei_identity_mapping_details_30d53e26`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_identity_mapping_details",
     crc = 0x30d53e26,
@@ -1360,6 +1486,8 @@ pub struct Nat44EiIdentityMappingDetails {
 /// Request; reply [`Nat44EiAddDelInterfaceAddrReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_interface_addr",
     crc = 0x883abbcc,
@@ -1375,6 +1503,8 @@ pub struct Nat44EiAddDelInterfaceAddr {
 /// `nat44_ei_add_del_interface_addr_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_add_del_interface_addr_reply",
     crc = 0xe8d4e804,
@@ -1395,6 +1525,8 @@ pub struct Nat44EiAddDelInterfaceAddrReply {
 /// Dump; streams [`Nat44EiInterfaceAddrDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_addr_dump",
     crc = 0x51077d14,
@@ -1412,6 +1544,8 @@ pub struct Nat44EiInterfaceAddrDump {}
 /// `nat44_ei_interface_addr_details_0b45011c`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_interface_addr_details",
     crc = 0x0b45011c,
@@ -1433,6 +1567,8 @@ pub struct Nat44EiInterfaceAddrDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_user_dump",
     crc = 0x51077d14,
@@ -1454,6 +1590,8 @@ pub struct Nat44EiUserDump {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_user_details",
     crc = 0x355896c2,
@@ -1480,6 +1618,8 @@ pub struct Nat44EiUserDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_user_session_dump",
     crc = 0xe1899c98,
@@ -1511,6 +1651,8 @@ pub struct Nat44EiUserSessionDump {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_user_session_details",
     crc = 0x19b7c0ac,
@@ -1544,6 +1686,8 @@ pub struct Nat44EiUserSessionDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_user_session_v2_dump",
     crc = 0xe1899c98,
@@ -1576,6 +1720,8 @@ pub struct Nat44EiUserSessionV2Dump {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_user_session_v2_details",
     crc = 0x5bd3e9d6,
@@ -1618,6 +1764,8 @@ pub struct Nat44EiUserSessionV2Details {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_del_session",
     crc = 0x74969ffe,
@@ -1638,6 +1786,8 @@ pub struct Nat44EiDelSession {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_del_session_reply",
     crc = 0xe8d4e804,
@@ -1662,6 +1812,8 @@ pub struct Nat44EiDelSessionReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_forwarding_enable_disable",
     crc = 0xb3e225d2,
@@ -1676,6 +1828,8 @@ pub struct Nat44EiForwardingEnableDisable {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_forwarding_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -1698,6 +1852,8 @@ pub struct Nat44EiForwardingEnableDisableReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_fq_options",
     crc = 0x2399bd71,
@@ -1712,6 +1868,8 @@ pub struct Nat44EiSetFqOptions {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_set_fq_options_reply",
     crc = 0xe8d4e804,
@@ -1733,6 +1891,8 @@ pub struct Nat44EiSetFqOptionsReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_show_fq_options",
     crc = 0x51077d14,
@@ -1752,6 +1912,8 @@ pub struct Nat44EiShowFqOptions {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat44_ei_show_fq_options_reply",
     crc = 0x7213b545,
@@ -1762,90 +1924,3 @@ pub struct Nat44EiShowFqOptionsReply {
     pub retval: i32,
     pub frame_queue_nelts: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 80] = [
-    super::registry::MessageEntry::of::<Nat44EiPluginEnableDisable>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiPluginEnableDisableReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiShowRunningConfig>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiShowRunningConfigReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetLogLevel>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetLogLevelReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetWorkers>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetWorkersReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiWorkerDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiWorkerDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiIpfixEnableDisable>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiIpfixEnableDisableReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetTimeouts>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetTimeoutsReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetAddrAndPortAllocAlg>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetAddrAndPortAllocAlgReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiGetAddrAndPortAllocAlg>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiGetAddrAndPortAllocAlgReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetMssClamping>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetMssClampingReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiGetMssClamping>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiGetMssClampingReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaSetListener>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaSetListenerReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaSetFailover>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaSetFailoverReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaGetListener>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaGetListenerReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaGetFailover>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaGetFailoverReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaFlush>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaFlushReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaResync>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaResyncReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiHaResyncCompletedEvent>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiDelUser>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiDelUserReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelAddressRange>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelAddressRangeReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddressDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddressDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceAddDelFeature>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceAddDelFeatureReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceAddDelOutputFeature>("nat44_ei"),
-    super::registry::MessageEntry::of::<
-        Nat44EiInterfaceAddDelOutputFeatureReply,
-    >("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceOutputFeatureDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<
-        Nat44EiInterfaceOutputFeatureDetails,
-    >("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelOutputInterface>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelOutputInterfaceReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiOutputInterfaceGet>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiOutputInterfaceGetReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiOutputInterfaceDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelStaticMapping>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelStaticMappingReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiStaticMappingDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiStaticMappingDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelIdentityMapping>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelIdentityMappingReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiIdentityMappingDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiIdentityMappingDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelInterfaceAddr>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiAddDelInterfaceAddrReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceAddrDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiInterfaceAddrDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiUserDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiUserDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiUserSessionDump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiUserSessionDetails>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiUserSessionV2Dump>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiUserSessionV2Details>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiDelSession>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiDelSessionReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiForwardingEnableDisable>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiForwardingEnableDisableReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetFqOptions>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiSetFqOptionsReply>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiShowFqOptions>("nat44_ei"),
-    super::registry::MessageEntry::of::<Nat44EiShowFqOptionsReply>("nat44_ei"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 26 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Ip4Address, Ip6Address, Ip6Prefix};
 use super::nat_types::NatConfigFlags;
@@ -23,6 +23,8 @@ use super::nat_types::NatConfigFlags;
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_plugin_enable_disable",
     crc = 0x45948b90,
@@ -41,6 +43,8 @@ pub struct Nat64PluginEnableDisable {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_plugin_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -64,6 +68,8 @@ pub struct Nat64PluginEnableDisableReply {
 ///
 /// Request; reply [`Nat64SetTimeoutsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_set_timeouts",
     crc = 0xd4746b16,
@@ -79,6 +85,8 @@ pub struct Nat64SetTimeouts {
 }
 /// `nat64_set_timeouts_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_set_timeouts_reply",
     crc = 0xe8d4e804,
@@ -98,6 +106,8 @@ pub struct Nat64SetTimeoutsReply {
 ///
 /// Request; reply [`Nat64GetTimeoutsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_get_timeouts",
     crc = 0x51077d14,
@@ -118,6 +128,8 @@ pub struct Nat64GetTimeouts {}
 ///
 /// `nat64_get_timeouts_reply_3c4df4e1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_get_timeouts_reply",
     crc = 0x3c4df4e1,
@@ -145,6 +157,8 @@ pub struct Nat64GetTimeoutsReply {
 ///
 /// Request; reply [`Nat64AddDelPoolAddrRangeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_pool_addr_range",
     crc = 0xa3b944e3,
@@ -160,6 +174,8 @@ pub struct Nat64AddDelPoolAddrRange {
 }
 /// `nat64_add_del_pool_addr_range_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_pool_addr_range_reply",
     crc = 0xe8d4e804,
@@ -179,6 +195,8 @@ pub struct Nat64AddDelPoolAddrRangeReply {
 ///
 /// Dump; streams [`Nat64PoolAddrDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_pool_addr_dump",
     crc = 0x51077d14,
@@ -196,6 +214,8 @@ pub struct Nat64PoolAddrDump {}
 ///
 /// `nat64_pool_addr_details_9bb99cdb`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_pool_addr_details",
     crc = 0x9bb99cdb,
@@ -220,6 +240,8 @@ pub struct Nat64PoolAddrDetails {
 ///
 /// Request; reply [`Nat64AddDelInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_interface",
     crc = 0xf3699b83,
@@ -234,6 +256,8 @@ pub struct Nat64AddDelInterface {
 }
 /// `nat64_add_del_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_interface_reply",
     crc = 0xe8d4e804,
@@ -253,6 +277,8 @@ pub struct Nat64AddDelInterfaceReply {
 ///
 /// Dump; streams [`Nat64InterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_interface_dump",
     crc = 0x51077d14,
@@ -273,6 +299,8 @@ pub struct Nat64InterfaceDump {}
 ///
 /// `nat64_interface_details_5d286289`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_interface_details",
     crc = 0x5d286289,
@@ -300,6 +328,8 @@ pub struct Nat64InterfaceDetails {
 ///
 /// Request; reply [`Nat64AddDelStaticBibReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_static_bib",
     crc = 0x1c404de5,
@@ -318,6 +348,8 @@ pub struct Nat64AddDelStaticBib {
 }
 /// `nat64_add_del_static_bib_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_static_bib_reply",
     crc = 0xe8d4e804,
@@ -342,6 +374,8 @@ pub struct Nat64AddDelStaticBibReply {
 ///
 /// Dump; streams [`Nat64BibDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_bib_dump",
     crc = 0xcfcb6b75,
@@ -368,6 +402,8 @@ pub struct Nat64BibDump {
 ///
 /// `nat64_bib_details_43bc3ddf`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_bib_details",
     crc = 0x43bc3ddf,
@@ -399,6 +435,8 @@ pub struct Nat64BibDetails {
 ///
 /// Dump; streams [`Nat64StDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_st_dump",
     crc = 0xcfcb6b75,
@@ -425,6 +463,8 @@ pub struct Nat64StDump {
 ///
 /// `nat64_st_details_dd3361ed`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "nat64_st_details", crc = 0xdd3361ed, kind = "details", header = "context")]
 pub struct Nat64StDetails {
     pub il_addr: Ip6Address,
@@ -450,6 +490,8 @@ pub struct Nat64StDetails {
 ///
 /// Request; reply [`Nat64AddDelPrefixReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_prefix",
     crc = 0x727b2f4c,
@@ -464,6 +506,8 @@ pub struct Nat64AddDelPrefix {
 }
 /// `nat64_add_del_prefix_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_prefix_reply",
     crc = 0xe8d4e804,
@@ -483,6 +527,8 @@ pub struct Nat64AddDelPrefixReply {
 ///
 /// Dump; streams [`Nat64PrefixDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_prefix_dump",
     crc = 0x51077d14,
@@ -500,6 +546,8 @@ pub struct Nat64PrefixDump {}
 ///
 /// `nat64_prefix_details_20568de3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_prefix_details",
     crc = 0x20568de3,
@@ -522,6 +570,8 @@ pub struct Nat64PrefixDetails {
 ///
 /// Request; reply [`Nat64AddDelInterfaceAddrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_interface_addr",
     crc = 0x47d6e753,
@@ -535,6 +585,8 @@ pub struct Nat64AddDelInterfaceAddr {
 }
 /// `nat64_add_del_interface_addr_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat64_add_del_interface_addr_reply",
     crc = 0xe8d4e804,
@@ -544,32 +596,3 @@ pub struct Nat64AddDelInterfaceAddr {
 pub struct Nat64AddDelInterfaceAddrReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 26] = [
-    super::registry::MessageEntry::of::<Nat64PluginEnableDisable>("nat64"),
-    super::registry::MessageEntry::of::<Nat64PluginEnableDisableReply>("nat64"),
-    super::registry::MessageEntry::of::<Nat64SetTimeouts>("nat64"),
-    super::registry::MessageEntry::of::<Nat64SetTimeoutsReply>("nat64"),
-    super::registry::MessageEntry::of::<Nat64GetTimeouts>("nat64"),
-    super::registry::MessageEntry::of::<Nat64GetTimeoutsReply>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelPoolAddrRange>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelPoolAddrRangeReply>("nat64"),
-    super::registry::MessageEntry::of::<Nat64PoolAddrDump>("nat64"),
-    super::registry::MessageEntry::of::<Nat64PoolAddrDetails>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelInterface>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelInterfaceReply>("nat64"),
-    super::registry::MessageEntry::of::<Nat64InterfaceDump>("nat64"),
-    super::registry::MessageEntry::of::<Nat64InterfaceDetails>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelStaticBib>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelStaticBibReply>("nat64"),
-    super::registry::MessageEntry::of::<Nat64BibDump>("nat64"),
-    super::registry::MessageEntry::of::<Nat64BibDetails>("nat64"),
-    super::registry::MessageEntry::of::<Nat64StDump>("nat64"),
-    super::registry::MessageEntry::of::<Nat64StDetails>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelPrefix>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelPrefixReply>("nat64"),
-    super::registry::MessageEntry::of::<Nat64PrefixDump>("nat64"),
-    super::registry::MessageEntry::of::<Nat64PrefixDetails>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelInterfaceAddr>("nat64"),
-    super::registry::MessageEntry::of::<Nat64AddDelInterfaceAddrReply>("nat64"),
-];

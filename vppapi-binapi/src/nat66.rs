@@ -2,7 +2,7 @@
 //!
 //! 10 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip6Address;
 use super::nat_types::NatConfigFlags;
@@ -18,6 +18,8 @@ use super::nat_types::NatConfigFlags;
 ///
 /// Request; reply [`Nat66PluginEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_plugin_enable_disable",
     crc = 0x56f2f83b,
@@ -31,6 +33,8 @@ pub struct Nat66PluginEnableDisable {
 }
 /// `nat66_plugin_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_plugin_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -54,6 +58,8 @@ pub struct Nat66PluginEnableDisableReply {
 ///
 /// Request; reply [`Nat66AddDelInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_add_del_interface",
     crc = 0xf3699b83,
@@ -68,6 +74,8 @@ pub struct Nat66AddDelInterface {
 }
 /// `nat66_add_del_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_add_del_interface_reply",
     crc = 0xe8d4e804,
@@ -87,6 +95,8 @@ pub struct Nat66AddDelInterfaceReply {
 ///
 /// Dump; streams [`Nat66InterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_interface_dump",
     crc = 0x51077d14,
@@ -105,6 +115,8 @@ pub struct Nat66InterfaceDump {}
 ///
 /// `nat66_interface_details_5d286289`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_interface_details",
     crc = 0x5d286289,
@@ -129,6 +141,8 @@ pub struct Nat66InterfaceDetails {
 ///
 /// Request; reply [`Nat66AddDelStaticMappingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_add_del_static_mapping",
     crc = 0x3ed88f71,
@@ -144,6 +158,8 @@ pub struct Nat66AddDelStaticMapping {
 }
 /// `nat66_add_del_static_mapping_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_add_del_static_mapping_reply",
     crc = 0xe8d4e804,
@@ -163,6 +179,8 @@ pub struct Nat66AddDelStaticMappingReply {
 ///
 /// Dump; streams [`Nat66StaticMappingDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_static_mapping_dump",
     crc = 0x51077d14,
@@ -183,6 +201,8 @@ pub struct Nat66StaticMappingDump {}
 ///
 /// `nat66_static_mapping_details_df39654b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat66_static_mapping_details",
     crc = 0xdf39654b,
@@ -196,16 +216,3 @@ pub struct Nat66StaticMappingDetails {
     pub total_bytes: u64,
     pub total_pkts: u64,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<Nat66PluginEnableDisable>("nat66"),
-    super::registry::MessageEntry::of::<Nat66PluginEnableDisableReply>("nat66"),
-    super::registry::MessageEntry::of::<Nat66AddDelInterface>("nat66"),
-    super::registry::MessageEntry::of::<Nat66AddDelInterfaceReply>("nat66"),
-    super::registry::MessageEntry::of::<Nat66InterfaceDump>("nat66"),
-    super::registry::MessageEntry::of::<Nat66InterfaceDetails>("nat66"),
-    super::registry::MessageEntry::of::<Nat66AddDelStaticMapping>("nat66"),
-    super::registry::MessageEntry::of::<Nat66AddDelStaticMappingReply>("nat66"),
-    super::registry::MessageEntry::of::<Nat66StaticMappingDump>("nat66"),
-    super::registry::MessageEntry::of::<Nat66StaticMappingDetails>("nat66"),
-];

@@ -2,9 +2,11 @@
 //!
 //! 0 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppType};
 /// `typedef nat_timeouts`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "nat_timeouts")]
 pub struct NatTimeouts {
     pub udp: u32,
@@ -14,6 +16,8 @@ pub struct NatTimeouts {
 }
 ///`nat_log_level`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_log_level",
     values(
@@ -28,6 +32,8 @@ pub struct NatTimeouts {
 pub struct NatLogLevel(pub u8);
 ///`nat_config_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nat_config_flags",
     values(
@@ -43,5 +49,3 @@ pub struct NatLogLevel(pub u8);
     )
 )]
 pub struct NatConfigFlags(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

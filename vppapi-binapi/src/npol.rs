@@ -2,10 +2,12 @@
 //!
 //! 22 messages, 15 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType, VppUnion};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType, VppUnion};
 use super::ip_types::{Address, Prefix};
 /// `typedef npol_three_tuple`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_three_tuple")]
 pub struct NpolThreeTuple {
     pub address: Address,
@@ -14,12 +16,16 @@ pub struct NpolThreeTuple {
 }
 /// `typedef npol_ipset_member`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_ipset_member")]
 pub struct NpolIpsetMember {
     pub val: NpolIpsetMemberVal,
 }
 /// `typedef npol_port_range`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_port_range")]
 pub struct NpolPortRange {
     pub start: u16,
@@ -27,12 +33,16 @@ pub struct NpolPortRange {
 }
 /// `typedef npol_entry_set_id`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_entry_set_id")]
 pub struct NpolEntrySetId {
     pub set_id: u32,
 }
 /// `typedef npol_rule_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_rule_entry")]
 pub struct NpolRuleEntry {
     pub is_src: bool,
@@ -42,6 +52,8 @@ pub struct NpolRuleEntry {
 }
 /// `typedef npol_rule_filter`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_rule_filter")]
 pub struct NpolRuleFilter {
     pub value: u32,
@@ -50,6 +62,8 @@ pub struct NpolRuleFilter {
 }
 /// `typedef npol_rule`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_rule")]
 pub struct NpolRule {
     pub action: NpolRuleAction,
@@ -59,6 +73,8 @@ pub struct NpolRule {
 }
 /// `typedef npol_policy_item`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_policy_item")]
 pub struct NpolPolicyItem {
     pub is_inbound: bool,
@@ -66,6 +82,8 @@ pub struct NpolPolicyItem {
 }
 /// `npol_ipset_member_val`: union of 20 bytes; read an arm with its accessor, build one with `from_<arm>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, VppUnion)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_ipset_member_val",
     arms(address:Address, prefix:Prefix, tuple:NpolThreeTuple)
@@ -73,6 +91,8 @@ pub struct NpolPolicyItem {
 pub struct NpolIpsetMemberVal(pub [u8; 20]);
 /// `npol_entry_data`: union of 18 bytes; read an arm with its accessor, build one with `from_<arm>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, VppUnion)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_entry_data",
     arms(cidr:Prefix, port_range:NpolPortRange, set_id:NpolEntrySetId)
@@ -80,10 +100,14 @@ pub struct NpolIpsetMemberVal(pub [u8; 20]);
 pub struct NpolEntryData(pub [u8; 18]);
 ///`npol_ipset_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "npol_ipset_type", values(NPOL_IP = 0, NPOL_IP_AND_PORT = 1, NPOL_NET = 2))]
 pub struct NpolIpsetType(pub u8);
 ///`npol_rule_action`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_action",
     values(NPOL_ALLOW = 0, NPOL_DENY = 1, NPOL_LOG = 2, NPOL_PASS = 3)
@@ -91,6 +115,8 @@ pub struct NpolIpsetType(pub u8);
 pub struct NpolRuleAction(pub u8);
 ///`npol_entry_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_entry_type",
     values(NPOL_CIDR = 0, NPOL_PORT_RANGE = 1, NPOL_PORT_IP_SET = 2, NPOL_IP_SET = 3)
@@ -98,6 +124,8 @@ pub struct NpolRuleAction(pub u8);
 pub struct NpolEntryType(pub u8);
 ///`npol_policy_default`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_policy_default",
     values(NPOL_DEFAULT_ALLOW = 0, NPOL_DEFAULT_DENY = 1, NPOL_DEFAULT_PASS = 2)
@@ -105,6 +133,8 @@ pub struct NpolEntryType(pub u8);
 pub struct NpolPolicyDefault(pub u8);
 ///`npol_rule_filter_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_filter_type",
     values(
@@ -119,6 +149,8 @@ pub struct NpolRuleFilterType(pub u8);
 ///
 /// Request; reply [`NpolGetVersionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_get_version",
     crc = 0x51077d14,
@@ -129,6 +161,8 @@ pub struct NpolRuleFilterType(pub u8);
 pub struct NpolGetVersion {}
 /// `npol_get_version_reply_9b32cf86`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_get_version_reply",
     crc = 0x9b32cf86,
@@ -143,6 +177,8 @@ pub struct NpolGetVersionReply {
 ///
 /// Request; reply [`NpolIpsetCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_ipset_create",
     crc = 0xf948b404,
@@ -155,6 +191,8 @@ pub struct NpolIpsetCreate {
 }
 /// `npol_ipset_create_reply_6a43f193`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_ipset_create_reply",
     crc = 0x6a43f193,
@@ -169,6 +207,8 @@ pub struct NpolIpsetCreateReply {
 ///
 /// Request; reply [`NpolIpsetAddDelMembersReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_ipset_add_del_members",
     crc = 0x8ad1b2ed,
@@ -184,6 +224,8 @@ pub struct NpolIpsetAddDelMembers {
 }
 /// `npol_ipset_add_del_members_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_ipset_add_del_members_reply",
     crc = 0xe8d4e804,
@@ -197,6 +239,8 @@ pub struct NpolIpsetAddDelMembersReply {
 ///
 /// Request; reply [`NpolIpsetDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_ipset_delete",
     crc = 0xceacdbcb,
@@ -209,6 +253,8 @@ pub struct NpolIpsetDelete {
 }
 /// `npol_ipset_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_ipset_delete_reply",
     crc = 0xe8d4e804,
@@ -222,6 +268,8 @@ pub struct NpolIpsetDeleteReply {
 ///
 /// Request; reply [`NpolRuleCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_create",
     crc = 0xf113de45,
@@ -237,6 +285,8 @@ pub struct NpolRuleCreate {
 ///
 /// Request; reply [`NpolRuleUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_update",
     crc = 0xe38bffe2,
@@ -251,6 +301,8 @@ pub struct NpolRuleUpdate {
 }
 /// `npol_rule_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_update_reply",
     crc = 0xe8d4e804,
@@ -262,6 +314,8 @@ pub struct NpolRuleUpdateReply {
 }
 /// `npol_rule_create_reply_b48f8052`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_create_reply",
     crc = 0xb48f8052,
@@ -276,6 +330,8 @@ pub struct NpolRuleCreateReply {
 ///
 /// Request; reply [`NpolRuleDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_delete",
     crc = 0xd19bb6be,
@@ -288,6 +344,8 @@ pub struct NpolRuleDelete {
 }
 /// `npol_rule_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_rule_delete_reply",
     crc = 0xe8d4e804,
@@ -301,6 +359,8 @@ pub struct NpolRuleDeleteReply {
 ///
 /// Request; reply [`NpolPolicyCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_policy_create",
     crc = 0x3441bb97,
@@ -314,6 +374,8 @@ pub struct NpolPolicyCreate {
 }
 /// `npol_policy_create_reply_90f27405`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_policy_create_reply",
     crc = 0x90f27405,
@@ -328,6 +390,8 @@ pub struct NpolPolicyCreateReply {
 ///
 /// Request; reply [`NpolPolicyUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_policy_update",
     crc = 0x21a5f7ef,
@@ -342,6 +406,8 @@ pub struct NpolPolicyUpdate {
 }
 /// `npol_policy_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_policy_update_reply",
     crc = 0xe8d4e804,
@@ -355,6 +421,8 @@ pub struct NpolPolicyUpdateReply {
 ///
 /// Request; reply [`NpolPolicyDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_policy_delete",
     crc = 0xad833868,
@@ -367,6 +435,8 @@ pub struct NpolPolicyDelete {
 }
 /// `npol_policy_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_policy_delete_reply",
     crc = 0xe8d4e804,
@@ -380,6 +450,8 @@ pub struct NpolPolicyDeleteReply {
 ///
 /// Request; reply [`NpolConfigurePoliciesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_configure_policies",
     crc = 0x66fe1335,
@@ -401,6 +473,8 @@ pub struct NpolConfigurePolicies {
 }
 /// `npol_configure_policies_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npol_configure_policies_reply",
     crc = 0xe8d4e804,
@@ -410,28 +484,3 @@ pub struct NpolConfigurePolicies {
 pub struct NpolConfigurePoliciesReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 22] = [
-    super::registry::MessageEntry::of::<NpolGetVersion>("npol"),
-    super::registry::MessageEntry::of::<NpolGetVersionReply>("npol"),
-    super::registry::MessageEntry::of::<NpolIpsetCreate>("npol"),
-    super::registry::MessageEntry::of::<NpolIpsetCreateReply>("npol"),
-    super::registry::MessageEntry::of::<NpolIpsetAddDelMembers>("npol"),
-    super::registry::MessageEntry::of::<NpolIpsetAddDelMembersReply>("npol"),
-    super::registry::MessageEntry::of::<NpolIpsetDelete>("npol"),
-    super::registry::MessageEntry::of::<NpolIpsetDeleteReply>("npol"),
-    super::registry::MessageEntry::of::<NpolRuleCreate>("npol"),
-    super::registry::MessageEntry::of::<NpolRuleUpdate>("npol"),
-    super::registry::MessageEntry::of::<NpolRuleUpdateReply>("npol"),
-    super::registry::MessageEntry::of::<NpolRuleCreateReply>("npol"),
-    super::registry::MessageEntry::of::<NpolRuleDelete>("npol"),
-    super::registry::MessageEntry::of::<NpolRuleDeleteReply>("npol"),
-    super::registry::MessageEntry::of::<NpolPolicyCreate>("npol"),
-    super::registry::MessageEntry::of::<NpolPolicyCreateReply>("npol"),
-    super::registry::MessageEntry::of::<NpolPolicyUpdate>("npol"),
-    super::registry::MessageEntry::of::<NpolPolicyUpdateReply>("npol"),
-    super::registry::MessageEntry::of::<NpolPolicyDelete>("npol"),
-    super::registry::MessageEntry::of::<NpolPolicyDeleteReply>("npol"),
-    super::registry::MessageEntry::of::<NpolConfigurePolicies>("npol"),
-    super::registry::MessageEntry::of::<NpolConfigurePoliciesReply>("npol"),
-];

@@ -2,13 +2,15 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Ip6Prefix;
 /// `npt66_binding_add_del_8aa10a52`
 ///
 /// Request; reply [`Npt66BindingAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npt66_binding_add_del",
     crc = 0x8aa10a52,
@@ -24,6 +26,8 @@ pub struct Npt66BindingAddDel {
 }
 /// `npt66_binding_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "npt66_binding_add_del_reply",
     crc = 0xe8d4e804,
@@ -33,8 +37,3 @@ pub struct Npt66BindingAddDel {
 pub struct Npt66BindingAddDelReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<Npt66BindingAddDel>("npt66"),
-    super::registry::MessageEntry::of::<Npt66BindingAddDelReply>("npt66"),
-];

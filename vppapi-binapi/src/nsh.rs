@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief /** \brief Set or delete an NSH header entry keyed by NSP/NSI
@@ -26,6 +26,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`NshAddDelEntryReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsh_add_del_entry",
     crc = 0x7dea480b,
@@ -56,6 +58,8 @@ pub struct NshAddDelEntry {
 ///
 /// `nsh_add_del_entry_reply_6296a9eb`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsh_add_del_entry_reply",
     crc = 0x6296a9eb,
@@ -70,6 +74,8 @@ pub struct NshAddDelEntryReply {
 ///
 /// Dump; streams [`NshEntryDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsh_entry_dump",
     crc = 0xcdaf8ccb,
@@ -82,6 +88,8 @@ pub struct NshEntryDump {
 }
 /// `nsh_entry_details_046fb556`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsh_entry_details",
     crc = 0x046fb556,
@@ -124,6 +132,8 @@ pub struct NshEntryDetails {
 ///
 /// Request; reply [`NshAddDelMapReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsh_add_del_map",
     crc = 0x0a0f42b0,
@@ -148,6 +158,8 @@ pub struct NshAddDelMap {
 ///
 /// `nsh_add_del_map_reply_b2b127ef`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsh_add_del_map_reply",
     crc = 0xb2b127ef,
@@ -162,6 +174,8 @@ pub struct NshAddDelMapReply {
 ///
 /// Dump; streams [`NshMapDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsh_map_dump",
     crc = 0x8fc06b82,
@@ -174,6 +188,8 @@ pub struct NshMapDump {
 }
 /// `nsh_map_details_2fefcf49`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "nsh_map_details", crc = 0x2fefcf49, kind = "details", header = "context")]
 pub struct NshMapDetails {
     pub map_index: u32,
@@ -184,14 +200,3 @@ pub struct NshMapDetails {
     pub rx_sw_if_index: InterfaceIndex,
     pub next_node: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<NshAddDelEntry>("nsh"),
-    super::registry::MessageEntry::of::<NshAddDelEntryReply>("nsh"),
-    super::registry::MessageEntry::of::<NshEntryDump>("nsh"),
-    super::registry::MessageEntry::of::<NshEntryDetails>("nsh"),
-    super::registry::MessageEntry::of::<NshAddDelMap>("nsh"),
-    super::registry::MessageEntry::of::<NshAddDelMapReply>("nsh"),
-    super::registry::MessageEntry::of::<NshMapDump>("nsh"),
-    super::registry::MessageEntry::of::<NshMapDetails>("nsh"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief enable / disable the network delay simulation cross-connect
@@ -17,6 +17,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`NsimCrossConnectEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_cross_connect_enable_disable",
     crc = 0x9c3ead86,
@@ -31,6 +33,8 @@ pub struct NsimCrossConnectEnableDisable {
 }
 /// `nsim_cross_connect_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_cross_connect_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -52,6 +56,8 @@ pub struct NsimCrossConnectEnableDisableReply {
 ///
 /// Request; reply [`NsimOutputFeatureEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_output_feature_enable_disable",
     crc = 0x3865946c,
@@ -65,6 +71,8 @@ pub struct NsimOutputFeatureEnableDisable {
 }
 /// `nsim_output_feature_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_output_feature_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -88,6 +96,8 @@ pub struct NsimOutputFeatureEnableDisableReply {
 /// Request; reply [`NsimConfigureReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_configure",
     crc = 0x16ed400f,
@@ -104,6 +114,8 @@ pub struct NsimConfigure {
 /// `nsim_configure_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_configure_reply",
     crc = 0xe8d4e804,
@@ -126,6 +138,8 @@ pub struct NsimConfigureReply {
 ///
 /// Request; reply [`NsimConfigure2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_configure2",
     crc = 0x64de8ed3,
@@ -142,6 +156,8 @@ pub struct NsimConfigure2 {
 }
 /// `nsim_configure2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "nsim_configure2_reply",
     crc = 0xe8d4e804,
@@ -151,14 +167,3 @@ pub struct NsimConfigure2 {
 pub struct NsimConfigure2Reply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<NsimCrossConnectEnableDisable>("nsim"),
-    super::registry::MessageEntry::of::<NsimCrossConnectEnableDisableReply>("nsim"),
-    super::registry::MessageEntry::of::<NsimOutputFeatureEnableDisable>("nsim"),
-    super::registry::MessageEntry::of::<NsimOutputFeatureEnableDisableReply>("nsim"),
-    super::registry::MessageEntry::of::<NsimConfigure>("nsim"),
-    super::registry::MessageEntry::of::<NsimConfigureReply>("nsim"),
-    super::registry::MessageEntry::of::<NsimConfigure2>("nsim"),
-    super::registry::MessageEntry::of::<NsimConfigure2Reply>("nsim"),
-];

@@ -2,12 +2,14 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// `oddbuf_enable_disable_3865946c`
 ///
 /// Request; reply [`OddbufEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "oddbuf_enable_disable",
     crc = 0x3865946c,
@@ -21,6 +23,8 @@ pub struct OddbufEnableDisable {
 }
 /// `oddbuf_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "oddbuf_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -30,8 +34,3 @@ pub struct OddbufEnableDisable {
 pub struct OddbufEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<OddbufEnableDisable>("oddbuf"),
-    super::registry::MessageEntry::of::<OddbufEnableDisableReply>("oddbuf"),
-];

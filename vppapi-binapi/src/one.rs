@@ -2,13 +2,15 @@
 //!
 //! 108 messages, 5 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, Ip4Address, Ip6Address};
 use super::lisp_types::{Eid, HmacKey, LocalLocator, RemoteLocator};
 /// `typedef one_l2_arp_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "one_l2_arp_entry")]
 pub struct OneL2ArpEntry {
     pub mac: MacAddress,
@@ -16,6 +18,8 @@ pub struct OneL2ArpEntry {
 }
 /// `typedef one_ndp_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "one_ndp_entry")]
 pub struct OneNdpEntry {
     pub mac: MacAddress,
@@ -29,6 +33,8 @@ pub struct OneNdpEntry {
 ///
 /// `typedef one_adjacency`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "one_adjacency")]
 pub struct OneAdjacency {
     pub reid: Eid,
@@ -36,6 +42,8 @@ pub struct OneAdjacency {
 }
 ///`one_map_mode`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_mode",
     values(ONE_MAP_MODE_API_DST_ONLY = 0, ONE_MAP_MODE_API_SRC_DST = 1)
@@ -43,6 +51,8 @@ pub struct OneAdjacency {
 pub struct OneMapMode(pub u32);
 ///`one_filter`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_filter",
     values(ONE_FILTER_API_ALL = 0, ONE_FILTER_API_LOCAL = 1, ONE_FILTER_API_REMOTE = 2)
@@ -62,6 +72,8 @@ pub struct OneFilter(pub u32);
 ///
 /// Request; reply [`OneAddDelLocatorSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_locator_set",
     crc = 0x6fcd6471,
@@ -86,6 +98,8 @@ pub struct OneAddDelLocatorSet {
 ///
 /// `one_add_del_locator_set_reply_b6666db4`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_locator_set_reply",
     crc = 0xb6666db4,
@@ -111,6 +125,8 @@ pub struct OneAddDelLocatorSetReply {
 ///
 /// Request; reply [`OneAddDelLocatorReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_locator",
     crc = 0xaf4d8f13,
@@ -129,6 +145,8 @@ pub struct OneAddDelLocator {
 }
 /// `one_add_del_locator_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_locator_reply",
     crc = 0xe8d4e804,
@@ -153,6 +171,8 @@ pub struct OneAddDelLocatorReply {
 ///
 /// Request; reply [`OneAddDelLocalEidReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_local_eid",
     crc = 0x4e5a83a2,
@@ -171,6 +191,8 @@ pub struct OneAddDelLocalEid {
 }
 /// `one_add_del_local_eid_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_local_eid_reply",
     crc = 0xe8d4e804,
@@ -191,6 +213,8 @@ pub struct OneAddDelLocalEidReply {
 ///
 /// Request; reply [`OneMapRegisterSetTtlReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_register_set_ttl",
     crc = 0xdd59f1f3,
@@ -203,6 +227,8 @@ pub struct OneMapRegisterSetTtl {
 }
 /// `one_map_register_set_ttl_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_register_set_ttl_reply",
     crc = 0xe8d4e804,
@@ -222,6 +248,8 @@ pub struct OneMapRegisterSetTtlReply {
 ///
 /// Request; reply [`ShowOneMapRegisterTtlReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_register_ttl",
     crc = 0x51077d14,
@@ -239,6 +267,8 @@ pub struct ShowOneMapRegisterTtl {}
 ///
 /// `show_one_map_register_ttl_reply_fa83dd66`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_register_ttl_reply",
     crc = 0xfa83dd66,
@@ -262,6 +292,8 @@ pub struct ShowOneMapRegisterTtlReply {
 ///
 /// Request; reply [`OneAddDelMapServerReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_map_server",
     crc = 0xce19e32d,
@@ -276,6 +308,8 @@ pub struct OneAddDelMapServer {
 }
 /// `one_add_del_map_server_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_map_server_reply",
     crc = 0xe8d4e804,
@@ -298,6 +332,8 @@ pub struct OneAddDelMapServerReply {
 ///
 /// Request; reply [`OneAddDelMapResolverReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_map_resolver",
     crc = 0xce19e32d,
@@ -312,6 +348,8 @@ pub struct OneAddDelMapResolver {
 }
 /// `one_add_del_map_resolver_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_map_resolver_reply",
     crc = 0xe8d4e804,
@@ -332,6 +370,8 @@ pub struct OneAddDelMapResolverReply {
 ///
 /// Request; reply [`OneEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable",
     crc = 0xc264d7bf,
@@ -345,6 +385,8 @@ pub struct OneEnableDisable {
 }
 /// `one_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -366,6 +408,8 @@ pub struct OneEnableDisableReply {
 ///
 /// Request; reply [`OneNshSetLocatorSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_nsh_set_locator_set",
     crc = 0x486e2b76,
@@ -381,6 +425,8 @@ pub struct OneNshSetLocatorSet {
 }
 /// `one_nsh_set_locator_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_nsh_set_locator_set_reply",
     crc = 0xe8d4e804,
@@ -402,6 +448,8 @@ pub struct OneNshSetLocatorSetReply {
 ///
 /// Request; reply [`OnePitrSetLocatorSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_pitr_set_locator_set",
     crc = 0x486e2b76,
@@ -417,6 +465,8 @@ pub struct OnePitrSetLocatorSet {
 }
 /// `one_pitr_set_locator_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_pitr_set_locator_set_reply",
     crc = 0xe8d4e804,
@@ -439,6 +489,8 @@ pub struct OnePitrSetLocatorSetReply {
 ///
 /// Request; reply [`OneUsePetrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_use_petr",
     crc = 0xd87dbad9,
@@ -453,6 +505,8 @@ pub struct OneUsePetr {
 }
 /// `one_use_petr_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "one_use_petr_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct OneUsePetrReply {
     pub retval: i32,
@@ -467,6 +521,8 @@ pub struct OneUsePetrReply {
 ///
 /// Request; reply [`ShowOneUsePetrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_use_petr",
     crc = 0x51077d14,
@@ -485,6 +541,8 @@ pub struct ShowOneUsePetr {}
 ///
 /// `show_one_use_petr_reply_84a03528`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_use_petr_reply",
     crc = 0x84a03528,
@@ -506,6 +564,8 @@ pub struct ShowOneUsePetrReply {
 ///
 /// Request; reply [`ShowOneRlocProbeStateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_rloc_probe_state",
     crc = 0x51077d14,
@@ -523,6 +583,8 @@ pub struct ShowOneRlocProbeState {}
 ///
 /// `show_one_rloc_probe_state_reply_f15abb16`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_rloc_probe_state_reply",
     crc = 0xf15abb16,
@@ -544,6 +606,8 @@ pub struct ShowOneRlocProbeStateReply {
 ///
 /// Request; reply [`OneRlocProbeEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_rloc_probe_enable_disable",
     crc = 0xc264d7bf,
@@ -557,6 +621,8 @@ pub struct OneRlocProbeEnableDisable {
 }
 /// `one_rloc_probe_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_rloc_probe_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -577,6 +643,8 @@ pub struct OneRlocProbeEnableDisableReply {
 ///
 /// Request; reply [`OneMapRegisterEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_register_enable_disable",
     crc = 0xc264d7bf,
@@ -590,6 +658,8 @@ pub struct OneMapRegisterEnableDisable {
 }
 /// `one_map_register_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_register_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -609,6 +679,8 @@ pub struct OneMapRegisterEnableDisableReply {
 ///
 /// Request; reply [`ShowOneMapRegisterStateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_register_state",
     crc = 0x51077d14,
@@ -625,6 +697,8 @@ pub struct ShowOneMapRegisterState {}
 ///
 /// `show_one_map_register_state_reply_f15abb16`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_register_state_reply",
     crc = 0xf15abb16,
@@ -649,6 +723,8 @@ pub struct ShowOneMapRegisterStateReply {
 ///
 /// Request; reply [`OneMapRequestModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_request_mode",
     crc = 0xffa5d2f5,
@@ -661,6 +737,8 @@ pub struct OneMapRequestMode {
 }
 /// `one_map_request_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_request_mode_reply",
     crc = 0xe8d4e804,
@@ -680,6 +758,8 @@ pub struct OneMapRequestModeReply {
 ///
 /// Request; reply [`ShowOneMapRequestModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_request_mode",
     crc = 0x51077d14,
@@ -697,6 +777,8 @@ pub struct ShowOneMapRequestMode {}
 ///
 /// `show_one_map_request_mode_reply_d41f3c1d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_request_mode_reply",
     crc = 0xd41f3c1d,
@@ -726,6 +808,8 @@ pub struct ShowOneMapRequestModeReply {
 ///
 /// Request; reply [`OneAddDelRemoteMappingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_remote_mapping",
     crc = 0x6d5c789e,
@@ -747,6 +831,8 @@ pub struct OneAddDelRemoteMapping {
 }
 /// `one_add_del_remote_mapping_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_remote_mapping_reply",
     crc = 0xe8d4e804,
@@ -769,6 +855,8 @@ pub struct OneAddDelRemoteMappingReply {
 ///
 /// Request; reply [`OneAddDelL2ArpEntryReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_l2_arp_entry",
     crc = 0x1aa5e8b3,
@@ -784,6 +872,8 @@ pub struct OneAddDelL2ArpEntry {
 }
 /// `one_add_del_l2_arp_entry_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_l2_arp_entry_reply",
     crc = 0xe8d4e804,
@@ -804,6 +894,8 @@ pub struct OneAddDelL2ArpEntryReply {
 ///
 /// Request; reply [`OneL2ArpEntriesGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_l2_arp_entries_get",
     crc = 0x4d418cf4,
@@ -824,6 +916,8 @@ pub struct OneL2ArpEntriesGet {
 ///
 /// `one_l2_arp_entries_get_reply_b0dd200f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_l2_arp_entries_get_reply",
     crc = 0xb0dd200f,
@@ -839,6 +933,8 @@ pub struct OneL2ArpEntriesGetReply {
 ///
 /// Request; reply [`OneAddDelNdpEntryReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_ndp_entry",
     crc = 0x0f8a287c,
@@ -854,6 +950,8 @@ pub struct OneAddDelNdpEntry {
 }
 /// `one_add_del_ndp_entry_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_ndp_entry_reply",
     crc = 0xe8d4e804,
@@ -867,6 +965,8 @@ pub struct OneAddDelNdpEntryReply {
 ///
 /// Request; reply [`OneNdpEntriesGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_ndp_entries_get",
     crc = 0x4d418cf4,
@@ -879,6 +979,8 @@ pub struct OneNdpEntriesGet {
 }
 /// `one_ndp_entries_get_reply_70719b1a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_ndp_entries_get_reply",
     crc = 0x70719b1a,
@@ -903,6 +1005,8 @@ pub struct OneNdpEntriesGetReply {
 ///
 /// Request; reply [`OneSetTransportProtocolReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_set_transport_protocol",
     crc = 0x07b6b85f,
@@ -915,6 +1019,8 @@ pub struct OneSetTransportProtocol {
 }
 /// `one_set_transport_protocol_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_set_transport_protocol_reply",
     crc = 0xe8d4e804,
@@ -928,6 +1034,8 @@ pub struct OneSetTransportProtocolReply {
 ///
 /// Request; reply [`OneGetTransportProtocolReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_get_transport_protocol",
     crc = 0x51077d14,
@@ -938,6 +1046,8 @@ pub struct OneSetTransportProtocolReply {
 pub struct OneGetTransportProtocol {}
 /// `one_get_transport_protocol_reply_62a28eb3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_get_transport_protocol_reply",
     crc = 0x62a28eb3,
@@ -958,6 +1068,8 @@ pub struct OneGetTransportProtocolReply {
 ///
 /// Request; reply [`OneNdpBdGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_ndp_bd_get",
     crc = 0x51077d14,
@@ -975,6 +1087,8 @@ pub struct OneNdpBdGet {}
 ///
 /// `one_ndp_bd_get_reply_221ac888`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_ndp_bd_get_reply",
     crc = 0x221ac888,
@@ -996,6 +1110,8 @@ pub struct OneNdpBdGetReply {
 ///
 /// Request; reply [`OneL2ArpBdGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_l2_arp_bd_get",
     crc = 0x51077d14,
@@ -1013,6 +1129,8 @@ pub struct OneL2ArpBdGet {}
 ///
 /// `one_l2_arp_bd_get_reply_221ac888`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_l2_arp_bd_get_reply",
     crc = 0x221ac888,
@@ -1038,6 +1156,8 @@ pub struct OneL2ArpBdGetReply {
 ///
 /// Request; reply [`OneAddDelAdjacencyReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_adjacency",
     crc = 0x9e830312,
@@ -1053,6 +1173,8 @@ pub struct OneAddDelAdjacency {
 }
 /// `one_add_del_adjacency_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_adjacency_reply",
     crc = 0xe8d4e804,
@@ -1074,6 +1196,8 @@ pub struct OneAddDelAdjacencyReply {
 ///
 /// Request; reply [`OneAddDelMapRequestItrRlocsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_map_request_itr_rlocs",
     crc = 0x6be88e45,
@@ -1089,6 +1213,8 @@ pub struct OneAddDelMapRequestItrRlocs {
 }
 /// `one_add_del_map_request_itr_rlocs_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_add_del_map_request_itr_rlocs_reply",
     crc = 0xe8d4e804,
@@ -1112,6 +1238,8 @@ pub struct OneAddDelMapRequestItrRlocsReply {
 ///
 /// Request; reply [`OneEidTableAddDelMapReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_add_del_map",
     crc = 0x9481416b,
@@ -1128,6 +1256,8 @@ pub struct OneEidTableAddDelMap {
 }
 /// `one_eid_table_add_del_map_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_add_del_map_reply",
     crc = 0xe8d4e804,
@@ -1150,6 +1280,8 @@ pub struct OneEidTableAddDelMapReply {
 ///
 /// Dump; streams [`OneLocatorDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_locator_dump",
     crc = 0x9b11076c,
@@ -1174,6 +1306,8 @@ pub struct OneLocatorDump {
 ///
 /// `one_locator_details_2c620ffe`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_locator_details",
     crc = 0x2c620ffe,
@@ -1196,6 +1330,8 @@ pub struct OneLocatorDetails {
 ///
 /// `one_locator_set_details_5b33a105`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_locator_set_details",
     crc = 0x5b33a105,
@@ -1222,6 +1358,8 @@ pub struct OneLocatorSetDetails {
 ///
 /// Dump; streams [`OneLocatorSetDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_locator_set_dump",
     crc = 0x71190768,
@@ -1234,6 +1372,8 @@ pub struct OneLocatorSetDump {
 }
 /// `one_eid_table_details_1c29f792`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_details",
     crc = 0x1c29f792,
@@ -1270,6 +1410,8 @@ pub struct OneEidTableDetails {
 ///
 /// Dump; streams [`OneEidTableDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_dump",
     crc = 0xbd190269,
@@ -1291,6 +1433,8 @@ pub struct OneEidTableDump {
 ///
 /// `one_adjacencies_get_reply_085bab89`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_adjacencies_get_reply",
     crc = 0x085bab89,
@@ -1313,6 +1457,8 @@ pub struct OneAdjacenciesGetReply {
 ///
 /// Request; reply [`OneAdjacenciesGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_adjacencies_get",
     crc = 0x8d1f2fe9,
@@ -1331,6 +1477,8 @@ pub struct OneAdjacenciesGet {
 ///
 /// `one_eid_table_map_details_0b6859e2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_map_details",
     crc = 0x0b6859e2,
@@ -1352,6 +1500,8 @@ pub struct OneEidTableMapDetails {
 ///
 /// Dump; streams [`OneEidTableMapDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_map_dump",
     crc = 0xd6cf0c3d,
@@ -1372,6 +1522,8 @@ pub struct OneEidTableMapDump {
 ///
 /// Dump; streams [`OneEidTableVniDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_vni_dump",
     crc = 0x51077d14,
@@ -1388,6 +1540,8 @@ pub struct OneEidTableVniDump {}
 ///
 /// `one_eid_table_vni_details_64abc01e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_eid_table_vni_details",
     crc = 0x64abc01e,
@@ -1405,6 +1559,8 @@ pub struct OneEidTableVniDetails {
 ///
 /// `one_map_resolver_details_3e78fc57`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_resolver_details",
     crc = 0x3e78fc57,
@@ -1424,6 +1580,8 @@ pub struct OneMapResolverDetails {
 ///
 /// Dump; streams [`OneMapResolverDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_resolver_dump",
     crc = 0x51077d14,
@@ -1440,6 +1598,8 @@ pub struct OneMapResolverDump {}
 ///
 /// `one_map_server_details_3e78fc57`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_server_details",
     crc = 0x3e78fc57,
@@ -1459,6 +1619,8 @@ pub struct OneMapServerDetails {
 ///
 /// Dump; streams [`OneMapServerDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_server_dump",
     crc = 0x51077d14,
@@ -1477,6 +1639,8 @@ pub struct OneMapServerDump {}
 ///
 /// Request; reply [`ShowOneStatusReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_status",
     crc = 0x51077d14,
@@ -1494,6 +1658,8 @@ pub struct ShowOneStatus {}
 ///
 /// `show_one_status_reply_961bb25b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_status_reply",
     crc = 0x961bb25b,
@@ -1515,6 +1681,8 @@ pub struct ShowOneStatusReply {
 ///
 /// Request; reply [`OneGetMapRequestItrRlocsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_get_map_request_itr_rlocs",
     crc = 0x51077d14,
@@ -1529,6 +1697,8 @@ pub struct OneGetMapRequestItrRlocs {}
 ///
 /// `one_get_map_request_itr_rlocs_reply_76580f3a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_get_map_request_itr_rlocs_reply",
     crc = 0x76580f3a,
@@ -1550,6 +1720,8 @@ pub struct OneGetMapRequestItrRlocsReply {
 ///
 /// Request; reply [`ShowOneNshMappingReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_nsh_mapping",
     crc = 0x51077d14,
@@ -1567,6 +1739,8 @@ pub struct ShowOneNshMapping {}
 ///
 /// `show_one_nsh_mapping_reply_46478c02`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_nsh_mapping_reply",
     crc = 0x46478c02,
@@ -1589,6 +1763,8 @@ pub struct ShowOneNshMappingReply {
 ///
 /// Request; reply [`ShowOnePitrReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_pitr",
     crc = 0x51077d14,
@@ -1606,6 +1782,8 @@ pub struct ShowOnePitr {}
 ///
 /// `show_one_pitr_reply_a2d1a49f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_pitr_reply",
     crc = 0xa2d1a49f,
@@ -1622,6 +1800,8 @@ pub struct ShowOnePitrReply {
 ///
 /// Dump; streams [`OneStatsDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_stats_dump",
     crc = 0x51077d14,
@@ -1632,6 +1812,8 @@ pub struct ShowOnePitrReply {
 pub struct OneStatsDump {}
 /// `one_stats_details_2eb74678`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_stats_details",
     crc = 0x2eb74678,
@@ -1651,6 +1833,8 @@ pub struct OneStatsDetails {
 ///
 /// Request; reply [`OneStatsFlushReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_stats_flush",
     crc = 0x51077d14,
@@ -1661,6 +1845,8 @@ pub struct OneStatsDetails {
 pub struct OneStatsFlush {}
 /// `one_stats_flush_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_stats_flush_reply",
     crc = 0xe8d4e804,
@@ -1674,6 +1860,8 @@ pub struct OneStatsFlushReply {
 ///
 /// Request; reply [`OneStatsEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_stats_enable_disable",
     crc = 0xc264d7bf,
@@ -1687,6 +1875,8 @@ pub struct OneStatsEnableDisable {
 }
 /// `one_stats_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_stats_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -1700,6 +1890,8 @@ pub struct OneStatsEnableDisableReply {
 ///
 /// Request; reply [`ShowOneStatsEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_stats_enable_disable",
     crc = 0x51077d14,
@@ -1710,6 +1902,8 @@ pub struct OneStatsEnableDisableReply {
 pub struct ShowOneStatsEnableDisable {}
 /// `show_one_stats_enable_disable_reply_f15abb16`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_stats_enable_disable_reply",
     crc = 0xf15abb16,
@@ -1724,6 +1918,8 @@ pub struct ShowOneStatsEnableDisableReply {
 ///
 /// Request; reply [`OneMapRegisterFallbackThresholdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_register_fallback_threshold",
     crc = 0xf7d4a475,
@@ -1736,6 +1932,8 @@ pub struct OneMapRegisterFallbackThreshold {
 }
 /// `one_map_register_fallback_threshold_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_map_register_fallback_threshold_reply",
     crc = 0xe8d4e804,
@@ -1749,6 +1947,8 @@ pub struct OneMapRegisterFallbackThresholdReply {
 ///
 /// Request; reply [`ShowOneMapRegisterFallbackThresholdReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_register_fallback_threshold",
     crc = 0x51077d14,
@@ -1759,6 +1959,8 @@ pub struct OneMapRegisterFallbackThresholdReply {
 pub struct ShowOneMapRegisterFallbackThreshold {}
 /// `show_one_map_register_fallback_threshold_reply_c93a9113`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_one_map_register_fallback_threshold_reply",
     crc = 0xc93a9113,
@@ -1773,6 +1975,8 @@ pub struct ShowOneMapRegisterFallbackThresholdReply {
 ///
 /// Request; reply [`OneEnableDisableXtrModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable_xtr_mode",
     crc = 0xc264d7bf,
@@ -1786,6 +1990,8 @@ pub struct OneEnableDisableXtrMode {
 }
 /// `one_enable_disable_xtr_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable_xtr_mode_reply",
     crc = 0xe8d4e804,
@@ -1799,6 +2005,8 @@ pub struct OneEnableDisableXtrModeReply {
 ///
 /// Request; reply [`OneShowXtrModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_show_xtr_mode",
     crc = 0x51077d14,
@@ -1809,6 +2017,8 @@ pub struct OneEnableDisableXtrModeReply {
 pub struct OneShowXtrMode {}
 /// `one_show_xtr_mode_reply_f15abb16`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_show_xtr_mode_reply",
     crc = 0xf15abb16,
@@ -1823,6 +2033,8 @@ pub struct OneShowXtrModeReply {
 ///
 /// Request; reply [`OneEnableDisablePetrModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable_petr_mode",
     crc = 0xc264d7bf,
@@ -1836,6 +2048,8 @@ pub struct OneEnableDisablePetrMode {
 }
 /// `one_enable_disable_petr_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable_petr_mode_reply",
     crc = 0xe8d4e804,
@@ -1849,6 +2063,8 @@ pub struct OneEnableDisablePetrModeReply {
 ///
 /// Request; reply [`OneShowPetrModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_show_petr_mode",
     crc = 0x51077d14,
@@ -1859,6 +2075,8 @@ pub struct OneEnableDisablePetrModeReply {
 pub struct OneShowPetrMode {}
 /// `one_show_petr_mode_reply_f15abb16`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_show_petr_mode_reply",
     crc = 0xf15abb16,
@@ -1873,6 +2091,8 @@ pub struct OneShowPetrModeReply {
 ///
 /// Request; reply [`OneEnableDisablePitrModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable_pitr_mode",
     crc = 0xc264d7bf,
@@ -1886,6 +2106,8 @@ pub struct OneEnableDisablePitrMode {
 }
 /// `one_enable_disable_pitr_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_enable_disable_pitr_mode_reply",
     crc = 0xe8d4e804,
@@ -1899,6 +2121,8 @@ pub struct OneEnableDisablePitrModeReply {
 ///
 /// Request; reply [`OneShowPitrModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_show_pitr_mode",
     crc = 0x51077d14,
@@ -1909,6 +2133,8 @@ pub struct OneEnableDisablePitrModeReply {
 pub struct OneShowPitrMode {}
 /// `one_show_pitr_mode_reply_f15abb16`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "one_show_pitr_mode_reply",
     crc = 0xf15abb16,
@@ -1919,114 +2145,3 @@ pub struct OneShowPitrModeReply {
     pub retval: i32,
     pub is_enable: bool,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 108] = [
-    super::registry::MessageEntry::of::<OneAddDelLocatorSet>("one"),
-    super::registry::MessageEntry::of::<OneAddDelLocatorSetReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelLocator>("one"),
-    super::registry::MessageEntry::of::<OneAddDelLocatorReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelLocalEid>("one"),
-    super::registry::MessageEntry::of::<OneAddDelLocalEidReply>("one"),
-    super::registry::MessageEntry::of::<OneMapRegisterSetTtl>("one"),
-    super::registry::MessageEntry::of::<OneMapRegisterSetTtlReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRegisterTtl>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRegisterTtlReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelMapServer>("one"),
-    super::registry::MessageEntry::of::<OneAddDelMapServerReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelMapResolver>("one"),
-    super::registry::MessageEntry::of::<OneAddDelMapResolverReply>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisable>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisableReply>("one"),
-    super::registry::MessageEntry::of::<OneNshSetLocatorSet>("one"),
-    super::registry::MessageEntry::of::<OneNshSetLocatorSetReply>("one"),
-    super::registry::MessageEntry::of::<OnePitrSetLocatorSet>("one"),
-    super::registry::MessageEntry::of::<OnePitrSetLocatorSetReply>("one"),
-    super::registry::MessageEntry::of::<OneUsePetr>("one"),
-    super::registry::MessageEntry::of::<OneUsePetrReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneUsePetr>("one"),
-    super::registry::MessageEntry::of::<ShowOneUsePetrReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneRlocProbeState>("one"),
-    super::registry::MessageEntry::of::<ShowOneRlocProbeStateReply>("one"),
-    super::registry::MessageEntry::of::<OneRlocProbeEnableDisable>("one"),
-    super::registry::MessageEntry::of::<OneRlocProbeEnableDisableReply>("one"),
-    super::registry::MessageEntry::of::<OneMapRegisterEnableDisable>("one"),
-    super::registry::MessageEntry::of::<OneMapRegisterEnableDisableReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRegisterState>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRegisterStateReply>("one"),
-    super::registry::MessageEntry::of::<OneMapRequestMode>("one"),
-    super::registry::MessageEntry::of::<OneMapRequestModeReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRequestMode>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRequestModeReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelRemoteMapping>("one"),
-    super::registry::MessageEntry::of::<OneAddDelRemoteMappingReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelL2ArpEntry>("one"),
-    super::registry::MessageEntry::of::<OneAddDelL2ArpEntryReply>("one"),
-    super::registry::MessageEntry::of::<OneL2ArpEntriesGet>("one"),
-    super::registry::MessageEntry::of::<OneL2ArpEntriesGetReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelNdpEntry>("one"),
-    super::registry::MessageEntry::of::<OneAddDelNdpEntryReply>("one"),
-    super::registry::MessageEntry::of::<OneNdpEntriesGet>("one"),
-    super::registry::MessageEntry::of::<OneNdpEntriesGetReply>("one"),
-    super::registry::MessageEntry::of::<OneSetTransportProtocol>("one"),
-    super::registry::MessageEntry::of::<OneSetTransportProtocolReply>("one"),
-    super::registry::MessageEntry::of::<OneGetTransportProtocol>("one"),
-    super::registry::MessageEntry::of::<OneGetTransportProtocolReply>("one"),
-    super::registry::MessageEntry::of::<OneNdpBdGet>("one"),
-    super::registry::MessageEntry::of::<OneNdpBdGetReply>("one"),
-    super::registry::MessageEntry::of::<OneL2ArpBdGet>("one"),
-    super::registry::MessageEntry::of::<OneL2ArpBdGetReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelAdjacency>("one"),
-    super::registry::MessageEntry::of::<OneAddDelAdjacencyReply>("one"),
-    super::registry::MessageEntry::of::<OneAddDelMapRequestItrRlocs>("one"),
-    super::registry::MessageEntry::of::<OneAddDelMapRequestItrRlocsReply>("one"),
-    super::registry::MessageEntry::of::<OneEidTableAddDelMap>("one"),
-    super::registry::MessageEntry::of::<OneEidTableAddDelMapReply>("one"),
-    super::registry::MessageEntry::of::<OneLocatorDump>("one"),
-    super::registry::MessageEntry::of::<OneLocatorDetails>("one"),
-    super::registry::MessageEntry::of::<OneLocatorSetDetails>("one"),
-    super::registry::MessageEntry::of::<OneLocatorSetDump>("one"),
-    super::registry::MessageEntry::of::<OneEidTableDetails>("one"),
-    super::registry::MessageEntry::of::<OneEidTableDump>("one"),
-    super::registry::MessageEntry::of::<OneAdjacenciesGetReply>("one"),
-    super::registry::MessageEntry::of::<OneAdjacenciesGet>("one"),
-    super::registry::MessageEntry::of::<OneEidTableMapDetails>("one"),
-    super::registry::MessageEntry::of::<OneEidTableMapDump>("one"),
-    super::registry::MessageEntry::of::<OneEidTableVniDump>("one"),
-    super::registry::MessageEntry::of::<OneEidTableVniDetails>("one"),
-    super::registry::MessageEntry::of::<OneMapResolverDetails>("one"),
-    super::registry::MessageEntry::of::<OneMapResolverDump>("one"),
-    super::registry::MessageEntry::of::<OneMapServerDetails>("one"),
-    super::registry::MessageEntry::of::<OneMapServerDump>("one"),
-    super::registry::MessageEntry::of::<ShowOneStatus>("one"),
-    super::registry::MessageEntry::of::<ShowOneStatusReply>("one"),
-    super::registry::MessageEntry::of::<OneGetMapRequestItrRlocs>("one"),
-    super::registry::MessageEntry::of::<OneGetMapRequestItrRlocsReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneNshMapping>("one"),
-    super::registry::MessageEntry::of::<ShowOneNshMappingReply>("one"),
-    super::registry::MessageEntry::of::<ShowOnePitr>("one"),
-    super::registry::MessageEntry::of::<ShowOnePitrReply>("one"),
-    super::registry::MessageEntry::of::<OneStatsDump>("one"),
-    super::registry::MessageEntry::of::<OneStatsDetails>("one"),
-    super::registry::MessageEntry::of::<OneStatsFlush>("one"),
-    super::registry::MessageEntry::of::<OneStatsFlushReply>("one"),
-    super::registry::MessageEntry::of::<OneStatsEnableDisable>("one"),
-    super::registry::MessageEntry::of::<OneStatsEnableDisableReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneStatsEnableDisable>("one"),
-    super::registry::MessageEntry::of::<ShowOneStatsEnableDisableReply>("one"),
-    super::registry::MessageEntry::of::<OneMapRegisterFallbackThreshold>("one"),
-    super::registry::MessageEntry::of::<OneMapRegisterFallbackThresholdReply>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRegisterFallbackThreshold>("one"),
-    super::registry::MessageEntry::of::<ShowOneMapRegisterFallbackThresholdReply>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisableXtrMode>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisableXtrModeReply>("one"),
-    super::registry::MessageEntry::of::<OneShowXtrMode>("one"),
-    super::registry::MessageEntry::of::<OneShowXtrModeReply>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisablePetrMode>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisablePetrModeReply>("one"),
-    super::registry::MessageEntry::of::<OneShowPetrMode>("one"),
-    super::registry::MessageEntry::of::<OneShowPetrModeReply>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisablePitrMode>("one"),
-    super::registry::MessageEntry::of::<OneEnableDisablePitrModeReply>("one"),
-    super::registry::MessageEntry::of::<OneShowPitrMode>("one"),
-    super::registry::MessageEntry::of::<OneShowPitrModeReply>("one"),
-];

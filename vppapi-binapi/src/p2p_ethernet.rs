@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 /// ```text
@@ -23,6 +23,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`P2pEthernetAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "p2p_ethernet_add",
     crc = 0x36a1a6dc,
@@ -37,6 +39,8 @@ pub struct P2pEthernetAdd {
 }
 /// `p2p_ethernet_add_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "p2p_ethernet_add_reply",
     crc = 0x5383d31f,
@@ -60,6 +64,8 @@ pub struct P2pEthernetAddReply {
 ///
 /// Request; reply [`P2pEthernetDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "p2p_ethernet_del",
     crc = 0x62f81c8c,
@@ -73,6 +79,8 @@ pub struct P2pEthernetDel {
 }
 /// `p2p_ethernet_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "p2p_ethernet_del_reply",
     crc = 0xe8d4e804,
@@ -82,10 +90,3 @@ pub struct P2pEthernetDel {
 pub struct P2pEthernetDelReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<P2pEthernetAdd>("p2p_ethernet"),
-    super::registry::MessageEntry::of::<P2pEthernetAddReply>("p2p_ethernet"),
-    super::registry::MessageEntry::of::<P2pEthernetDel>("p2p_ethernet"),
-    super::registry::MessageEntry::of::<P2pEthernetDelReply>("p2p_ethernet"),
-];

@@ -2,9 +2,11 @@
 //!
 //! 0 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppType;
+use ::vppapi_codec::VppType;
 /// `typedef pci_address`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pci_address")]
 pub struct PciAddress {
     pub domain: u16,
@@ -12,5 +14,3 @@ pub struct PciAddress {
     pub slot: u8,
     pub function: u8,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,10 +2,12 @@
 //!
 //! 14 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppMessage};
+use ::vppapi_codec::{VppEnum, VppFlags, VppMessage};
 use super::interface_types::InterfaceIndex;
 ///`pg_interface_mode`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_interface_mode",
     values(PG_API_MODE_ETHERNET = 0, PG_API_MODE_IP4 = 1, PG_API_MODE_IP6 = 2)
@@ -13,6 +15,8 @@ use super::interface_types::InterfaceIndex;
 pub struct PgInterfaceMode(pub u8);
 ///`pg_interface_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_interface_flags",
     values(
@@ -37,6 +41,8 @@ pub struct PgInterfaceFlags(pub u32);
 /// Request; reply [`PgCreateInterfaceReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_create_interface",
     crc = 0xb7c893d7,
@@ -54,6 +60,8 @@ pub struct PgCreateInterface {
 /// Request; reply [`PgCreateInterfaceV2Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_create_interface_v2",
     crc = 0x8657466a,
@@ -71,6 +79,8 @@ pub struct PgCreateInterfaceV2 {
 ///
 /// Request; reply [`PgCreateInterfaceV3Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_create_interface_v3",
     crc = 0xb2aac653,
@@ -93,6 +103,8 @@ pub struct PgCreateInterfaceV3 {
 /// `pg_create_interface_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_create_interface_reply",
     crc = 0x5383d31f,
@@ -106,6 +118,8 @@ pub struct PgCreateInterfaceReply {
 /// `pg_create_interface_v2_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_create_interface_v2_reply",
     crc = 0x5383d31f,
@@ -118,6 +132,8 @@ pub struct PgCreateInterfaceV2Reply {
 }
 /// `pg_create_interface_v3_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_create_interface_v3_reply",
     crc = 0x5383d31f,
@@ -139,6 +155,8 @@ pub struct PgCreateInterfaceV3Reply {
 ///
 /// Request; reply [`PgDeleteInterfaceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_delete_interface",
     crc = 0xf9e6675e,
@@ -151,6 +169,8 @@ pub struct PgDeleteInterface {
 }
 /// `pg_delete_interface_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_delete_interface_reply",
     crc = 0xe8d4e804,
@@ -174,6 +194,8 @@ pub struct PgDeleteInterfaceReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_interface_enable_disable_coalesce",
     crc = 0xa2ef99e7,
@@ -189,6 +211,8 @@ pub struct PgInterfaceEnableDisableCoalesce {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_interface_enable_disable_coalesce_reply",
     crc = 0xe8d4e804,
@@ -212,6 +236,8 @@ pub struct PgInterfaceEnableDisableCoalesceReply {
 ///
 /// Request; reply [`PgCaptureReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_capture",
     crc = 0x3712fb6c,
@@ -229,6 +255,8 @@ pub struct PgCapture {
 }
 /// `pg_capture_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pg_capture_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct PgCaptureReply {
     pub retval: i32,
@@ -245,6 +273,8 @@ pub struct PgCaptureReply {
 ///
 /// Request; reply [`PgEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_enable_disable",
     crc = 0x01f94f3a,
@@ -260,6 +290,8 @@ pub struct PgEnableDisable {
 }
 /// `pg_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pg_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -269,20 +301,3 @@ pub struct PgEnableDisable {
 pub struct PgEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 14] = [
-    super::registry::MessageEntry::of::<PgCreateInterface>("pg"),
-    super::registry::MessageEntry::of::<PgCreateInterfaceV2>("pg"),
-    super::registry::MessageEntry::of::<PgCreateInterfaceV3>("pg"),
-    super::registry::MessageEntry::of::<PgCreateInterfaceReply>("pg"),
-    super::registry::MessageEntry::of::<PgCreateInterfaceV2Reply>("pg"),
-    super::registry::MessageEntry::of::<PgCreateInterfaceV3Reply>("pg"),
-    super::registry::MessageEntry::of::<PgDeleteInterface>("pg"),
-    super::registry::MessageEntry::of::<PgDeleteInterfaceReply>("pg"),
-    super::registry::MessageEntry::of::<PgInterfaceEnableDisableCoalesce>("pg"),
-    super::registry::MessageEntry::of::<PgInterfaceEnableDisableCoalesceReply>("pg"),
-    super::registry::MessageEntry::of::<PgCapture>("pg"),
-    super::registry::MessageEntry::of::<PgCaptureReply>("pg"),
-    super::registry::MessageEntry::of::<PgEnableDisable>("pg"),
-    super::registry::MessageEntry::of::<PgEnableDisableReply>("pg"),
-];

@@ -2,12 +2,14 @@
 //!
 //! 3 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::Address;
 /// `want_ping_finished_events_e79ee58b`
 ///
 /// Subscription; reply [`WantPingFinishedEventsReply`], events [`PingFinishedEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ping_finished_events",
     crc = 0xe79ee58b,
@@ -25,6 +27,8 @@ pub struct WantPingFinishedEvents {
 }
 /// `want_ping_finished_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_ping_finished_events_reply",
     crc = 0xe8d4e804,
@@ -36,6 +40,8 @@ pub struct WantPingFinishedEventsReply {
 }
 /// `ping_finished_event_397ccf72`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ping_finished_event",
     crc = 0x397ccf72,
@@ -46,9 +52,3 @@ pub struct PingFinishedEvent {
     pub request_count: u32,
     pub reply_count: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 3] = [
-    super::registry::MessageEntry::of::<WantPingFinishedEvents>("ping"),
-    super::registry::MessageEntry::of::<WantPingFinishedEventsReply>("ping"),
-    super::registry::MessageEntry::of::<PingFinishedEvent>("ping"),
-];

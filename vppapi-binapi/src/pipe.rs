@@ -2,7 +2,7 @@
 //!
 //! 6 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief Initialize a new pipe interface with the given parameters
@@ -16,6 +16,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`PipeCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pipe_create",
     crc = 0xbb263bd3,
@@ -38,6 +40,8 @@ pub struct PipeCreate {
 ///
 /// `pipe_create_reply_b7ce310c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pipe_create_reply", crc = 0xb7ce310c, kind = "reply", header = "context")]
 pub struct PipeCreateReply {
     pub retval: i32,
@@ -55,6 +59,8 @@ pub struct PipeCreateReply {
 ///
 /// Request; reply [`PipeDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pipe_delete",
     crc = 0xf9e6675e,
@@ -67,6 +73,8 @@ pub struct PipeDelete {
 }
 /// `pipe_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pipe_delete_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct PipeDeleteReply {
     pub retval: i32,
@@ -79,6 +87,8 @@ pub struct PipeDeleteReply {
 ///
 /// Dump; streams [`PipeDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pipe_dump",
     crc = 0x51077d14,
@@ -97,18 +107,11 @@ pub struct PipeDump {}
 ///
 /// `pipe_details_c52b799d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pipe_details", crc = 0xc52b799d, kind = "details", header = "context")]
 pub struct PipeDetails {
     pub sw_if_index: InterfaceIndex,
     pub pipe_sw_if_index: [InterfaceIndex; 2],
     pub instance: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<PipeCreate>("pipe"),
-    super::registry::MessageEntry::of::<PipeCreateReply>("pipe"),
-    super::registry::MessageEntry::of::<PipeDelete>("pipe"),
-    super::registry::MessageEntry::of::<PipeDeleteReply>("pipe"),
-    super::registry::MessageEntry::of::<PipeDump>("pipe"),
-    super::registry::MessageEntry::of::<PipeDetails>("pipe"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 18 messages, 4 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Ip4Address, IpProto};
 /// `typedef pnat_match_tuple`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pnat_match_tuple")]
 pub struct PnatMatchTuple {
     pub src: Ip4Address,
@@ -18,6 +20,8 @@ pub struct PnatMatchTuple {
 }
 /// `typedef pnat_rewrite_tuple`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pnat_rewrite_tuple")]
 pub struct PnatRewriteTuple {
     pub src: Ip4Address,
@@ -31,6 +35,8 @@ pub struct PnatRewriteTuple {
 }
 ///`pnat_mask`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_mask",
     values(
@@ -46,6 +52,8 @@ pub struct PnatRewriteTuple {
 pub struct PnatMask(pub u32);
 ///`pnat_attachment_point`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_attachment_point",
     values(PNAT_IP4_INPUT = 0, PNAT_IP4_OUTPUT = 1, PNAT_ATTACHMENT_POINT_MAX = 2)
@@ -55,6 +63,8 @@ pub struct PnatAttachmentPoint(pub u32);
 ///
 /// Request; reply [`PnatBindingAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_add",
     crc = 0x946ee0b7,
@@ -68,6 +78,8 @@ pub struct PnatBindingAdd {
 }
 /// `pnat_binding_add_reply_4cd980a7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_add_reply",
     crc = 0x4cd980a7,
@@ -82,6 +94,8 @@ pub struct PnatBindingAddReply {
 ///
 /// Request; reply [`PnatBindingAddV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_add_v2",
     crc = 0x946ee0b7,
@@ -95,6 +109,8 @@ pub struct PnatBindingAddV2 {
 }
 /// `pnat_binding_add_v2_reply_4cd980a7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_add_v2_reply",
     crc = 0x4cd980a7,
@@ -109,6 +125,8 @@ pub struct PnatBindingAddV2Reply {
 ///
 /// Request; reply [`PnatBindingDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_del",
     crc = 0x9259df7b,
@@ -121,6 +139,8 @@ pub struct PnatBindingDel {
 }
 /// `pnat_binding_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_del_reply",
     crc = 0xe8d4e804,
@@ -134,6 +154,8 @@ pub struct PnatBindingDelReply {
 ///
 /// Request; reply [`PnatBindingAttachReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_attach",
     crc = 0x6e074232,
@@ -148,6 +170,8 @@ pub struct PnatBindingAttach {
 }
 /// `pnat_binding_attach_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_attach_reply",
     crc = 0xe8d4e804,
@@ -161,6 +185,8 @@ pub struct PnatBindingAttachReply {
 ///
 /// Request; reply [`PnatBindingDetachReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_detach",
     crc = 0x6e074232,
@@ -175,6 +201,8 @@ pub struct PnatBindingDetach {
 }
 /// `pnat_binding_detach_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_binding_detach_reply",
     crc = 0xe8d4e804,
@@ -188,6 +216,8 @@ pub struct PnatBindingDetachReply {
 ///
 /// Cursor get; streams [`PnatBindingsDetails`], then the reply [`PnatBindingsGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_bindings_get",
     crc = 0xf75ba505,
@@ -201,6 +231,8 @@ pub struct PnatBindingsGet {
 }
 /// `pnat_bindings_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_bindings_get_reply",
     crc = 0x53b48f5d,
@@ -213,6 +245,8 @@ pub struct PnatBindingsGetReply {
 }
 /// `pnat_bindings_details_08fb2815`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_bindings_details",
     crc = 0x08fb2815,
@@ -227,6 +261,8 @@ pub struct PnatBindingsDetails {
 ///
 /// Cursor get; streams [`PnatInterfacesDetails`], then the reply [`PnatInterfacesGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_interfaces_get",
     crc = 0xf75ba505,
@@ -240,6 +276,8 @@ pub struct PnatInterfacesGet {
 }
 /// `pnat_interfaces_get_reply_53b48f5d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_interfaces_get_reply",
     crc = 0x53b48f5d,
@@ -252,6 +290,8 @@ pub struct PnatInterfacesGetReply {
 }
 /// `pnat_interfaces_details_4cb09493`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_interfaces_details",
     crc = 0x4cb09493,
@@ -267,6 +307,8 @@ pub struct PnatInterfacesDetails {
 ///
 /// Request; reply [`PnatFlowLookupReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_flow_lookup",
     crc = 0x1ef8747c,
@@ -281,6 +323,8 @@ pub struct PnatFlowLookup {
 }
 /// `pnat_flow_lookup_reply_4cd980a7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pnat_flow_lookup_reply",
     crc = 0x4cd980a7,
@@ -291,24 +335,3 @@ pub struct PnatFlowLookupReply {
     pub retval: i32,
     pub binding_index: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 18] = [
-    super::registry::MessageEntry::of::<PnatBindingAdd>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingAddReply>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingAddV2>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingAddV2Reply>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingDel>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingDelReply>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingAttach>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingAttachReply>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingDetach>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingDetachReply>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingsGet>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingsGetReply>("pnat"),
-    super::registry::MessageEntry::of::<PnatBindingsDetails>("pnat"),
-    super::registry::MessageEntry::of::<PnatInterfacesGet>("pnat"),
-    super::registry::MessageEntry::of::<PnatInterfacesGetReply>("pnat"),
-    super::registry::MessageEntry::of::<PnatInterfacesDetails>("pnat"),
-    super::registry::MessageEntry::of::<PnatFlowLookup>("pnat"),
-    super::registry::MessageEntry::of::<PnatFlowLookupReply>("pnat"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 27 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::policer_types::{
     PolicerConfig, Sse2QosAction, Sse2QosPolicerType, Sse2QosRateType, Sse2QosRoundType,
@@ -20,6 +20,8 @@ use super::policer_types::{
 ///
 /// Request; reply [`PolicerBindReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_bind",
     crc = 0xdcf516f9,
@@ -35,6 +37,8 @@ pub struct PolicerBind {
 }
 /// `policer_bind_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "policer_bind_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct PolicerBindReply {
     pub retval: i32,
@@ -43,6 +47,8 @@ pub struct PolicerBindReply {
 ///
 /// Request; reply [`PolicerBindV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_bind_v2",
     crc = 0xf87bd3c0,
@@ -57,6 +63,8 @@ pub struct PolicerBindV2 {
 }
 /// `policer_bind_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_bind_v2_reply",
     crc = 0xe8d4e804,
@@ -79,6 +87,8 @@ pub struct PolicerBindV2Reply {
 ///
 /// Request; reply [`PolicerInputReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_input",
     crc = 0x233f0ef5,
@@ -94,6 +104,8 @@ pub struct PolicerInput {
 }
 /// `policer_input_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_input_reply",
     crc = 0xe8d4e804,
@@ -107,6 +119,8 @@ pub struct PolicerInputReply {
 ///
 /// Request; reply [`PolicerInputV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_input_v2",
     crc = 0x8388eb84,
@@ -121,6 +135,8 @@ pub struct PolicerInputV2 {
 }
 /// `policer_input_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_input_v2_reply",
     crc = 0xe8d4e804,
@@ -143,6 +159,8 @@ pub struct PolicerInputV2Reply {
 ///
 /// Request; reply [`PolicerOutputReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_output",
     crc = 0x233f0ef5,
@@ -158,6 +176,8 @@ pub struct PolicerOutput {
 }
 /// `policer_output_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_output_reply",
     crc = 0xe8d4e804,
@@ -171,6 +191,8 @@ pub struct PolicerOutputReply {
 ///
 /// Request; reply [`PolicerOutputV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_output_v2",
     crc = 0x8388eb84,
@@ -185,6 +207,8 @@ pub struct PolicerOutputV2 {
 }
 /// `policer_output_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_output_v2_reply",
     crc = 0xe8d4e804,
@@ -217,6 +241,8 @@ pub struct PolicerOutputV2Reply {
 ///
 /// Request; reply [`PolicerAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_add_del",
     crc = 0x2b31dd38,
@@ -244,6 +270,8 @@ pub struct PolicerAddDel {
 ///
 /// Request; reply [`PolicerAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_add",
     crc = 0x4d949e35,
@@ -260,6 +288,8 @@ pub struct PolicerAdd {
 ///
 /// Request; reply [`PolicerDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_del",
     crc = 0x7ff7912e,
@@ -272,6 +302,8 @@ pub struct PolicerDel {
 }
 /// `policer_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "policer_del_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct PolicerDelReply {
     pub retval: i32,
@@ -280,6 +312,8 @@ pub struct PolicerDelReply {
 ///
 /// Request; reply [`PolicerUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_update",
     crc = 0xfd039ef0,
@@ -293,6 +327,8 @@ pub struct PolicerUpdate {
 }
 /// `policer_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_update_reply",
     crc = 0xe8d4e804,
@@ -306,6 +342,8 @@ pub struct PolicerUpdateReply {
 ///
 /// Request; reply [`PolicerResetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_reset",
     crc = 0x7ff7912e,
@@ -318,6 +356,8 @@ pub struct PolicerReset {
 }
 /// `policer_reset_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_reset_reply",
     crc = 0xe8d4e804,
@@ -336,6 +376,8 @@ pub struct PolicerResetReply {
 ///
 /// `policer_add_del_reply_a177cef2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_add_del_reply",
     crc = 0xa177cef2,
@@ -348,6 +390,8 @@ pub struct PolicerAddDelReply {
 }
 /// `policer_add_reply_a177cef2`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "policer_add_reply", crc = 0xa177cef2, kind = "reply", header = "context")]
 pub struct PolicerAddReply {
     pub retval: i32,
@@ -365,6 +409,8 @@ pub struct PolicerAddReply {
 ///
 /// Dump; streams [`PolicerDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_dump",
     crc = 0x35f1ae0f,
@@ -388,6 +434,8 @@ pub struct PolicerDump {
 ///
 /// Dump; streams [`PolicerDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "policer_dump_v2",
     crc = 0x7ff7912e,
@@ -426,6 +474,8 @@ pub struct PolicerDumpV2 {
 ///
 /// `policer_details_72d0e248`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "policer_details", crc = 0x72d0e248, kind = "details", header = "context")]
 pub struct PolicerDetails {
     #[vpp(string = 64)]
@@ -464,6 +514,8 @@ pub struct PolicerDetails {
 ///
 /// Request; reply [`IpPuntPoliceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_police",
     crc = 0xdb867cea,
@@ -479,6 +531,8 @@ pub struct IpPuntPolice {
 }
 /// `ip_punt_police_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip_punt_police_reply",
     crc = 0xe8d4e804,
@@ -488,33 +542,3 @@ pub struct IpPuntPolice {
 pub struct IpPuntPoliceReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 27] = [
-    super::registry::MessageEntry::of::<PolicerBind>("policer"),
-    super::registry::MessageEntry::of::<PolicerBindReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerBindV2>("policer"),
-    super::registry::MessageEntry::of::<PolicerBindV2Reply>("policer"),
-    super::registry::MessageEntry::of::<PolicerInput>("policer"),
-    super::registry::MessageEntry::of::<PolicerInputReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerInputV2>("policer"),
-    super::registry::MessageEntry::of::<PolicerInputV2Reply>("policer"),
-    super::registry::MessageEntry::of::<PolicerOutput>("policer"),
-    super::registry::MessageEntry::of::<PolicerOutputReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerOutputV2>("policer"),
-    super::registry::MessageEntry::of::<PolicerOutputV2Reply>("policer"),
-    super::registry::MessageEntry::of::<PolicerAddDel>("policer"),
-    super::registry::MessageEntry::of::<PolicerAdd>("policer"),
-    super::registry::MessageEntry::of::<PolicerDel>("policer"),
-    super::registry::MessageEntry::of::<PolicerDelReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerUpdate>("policer"),
-    super::registry::MessageEntry::of::<PolicerUpdateReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerReset>("policer"),
-    super::registry::MessageEntry::of::<PolicerResetReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerAddDelReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerAddReply>("policer"),
-    super::registry::MessageEntry::of::<PolicerDump>("policer"),
-    super::registry::MessageEntry::of::<PolicerDumpV2>("policer"),
-    super::registry::MessageEntry::of::<PolicerDetails>("policer"),
-    super::registry::MessageEntry::of::<IpPuntPolice>("policer"),
-    super::registry::MessageEntry::of::<IpPuntPoliceReply>("policer"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 0 messages, 6 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType};
+use ::vppapi_codec::{VppEnum, VppType};
 /// ```text
 /// \brief QOS action
 /// @param conform_action_type - conform action type
@@ -11,6 +11,8 @@ use ::vppapi_runtime::{VppEnum, VppType};
 ///
 /// `typedef sse2_qos_action`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "sse2_qos_action")]
 pub struct Sse2QosAction {
     pub r#type: Sse2QosActionType,
@@ -33,6 +35,8 @@ pub struct Sse2QosAction {
 ///
 /// `typedef policer_config`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "policer_config")]
 pub struct PolicerConfig {
     pub cir: u32,
@@ -49,6 +53,8 @@ pub struct PolicerConfig {
 }
 ///`sse2_qos_rate_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sse2_qos_rate_type",
     values(
@@ -60,6 +66,8 @@ pub struct PolicerConfig {
 pub struct Sse2QosRateType(pub u8);
 ///`sse2_qos_round_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sse2_qos_round_type",
     values(
@@ -72,6 +80,8 @@ pub struct Sse2QosRateType(pub u8);
 pub struct Sse2QosRoundType(pub u8);
 ///`sse2_qos_policer_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sse2_qos_policer_type",
     values(
@@ -86,6 +96,8 @@ pub struct Sse2QosRoundType(pub u8);
 pub struct Sse2QosPolicerType(pub u8);
 ///`sse2_qos_action_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sse2_qos_action_type",
     values(
@@ -95,5 +107,3 @@ pub struct Sse2QosPolicerType(pub u8);
     )
 )]
 pub struct Sse2QosActionType(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// ```text
 /// \brief Proof of Transit(POT): Set POT profile
 /// @param id - id of the profile
@@ -20,6 +20,8 @@ use ::vppapi_runtime::VppMessage;
 ///
 /// Request; reply [`PotProfileAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_add",
     crc = 0xad5da3a3,
@@ -41,6 +43,8 @@ pub struct PotProfileAdd {
 }
 /// `pot_profile_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_add_reply",
     crc = 0xe8d4e804,
@@ -60,6 +64,8 @@ pub struct PotProfileAddReply {
 ///
 /// Request; reply [`PotProfileActivateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_activate",
     crc = 0x0770af98,
@@ -74,6 +80,8 @@ pub struct PotProfileActivate {
 }
 /// `pot_profile_activate_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_activate_reply",
     crc = 0xe8d4e804,
@@ -94,6 +102,8 @@ pub struct PotProfileActivateReply {
 ///
 /// Request; reply [`PotProfileDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_del",
     crc = 0xcd63f53b,
@@ -107,6 +117,8 @@ pub struct PotProfileDel {
 }
 /// `pot_profile_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_del_reply",
     crc = 0xe8d4e804,
@@ -127,6 +139,8 @@ pub struct PotProfileDelReply {
 ///
 /// Dump; streams [`PotProfileShowConfigDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_show_config_dump",
     crc = 0x005b7d59,
@@ -153,6 +167,8 @@ pub struct PotProfileShowConfigDump {
 ///
 /// `pot_profile_show_config_details_b7ce0618`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pot_profile_show_config_details",
     crc = 0xb7ce0618,
@@ -170,14 +186,3 @@ pub struct PotProfileShowConfigDetails {
     pub lpc: u64,
     pub polynomial_public: u64,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<PotProfileAdd>("pot"),
-    super::registry::MessageEntry::of::<PotProfileAddReply>("pot"),
-    super::registry::MessageEntry::of::<PotProfileActivate>("pot"),
-    super::registry::MessageEntry::of::<PotProfileActivateReply>("pot"),
-    super::registry::MessageEntry::of::<PotProfileDel>("pot"),
-    super::registry::MessageEntry::of::<PotProfileDelReply>("pot"),
-    super::registry::MessageEntry::of::<PotProfileShowConfigDump>("pot"),
-    super::registry::MessageEntry::of::<PotProfileShowConfigDetails>("pot"),
-];

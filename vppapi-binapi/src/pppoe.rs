@@ -2,7 +2,7 @@
 //!
 //! 6 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
@@ -21,6 +21,8 @@ use super::ip_types::Address;
 ///
 /// Request; reply [`PppoeAddDelSessionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pppoe_add_del_session",
     crc = 0xf6fd759e,
@@ -44,6 +46,8 @@ pub struct PppoeAddDelSession {
 ///
 /// `pppoe_add_del_session_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pppoe_add_del_session_reply",
     crc = 0x5383d31f,
@@ -65,6 +69,8 @@ pub struct PppoeAddDelSessionReply {
 ///
 /// Dump; streams [`PppoeSessionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pppoe_session_dump",
     crc = 0xf9e6675e,
@@ -89,6 +95,8 @@ pub struct PppoeSessionDump {
 ///
 /// `pppoe_session_details_4b8e8a4a`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pppoe_session_details",
     crc = 0x4b8e8a4a,
@@ -116,6 +124,8 @@ pub struct PppoeSessionDetails {
 ///
 /// Request; reply [`PppoeAddDelCpReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pppoe_add_del_cp",
     crc = 0xeacd9aaa,
@@ -134,6 +144,8 @@ pub struct PppoeAddDelCp {
 ///
 /// `pppoe_add_del_cp_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pppoe_add_del_cp_reply",
     crc = 0xe8d4e804,
@@ -143,12 +155,3 @@ pub struct PppoeAddDelCp {
 pub struct PppoeAddDelCpReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<PppoeAddDelSession>("pppoe"),
-    super::registry::MessageEntry::of::<PppoeAddDelSessionReply>("pppoe"),
-    super::registry::MessageEntry::of::<PppoeSessionDump>("pppoe"),
-    super::registry::MessageEntry::of::<PppoeSessionDetails>("pppoe"),
-    super::registry::MessageEntry::of::<PppoeAddDelCp>("pppoe"),
-    super::registry::MessageEntry::of::<PppoeAddDelCpReply>("pppoe"),
-];

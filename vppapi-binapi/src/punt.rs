@@ -2,7 +2,7 @@
 //!
 //! 10 messages, 7 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppTagged, VppType, VppUnion};
+use ::vppapi_codec::{VppEnum, VppMessage, VppTagged, VppType, VppUnion};
 use super::ip_types::{AddressFamily, IpProto};
 /// ```text
 /// \brief Punt L4 traffic definition
@@ -13,6 +13,8 @@ use super::ip_types::{AddressFamily, IpProto};
 ///
 /// `typedef punt_l4`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt_l4")]
 pub struct PuntL4 {
     pub af: AddressFamily,
@@ -27,6 +29,8 @@ pub struct PuntL4 {
 ///
 /// `typedef punt_ip_proto`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt_ip_proto")]
 pub struct PuntIpProto {
     pub af: AddressFamily,
@@ -39,6 +43,8 @@ pub struct PuntIpProto {
 ///
 /// `typedef punt_exception`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt_exception")]
 pub struct PuntException {
     pub id: u32,
@@ -51,6 +57,8 @@ pub struct PuntException {
 ///
 /// `punt`: `type` decides the arm of `punt`; an unknown tag is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, VppTagged)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt", tag = r#type:PuntType, union = punt:PuntUnion)]
 pub enum Punt {
     /// `exception` = `PUNT_API_TYPE_EXCEPTION`.
@@ -68,6 +76,8 @@ pub enum Punt {
 }
 /// `typedef punt_reason`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "punt_reason")]
 pub struct PuntReason {
     pub id: u32,
@@ -76,6 +86,8 @@ pub struct PuntReason {
 }
 /// `punt_union`: union of 4 bytes; read an arm with its accessor, build one with `from_<arm>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, VppUnion)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_union",
     arms(exception:PuntException, l4:PuntL4, ip_proto:PuntIpProto)
@@ -83,6 +95,8 @@ pub struct PuntReason {
 pub struct PuntUnion(pub [u8; 4]);
 ///`punt_type`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_type",
     values(PUNT_API_TYPE_L4 = 0, PUNT_API_TYPE_IP_PROTO = 1, PUNT_API_TYPE_EXCEPTION = 2)
@@ -100,6 +114,8 @@ pub struct PuntType(pub u32);
 ///
 /// Request; reply [`SetPuntReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "set_punt",
     crc = 0x47d0e347,
@@ -113,6 +129,8 @@ pub struct SetPunt {
 }
 /// `set_punt_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "set_punt_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct SetPuntReply {
     pub retval: i32,
@@ -129,6 +147,8 @@ pub struct SetPuntReply {
 ///
 /// Request; reply [`PuntSocketRegisterReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_socket_register",
     crc = 0x7875badb,
@@ -144,6 +164,8 @@ pub struct PuntSocketRegister {
 }
 /// `punt_socket_register_reply_bd30ae90`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_socket_register_reply",
     crc = 0xbd30ae90,
@@ -159,6 +181,8 @@ pub struct PuntSocketRegisterReply {
 ///
 /// Dump; streams [`PuntSocketDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_socket_dump",
     crc = 0x916fb004,
@@ -171,6 +195,8 @@ pub struct PuntSocketDump {
 }
 /// `punt_socket_details_330466e4`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_socket_details",
     crc = 0x330466e4,
@@ -186,6 +212,8 @@ pub struct PuntSocketDetails {
 ///
 /// Request; reply [`PuntSocketDeregisterReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_socket_deregister",
     crc = 0x75afa766,
@@ -198,6 +226,8 @@ pub struct PuntSocketDeregister {
 }
 /// `punt_socket_deregister_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_socket_deregister_reply",
     crc = 0xe8d4e804,
@@ -217,6 +247,8 @@ pub struct PuntSocketDeregisterReply {
 ///
 /// Dump; streams [`PuntReasonDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_reason_dump",
     crc = 0x5c0dd4fe,
@@ -230,6 +262,8 @@ pub struct PuntReasonDump {
 }
 /// `punt_reason_details_2c9d4a40`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "punt_reason_details",
     crc = 0x2c9d4a40,
@@ -240,16 +274,3 @@ pub struct PuntReasonDetails {
     #[vpp(tail)]
     pub reason: PuntReason,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<SetPunt>("punt"),
-    super::registry::MessageEntry::of::<SetPuntReply>("punt"),
-    super::registry::MessageEntry::of::<PuntSocketRegister>("punt"),
-    super::registry::MessageEntry::of::<PuntSocketRegisterReply>("punt"),
-    super::registry::MessageEntry::of::<PuntSocketDump>("punt"),
-    super::registry::MessageEntry::of::<PuntSocketDetails>("punt"),
-    super::registry::MessageEntry::of::<PuntSocketDeregister>("punt"),
-    super::registry::MessageEntry::of::<PuntSocketDeregisterReply>("punt"),
-    super::registry::MessageEntry::of::<PuntReasonDump>("punt"),
-    super::registry::MessageEntry::of::<PuntReasonDetails>("punt"),
-];

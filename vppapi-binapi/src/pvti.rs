@@ -2,7 +2,7 @@
 //!
 //! 6 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// ```text
@@ -18,6 +18,8 @@ use super::ip_types::Address;
 ///
 /// `typedef pvti_tunnel`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "pvti_tunnel")]
 pub struct PvtiTunnel {
     pub sw_if_index: InterfaceIndex,
@@ -35,6 +37,8 @@ pub struct PvtiTunnel {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pvti_interface_create",
     crc = 0xa1e95595,
@@ -49,6 +53,8 @@ pub struct PvtiInterfaceCreate {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pvti_interface_create_reply",
     crc = 0x5383d31f,
@@ -65,6 +71,8 @@ pub struct PvtiInterfaceCreateReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pvti_interface_delete",
     crc = 0xf9e6675e,
@@ -79,6 +87,8 @@ pub struct PvtiInterfaceDelete {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pvti_interface_delete_reply",
     crc = 0xe8d4e804,
@@ -94,6 +104,8 @@ pub struct PvtiInterfaceDeleteReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pvti_interface_dump",
     crc = 0xf9e6675e,
@@ -108,6 +120,8 @@ pub struct PvtiInterfaceDump {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "pvti_interface_details",
     crc = 0xa26072b7,
@@ -117,12 +131,3 @@ pub struct PvtiInterfaceDump {
 pub struct PvtiInterfaceDetails {
     pub interface: PvtiTunnel,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<PvtiInterfaceCreate>("pvti"),
-    super::registry::MessageEntry::of::<PvtiInterfaceCreateReply>("pvti"),
-    super::registry::MessageEntry::of::<PvtiInterfaceDelete>("pvti"),
-    super::registry::MessageEntry::of::<PvtiInterfaceDeleteReply>("pvti"),
-    super::registry::MessageEntry::of::<PvtiInterfaceDump>("pvti"),
-    super::registry::MessageEntry::of::<PvtiInterfaceDetails>("pvti"),
-];

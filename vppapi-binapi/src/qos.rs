@@ -2,7 +2,7 @@
 //!
 //! 19 messages, 6 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// QoS store.
@@ -16,6 +16,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// `typedef qos_store`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "qos_store")]
 pub struct QosStore {
     pub sw_if_index: InterfaceIndex,
@@ -31,6 +33,8 @@ pub struct QosStore {
 ///
 /// `typedef qos_record`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "qos_record")]
 pub struct QosRecord {
     pub sw_if_index: InterfaceIndex,
@@ -43,6 +47,8 @@ pub struct QosRecord {
 ///
 /// `typedef qos_egress_map_row`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "qos_egress_map_row")]
 pub struct QosEgressMapRow {
     pub outputs: [u8; 256],
@@ -56,6 +62,8 @@ pub struct QosEgressMapRow {
 ///
 /// `typedef qos_egress_map`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "qos_egress_map")]
 pub struct QosEgressMap {
     pub id: u32,
@@ -75,6 +83,8 @@ pub struct QosEgressMap {
 ///
 /// `typedef qos_mark`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "qos_mark")]
 pub struct QosMark {
     pub sw_if_index: u32,
@@ -83,6 +93,8 @@ pub struct QosMark {
 }
 ///`qos_source`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_source",
     values(
@@ -105,6 +117,8 @@ pub struct QosSource(pub u8);
 ///
 /// Request; reply [`QosStoreEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_store_enable_disable",
     crc = 0xf3abcc8b,
@@ -119,6 +133,8 @@ pub struct QosStoreEnableDisable {
 }
 /// `qos_store_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_store_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -136,6 +152,8 @@ pub struct QosStoreEnableDisableReply {
 ///
 /// Dump; streams [`QosStoreDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_store_dump",
     crc = 0x51077d14,
@@ -150,6 +168,8 @@ pub struct QosStoreDump {}
 ///
 /// `qos_store_details_3ee0aad7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_store_details",
     crc = 0x3ee0aad7,
@@ -171,6 +191,8 @@ pub struct QosStoreDetails {
 ///
 /// Request; reply [`QosRecordEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_record_enable_disable",
     crc = 0x2f1a4a38,
@@ -185,6 +207,8 @@ pub struct QosRecordEnableDisable {
 }
 /// `qos_record_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_record_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -202,6 +226,8 @@ pub struct QosRecordEnableDisableReply {
 ///
 /// Dump; streams [`QosRecordDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_record_dump",
     crc = 0x51077d14,
@@ -216,6 +242,8 @@ pub struct QosRecordDump {}
 ///
 /// `qos_record_details_a425d4d3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_record_details",
     crc = 0xa425d4d3,
@@ -238,6 +266,8 @@ pub struct QosRecordDetails {
 ///
 /// Request; reply [`QosEgressMapUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_egress_map_update",
     crc = 0x6d1c065f,
@@ -250,6 +280,8 @@ pub struct QosEgressMapUpdate {
 }
 /// `qos_egress_map_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_egress_map_update_reply",
     crc = 0xe8d4e804,
@@ -268,6 +300,8 @@ pub struct QosEgressMapUpdateReply {
 ///
 /// Request; reply [`QosEgressMapDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_egress_map_delete",
     crc = 0x3a91bde5,
@@ -280,6 +314,8 @@ pub struct QosEgressMapDelete {
 }
 /// `qos_egress_map_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_egress_map_delete_reply",
     crc = 0xe8d4e804,
@@ -297,6 +333,8 @@ pub struct QosEgressMapDeleteReply {
 ///
 /// Dump; streams [`QosEgressMapDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_egress_map_dump",
     crc = 0x51077d14,
@@ -311,6 +349,8 @@ pub struct QosEgressMapDump {}
 ///
 /// `qos_egress_map_details_46c5653c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_egress_map_details",
     crc = 0x46c5653c,
@@ -330,6 +370,8 @@ pub struct QosEgressMapDetails {
 ///
 /// Request; reply [`QosMarkEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_mark_enable_disable",
     crc = 0x1a010f74,
@@ -344,6 +386,8 @@ pub struct QosMarkEnableDisable {
 }
 /// `qos_mark_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_mark_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -361,6 +405,8 @@ pub struct QosMarkEnableDisableReply {
 ///
 /// Dump; streams [`QosMarkDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_mark_dump",
     crc = 0xf9e6675e,
@@ -377,12 +423,16 @@ pub struct QosMarkDump {
 ///
 /// `qos_mark_details_89fe81a9`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "qos_mark_details", crc = 0x89fe81a9, kind = "details", header = "context")]
 pub struct QosMarkDetails {
     pub mark: QosMark,
 }
 /// `qos_mark_details_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "qos_mark_details_reply",
     crc = 0xe8d4e804,
@@ -392,25 +442,3 @@ pub struct QosMarkDetails {
 pub struct QosMarkDetailsReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 19] = [
-    super::registry::MessageEntry::of::<QosStoreEnableDisable>("qos"),
-    super::registry::MessageEntry::of::<QosStoreEnableDisableReply>("qos"),
-    super::registry::MessageEntry::of::<QosStoreDump>("qos"),
-    super::registry::MessageEntry::of::<QosStoreDetails>("qos"),
-    super::registry::MessageEntry::of::<QosRecordEnableDisable>("qos"),
-    super::registry::MessageEntry::of::<QosRecordEnableDisableReply>("qos"),
-    super::registry::MessageEntry::of::<QosRecordDump>("qos"),
-    super::registry::MessageEntry::of::<QosRecordDetails>("qos"),
-    super::registry::MessageEntry::of::<QosEgressMapUpdate>("qos"),
-    super::registry::MessageEntry::of::<QosEgressMapUpdateReply>("qos"),
-    super::registry::MessageEntry::of::<QosEgressMapDelete>("qos"),
-    super::registry::MessageEntry::of::<QosEgressMapDeleteReply>("qos"),
-    super::registry::MessageEntry::of::<QosEgressMapDump>("qos"),
-    super::registry::MessageEntry::of::<QosEgressMapDetails>("qos"),
-    super::registry::MessageEntry::of::<QosMarkEnableDisable>("qos"),
-    super::registry::MessageEntry::of::<QosMarkEnableDisableReply>("qos"),
-    super::registry::MessageEntry::of::<QosMarkDump>("qos"),
-    super::registry::MessageEntry::of::<QosMarkDetails>("qos"),
-    super::registry::MessageEntry::of::<QosMarkDetailsReply>("qos"),
-];

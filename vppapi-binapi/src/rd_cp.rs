@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief Enable/disable IPv6 ND address autoconfiguration
@@ -21,6 +21,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`Ip6NdAddressAutoconfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_nd_address_autoconfig",
     crc = 0x9e14a4a7,
@@ -35,6 +37,8 @@ pub struct Ip6NdAddressAutoconfig {
 }
 /// `ip6_nd_address_autoconfig_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "ip6_nd_address_autoconfig_reply",
     crc = 0xe8d4e804,
@@ -44,8 +48,3 @@ pub struct Ip6NdAddressAutoconfig {
 pub struct Ip6NdAddressAutoconfigReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<Ip6NdAddressAutoconfig>("rd_cp"),
-    super::registry::MessageEntry::of::<Ip6NdAddressAutoconfigReply>("rd_cp"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 10 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// `selog_get_shm_51077d14`
 ///
 /// Request; reply [`SelogGetShmReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_get_shm",
     crc = 0x51077d14,
@@ -17,6 +19,8 @@ use ::vppapi_runtime::VppMessage;
 pub struct SelogGetShm {}
 /// `selog_get_shm_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_get_shm_reply",
     crc = 0xe8d4e804,
@@ -30,6 +34,8 @@ pub struct SelogGetShmReply {
 ///
 /// Request; reply [`SelogGetStringTableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_get_string_table",
     crc = 0x51077d14,
@@ -40,6 +46,8 @@ pub struct SelogGetShmReply {
 pub struct SelogGetStringTable {}
 /// `selog_get_string_table_reply_17fc26aa`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_get_string_table_reply",
     crc = 0x17fc26aa,
@@ -55,6 +63,8 @@ pub struct SelogGetStringTableReply {
 ///
 /// Dump; streams [`SelogTrackDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_track_dump",
     crc = 0x51077d14,
@@ -65,6 +75,8 @@ pub struct SelogGetStringTableReply {
 pub struct SelogTrackDump {}
 /// `selog_track_details_33dce766`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_track_details",
     crc = 0x33dce766,
@@ -80,6 +92,8 @@ pub struct SelogTrackDetails {
 ///
 /// Dump; streams [`SelogEventTypeDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_event_type_dump",
     crc = 0x51077d14,
@@ -90,6 +104,8 @@ pub struct SelogTrackDetails {
 pub struct SelogEventTypeDump {}
 /// `selog_event_type_details_745bca80`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_event_type_details",
     crc = 0x745bca80,
@@ -107,6 +123,8 @@ pub struct SelogEventTypeDetails {
 ///
 /// Dump; streams [`SelogEventTypeStringDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_event_type_string_dump",
     crc = 0x6a7f2680,
@@ -119,6 +137,8 @@ pub struct SelogEventTypeStringDump {
 }
 /// `selog_event_type_string_details_3718921d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "selog_event_type_string_details",
     crc = 0x3718921d,
@@ -130,16 +150,3 @@ pub struct SelogEventTypeStringDetails {
     #[vpp(string)]
     pub s: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<SelogGetShm>("selog"),
-    super::registry::MessageEntry::of::<SelogGetShmReply>("selog"),
-    super::registry::MessageEntry::of::<SelogGetStringTable>("selog"),
-    super::registry::MessageEntry::of::<SelogGetStringTableReply>("selog"),
-    super::registry::MessageEntry::of::<SelogTrackDump>("selog"),
-    super::registry::MessageEntry::of::<SelogTrackDetails>("selog"),
-    super::registry::MessageEntry::of::<SelogEventTypeDump>("selog"),
-    super::registry::MessageEntry::of::<SelogEventTypeDetails>("selog"),
-    super::registry::MessageEntry::of::<SelogEventTypeStringDump>("selog"),
-    super::registry::MessageEntry::of::<SelogEventTypeStringDetails>("selog"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 40 messages, 5 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Prefix;
 /// `typedef sdl_rule`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "sdl_rule")]
 pub struct SdlRule {
     pub lcl: Prefix,
@@ -16,6 +18,8 @@ pub struct SdlRule {
 }
 /// `typedef sdl_rule_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "sdl_rule_v2")]
 pub struct SdlRuleV2 {
     pub rmt: Prefix,
@@ -25,6 +29,8 @@ pub struct SdlRuleV2 {
 }
 ///`transport_proto`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "transport_proto",
     values(
@@ -38,6 +44,8 @@ pub struct SdlRuleV2 {
 pub struct TransportProto(pub u8);
 ///`rt_backend_engine`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "rt_backend_engine",
     values(
@@ -50,6 +58,8 @@ pub struct TransportProto(pub u8);
 pub struct RtBackendEngine(pub u8);
 ///`session_rule_scope`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_rule_scope",
     values(
@@ -71,6 +81,8 @@ pub struct SessionRuleScope(pub u32);
 ///
 /// Request; reply [`AppAttachReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_attach",
     crc = 0x5f4a260d,
@@ -102,6 +114,8 @@ pub struct AppAttach {
 ///
 /// `app_attach_reply_5c89c3b0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "app_attach_reply", crc = 0x5c89c3b0, kind = "reply", header = "context")]
 pub struct AppAttachReply {
     pub retval: i32,
@@ -126,6 +140,8 @@ pub struct AppAttachReply {
 ///
 /// Request; reply [`ApplicationDetachReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "application_detach",
     crc = 0x51077d14,
@@ -136,6 +152,8 @@ pub struct AppAttachReply {
 pub struct ApplicationDetach {}
 /// `application_detach_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "application_detach_reply",
     crc = 0xe8d4e804,
@@ -159,6 +177,8 @@ pub struct ApplicationDetachReply {
 ///
 /// Request; reply [`AppAddCertKeyPairReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_add_cert_key_pair",
     crc = 0x02eb8016,
@@ -180,6 +200,8 @@ pub struct AppAddCertKeyPair {
 ///
 /// `app_add_cert_key_pair_reply_b42958d0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_add_cert_key_pair_reply",
     crc = 0xb42958d0,
@@ -201,6 +223,8 @@ pub struct AppAddCertKeyPairReply {
 ///
 /// Request; reply [`AppDelCertKeyPairReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_del_cert_key_pair",
     crc = 0x8ac76db6,
@@ -213,6 +237,8 @@ pub struct AppDelCertKeyPair {
 }
 /// `app_del_cert_key_pair_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_del_cert_key_pair_reply",
     crc = 0xe8d4e804,
@@ -236,6 +262,8 @@ pub struct AppDelCertKeyPairReply {
 ///
 /// Request; reply [`AppWorkerAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_worker_add_del",
     crc = 0x753253dc,
@@ -265,6 +293,8 @@ pub struct AppWorkerAddDel {
 ///
 /// `app_worker_add_del_reply_5735ffe7`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_worker_add_del_reply",
     crc = 0x5735ffe7,
@@ -296,6 +326,8 @@ pub struct AppWorkerAddDelReply {
 /// Request; reply [`SessionEnableDisableReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_enable_disable",
     crc = 0xc264d7bf,
@@ -310,6 +342,8 @@ pub struct SessionEnableDisable {
 /// `session_enable_disable_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -323,6 +357,8 @@ pub struct SessionEnableDisableReply {
 ///
 /// Request; reply [`SessionEnableDisableV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_enable_disable_v2",
     crc = 0xf09fbf32,
@@ -335,6 +371,8 @@ pub struct SessionEnableDisableV2 {
 }
 /// `session_enable_disable_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_enable_disable_v2_reply",
     crc = 0xe8d4e804,
@@ -356,6 +394,8 @@ pub struct SessionEnableDisableV2Reply {
 ///
 /// Request; reply [`SessionSapiEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sapi_enable_disable",
     crc = 0xc264d7bf,
@@ -369,6 +409,8 @@ pub struct SessionSapiEnableDisable {
 }
 /// `session_sapi_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sapi_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -398,6 +440,8 @@ pub struct SessionSapiEnableDisableReply {
 /// Request; reply [`AppNamespaceAddDelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del",
     crc = 0x6306aecb,
@@ -435,6 +479,8 @@ pub struct AppNamespaceAddDel {
 /// Request; reply [`AppNamespaceAddDelV4Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del_v4",
     crc = 0x42c1d824,
@@ -464,6 +510,8 @@ pub struct AppNamespaceAddDelV4 {
 ///
 /// `app_namespace_add_del_v4_reply_85137120`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del_v4_reply",
     crc = 0x85137120,
@@ -495,6 +543,8 @@ pub struct AppNamespaceAddDelV4Reply {
 /// Request; reply [`AppNamespaceAddDelV2Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del_v2",
     crc = 0xee0755cf,
@@ -535,6 +585,8 @@ pub struct AppNamespaceAddDelV2 {
 /// Request; reply [`AppNamespaceAddDelV3Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del_v3",
     crc = 0x8a7e40a1,
@@ -567,6 +619,8 @@ pub struct AppNamespaceAddDelV3 {
 /// `app_namespace_add_del_reply_85137120`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del_reply",
     crc = 0x85137120,
@@ -587,6 +641,8 @@ pub struct AppNamespaceAddDelReply {
 /// `app_namespace_add_del_v2_reply_85137120`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del_v2_reply",
     crc = 0x85137120,
@@ -600,6 +656,8 @@ pub struct AppNamespaceAddDelV2Reply {
 /// `app_namespace_add_del_v3_reply_85137120`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "app_namespace_add_del_v3_reply",
     crc = 0x85137120,
@@ -636,6 +694,8 @@ pub struct AppNamespaceAddDelV3Reply {
 ///
 /// Request; reply [`SessionRuleAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_rule_add_del",
     crc = 0x82a90af5,
@@ -659,6 +719,8 @@ pub struct SessionRuleAddDel {
 }
 /// `session_rule_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_rule_add_del_reply",
     crc = 0xe8d4e804,
@@ -679,6 +741,8 @@ pub struct SessionRuleAddDelReply {
 /// Dump; streams [`SessionRulesDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_rules_dump",
     crc = 0x51077d14,
@@ -709,6 +773,8 @@ pub struct SessionRulesDump {}
 /// `session_rules_details_4ef746e7`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_rules_details",
     crc = 0x4ef746e7,
@@ -737,6 +803,8 @@ pub struct SessionRulesDetails {
 ///
 /// Dump; streams [`SessionRulesV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_rules_v2_dump",
     crc = 0x51077d14,
@@ -767,6 +835,8 @@ pub struct SessionRulesV2Dump {}
 ///
 /// `session_rules_v2_details_f91993dc`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_rules_v2_details",
     crc = 0xf91993dc,
@@ -791,6 +861,8 @@ pub struct SessionRulesV2Details {
 /// Request; reply [`SessionSdlAddDelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_add_del",
     crc = 0xfaeb89fc,
@@ -807,6 +879,8 @@ pub struct SessionSdlAddDel {
 /// `session_sdl_add_del_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_add_del_reply",
     crc = 0xe8d4e804,
@@ -820,6 +894,8 @@ pub struct SessionSdlAddDelReply {
 ///
 /// Request; reply [`SessionSdlAddDelV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_add_del_v2",
     crc = 0x7f89d3fa,
@@ -835,6 +911,8 @@ pub struct SessionSdlAddDelV2 {
 }
 /// `session_sdl_add_del_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_add_del_v2_reply",
     crc = 0xe8d4e804,
@@ -855,6 +933,8 @@ pub struct SessionSdlAddDelV2Reply {
 /// Dump; streams [`SessionSdlDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_dump",
     crc = 0x51077d14,
@@ -876,6 +956,8 @@ pub struct SessionSdlDump {}
 /// `session_sdl_details_9a8ef5d0`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_details",
     crc = 0x9a8ef5d0,
@@ -900,6 +982,8 @@ pub struct SessionSdlDetails {
 /// Dump; streams [`SessionSdlV2Details`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_v2_dump",
     crc = 0x51077d14,
@@ -921,6 +1005,8 @@ pub struct SessionSdlV2Dump {}
 /// `session_sdl_v2_details_0a057683`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_v2_details",
     crc = 0x0a057683,
@@ -944,6 +1030,8 @@ pub struct SessionSdlV2Details {
 ///
 /// Dump; streams [`SessionSdlV3Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_v3_dump",
     crc = 0x51077d14,
@@ -965,6 +1053,8 @@ pub struct SessionSdlV3Dump {}
 ///
 /// `session_sdl_v3_details_829e367f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "session_sdl_v3_details",
     crc = 0x829e367f,
@@ -979,46 +1069,3 @@ pub struct SessionSdlV3Details {
     #[vpp(count = "count", count_ty = "u32")]
     pub appns_index: Vec<u32>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 40] = [
-    super::registry::MessageEntry::of::<AppAttach>("session"),
-    super::registry::MessageEntry::of::<AppAttachReply>("session"),
-    super::registry::MessageEntry::of::<ApplicationDetach>("session"),
-    super::registry::MessageEntry::of::<ApplicationDetachReply>("session"),
-    super::registry::MessageEntry::of::<AppAddCertKeyPair>("session"),
-    super::registry::MessageEntry::of::<AppAddCertKeyPairReply>("session"),
-    super::registry::MessageEntry::of::<AppDelCertKeyPair>("session"),
-    super::registry::MessageEntry::of::<AppDelCertKeyPairReply>("session"),
-    super::registry::MessageEntry::of::<AppWorkerAddDel>("session"),
-    super::registry::MessageEntry::of::<AppWorkerAddDelReply>("session"),
-    super::registry::MessageEntry::of::<SessionEnableDisable>("session"),
-    super::registry::MessageEntry::of::<SessionEnableDisableReply>("session"),
-    super::registry::MessageEntry::of::<SessionEnableDisableV2>("session"),
-    super::registry::MessageEntry::of::<SessionEnableDisableV2Reply>("session"),
-    super::registry::MessageEntry::of::<SessionSapiEnableDisable>("session"),
-    super::registry::MessageEntry::of::<SessionSapiEnableDisableReply>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDel>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDelV4>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDelV4Reply>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDelV2>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDelV3>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDelReply>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDelV2Reply>("session"),
-    super::registry::MessageEntry::of::<AppNamespaceAddDelV3Reply>("session"),
-    super::registry::MessageEntry::of::<SessionRuleAddDel>("session"),
-    super::registry::MessageEntry::of::<SessionRuleAddDelReply>("session"),
-    super::registry::MessageEntry::of::<SessionRulesDump>("session"),
-    super::registry::MessageEntry::of::<SessionRulesDetails>("session"),
-    super::registry::MessageEntry::of::<SessionRulesV2Dump>("session"),
-    super::registry::MessageEntry::of::<SessionRulesV2Details>("session"),
-    super::registry::MessageEntry::of::<SessionSdlAddDel>("session"),
-    super::registry::MessageEntry::of::<SessionSdlAddDelReply>("session"),
-    super::registry::MessageEntry::of::<SessionSdlAddDelV2>("session"),
-    super::registry::MessageEntry::of::<SessionSdlAddDelV2Reply>("session"),
-    super::registry::MessageEntry::of::<SessionSdlDump>("session"),
-    super::registry::MessageEntry::of::<SessionSdlDetails>("session"),
-    super::registry::MessageEntry::of::<SessionSdlV2Dump>("session"),
-    super::registry::MessageEntry::of::<SessionSdlV2Details>("session"),
-    super::registry::MessageEntry::of::<SessionSdlV3Dump>("session"),
-    super::registry::MessageEntry::of::<SessionSdlV3Details>("session"),
-];

@@ -2,13 +2,15 @@
 //!
 //! 18 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::ip_types::IpProto;
 use super::sfdp_types::{
     SfdpServiceName, SfdpSessionKey, SfdpSessionState, SfdpSessionType, SfdpSpNode,
 };
 ///`sfdp_session_direction`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_session_direction",
     values(SFDP_API_FORWARD = 0, SFDP_API_REVERSE = 1)
@@ -18,6 +20,8 @@ pub struct SfdpSessionDirection(pub u8);
 ///
 /// Request; reply [`SfdpTenantAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_tenant_add_del",
     crc = 0xf03b121c,
@@ -33,6 +37,8 @@ pub struct SfdpTenantAddDel {
 }
 /// `sfdp_tenant_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_tenant_add_del_reply",
     crc = 0xe8d4e804,
@@ -46,6 +52,8 @@ pub struct SfdpTenantAddDelReply {
 ///
 /// Request; reply [`SfdpSetServicesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_services",
     crc = 0x6227a034,
@@ -61,6 +69,8 @@ pub struct SfdpSetServices {
 }
 /// `sfdp_set_services_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_services_reply",
     crc = 0xe8d4e804,
@@ -74,6 +84,8 @@ pub struct SfdpSetServicesReply {
 ///
 /// Dump; streams [`SfdpSessionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_session_dump",
     crc = 0x51077d14,
@@ -84,6 +96,8 @@ pub struct SfdpSetServicesReply {
 pub struct SfdpSessionDump {}
 /// `sfdp_session_details_3eaab6b9`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_session_details",
     crc = 0x3eaab6b9,
@@ -108,6 +122,8 @@ pub struct SfdpSessionDetails {
 ///
 /// Request; reply [`SfdpKillSessionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_kill_session",
     crc = 0x1a16d196,
@@ -121,6 +137,8 @@ pub struct SfdpKillSession {
 }
 /// `sfdp_kill_session_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_kill_session_reply",
     crc = 0xe8d4e804,
@@ -134,6 +152,8 @@ pub struct SfdpKillSessionReply {
 ///
 /// Dump; streams [`SfdpTenantDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_tenant_dump",
     crc = 0x51077d14,
@@ -144,6 +164,8 @@ pub struct SfdpKillSessionReply {
 pub struct SfdpTenantDump {}
 /// `sfdp_tenant_details_128e06c3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_tenant_details",
     crc = 0x128e06c3,
@@ -162,6 +184,8 @@ pub struct SfdpTenantDetails {
 ///
 /// Request; reply [`SfdpSetTimeoutReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_timeout",
     crc = 0x36440b87,
@@ -176,6 +200,8 @@ pub struct SfdpSetTimeout {
 }
 /// `sfdp_set_timeout_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_timeout_reply",
     crc = 0xe8d4e804,
@@ -189,6 +215,8 @@ pub struct SfdpSetTimeoutReply {
 ///
 /// Request; reply [`SfdpSetSpNodeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_sp_node",
     crc = 0xe721277f,
@@ -203,6 +231,8 @@ pub struct SfdpSetSpNode {
 }
 /// `sfdp_set_sp_node_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_sp_node_reply",
     crc = 0xe8d4e804,
@@ -216,6 +246,8 @@ pub struct SfdpSetSpNodeReply {
 ///
 /// Request; reply [`SfdpSetIcmpErrorNodeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_icmp_error_node",
     crc = 0x90d10424,
@@ -230,6 +262,8 @@ pub struct SfdpSetIcmpErrorNode {
 }
 /// `sfdp_set_icmp_error_node_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_set_icmp_error_node_reply",
     crc = 0xe8d4e804,
@@ -243,6 +277,8 @@ pub struct SfdpSetIcmpErrorNodeReply {
 ///
 /// Dump; streams [`SfdpServiceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_service_dump",
     crc = 0x51077d14,
@@ -253,6 +289,8 @@ pub struct SfdpSetIcmpErrorNodeReply {
 pub struct SfdpServiceDump {}
 /// `sfdp_service_details_2a8d1427`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_service_details",
     crc = 0x2a8d1427,
@@ -267,24 +305,3 @@ pub struct SfdpServiceDetails {
     pub is_terminal: bool,
     pub index: u8,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 18] = [
-    super::registry::MessageEntry::of::<SfdpTenantAddDel>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpTenantAddDelReply>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetServices>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetServicesReply>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSessionDump>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSessionDetails>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpKillSession>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpKillSessionReply>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpTenantDump>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpTenantDetails>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetTimeout>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetTimeoutReply>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetSpNode>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetSpNodeReply>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetIcmpErrorNode>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpSetIcmpErrorNodeReply>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpServiceDump>("sfdp"),
-    super::registry::MessageEntry::of::<SfdpServiceDetails>("sfdp"),
-];

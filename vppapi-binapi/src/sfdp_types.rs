@@ -2,10 +2,12 @@
 //!
 //! 0 messages, 5 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType};
+use ::vppapi_codec::{VppEnum, VppType};
 use super::ip_types::Address;
 /// `typedef sfdp_service_name`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "sfdp_service_name")]
 pub struct SfdpServiceName {
     #[vpp(string = 32)]
@@ -13,6 +15,8 @@ pub struct SfdpServiceName {
 }
 /// `typedef sfdp_session_key`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "sfdp_session_key")]
 pub struct SfdpSessionKey {
     pub context_id: u32,
@@ -23,6 +27,8 @@ pub struct SfdpSessionKey {
 }
 ///`sfdp_session_state`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_session_state",
     values(
@@ -34,6 +40,8 @@ pub struct SfdpSessionKey {
 pub struct SfdpSessionState(pub u8);
 ///`sfdp_sp_node`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_sp_node",
     values(
@@ -48,6 +56,8 @@ pub struct SfdpSessionState(pub u8);
 pub struct SfdpSpNode(pub u8);
 ///`sfdp_session_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_session_type",
     values(
@@ -57,5 +67,3 @@ pub struct SfdpSpNode(pub u8);
     )
 )]
 pub struct SfdpSessionType(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

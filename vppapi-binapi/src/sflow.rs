@@ -2,12 +2,14 @@
 //!
 //! 24 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// `sflow_enable_disable_8499814f`
 ///
 /// Request; reply [`SflowEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_enable_disable",
     crc = 0x8499814f,
@@ -21,6 +23,8 @@ pub struct SflowEnableDisable {
 }
 /// `sflow_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -34,6 +38,8 @@ pub struct SflowEnableDisableReply {
 ///
 /// Request; reply [`SflowSamplingRateGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_sampling_rate_get",
     crc = 0x51077d14,
@@ -46,6 +52,8 @@ pub struct SflowSamplingRateGet {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_sampling_rate_get_reply",
     crc = 0x9c8c8236,
@@ -60,6 +68,8 @@ pub struct SflowSamplingRateGetReply {
 ///
 /// Request; reply [`SflowSamplingRateSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_sampling_rate_set",
     crc = 0x94778f50,
@@ -73,6 +83,8 @@ pub struct SflowSamplingRateSet {
 }
 /// `sflow_sampling_rate_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_sampling_rate_set_reply",
     crc = 0xe8d4e804,
@@ -86,6 +98,8 @@ pub struct SflowSamplingRateSetReply {
 ///
 /// Request; reply [`SflowPollingIntervalSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_polling_interval_set",
     crc = 0x7f19cb51,
@@ -99,6 +113,8 @@ pub struct SflowPollingIntervalSet {
 }
 /// `sflow_polling_interval_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_polling_interval_set_reply",
     crc = 0xe8d4e804,
@@ -112,6 +128,8 @@ pub struct SflowPollingIntervalSetReply {
 ///
 /// Request; reply [`SflowPollingIntervalGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_polling_interval_get",
     crc = 0x51077d14,
@@ -124,6 +142,8 @@ pub struct SflowPollingIntervalGet {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_polling_interval_get_reply",
     crc = 0xe929801c,
@@ -138,6 +158,8 @@ pub struct SflowPollingIntervalGetReply {
 ///
 /// Request; reply [`SflowHeaderBytesSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_header_bytes_set",
     crc = 0x5baf56f3,
@@ -151,6 +173,8 @@ pub struct SflowHeaderBytesSet {
 }
 /// `sflow_header_bytes_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_header_bytes_set_reply",
     crc = 0xe8d4e804,
@@ -164,6 +188,8 @@ pub struct SflowHeaderBytesSetReply {
 ///
 /// Request; reply [`SflowHeaderBytesGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_header_bytes_get",
     crc = 0x51077d14,
@@ -176,6 +202,8 @@ pub struct SflowHeaderBytesGet {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_header_bytes_get_reply",
     crc = 0x624c95b9,
@@ -190,6 +218,8 @@ pub struct SflowHeaderBytesGetReply {
 ///
 /// Request; reply [`SflowDirectionSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_direction_set",
     crc = 0xfbca6f34,
@@ -203,6 +233,8 @@ pub struct SflowDirectionSet {
 }
 /// `sflow_direction_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_direction_set_reply",
     crc = 0xe8d4e804,
@@ -216,6 +248,8 @@ pub struct SflowDirectionSetReply {
 ///
 /// Request; reply [`SflowDirectionGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_direction_get",
     crc = 0x51077d14,
@@ -228,6 +262,8 @@ pub struct SflowDirectionGet {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_direction_get_reply",
     crc = 0xf3316252,
@@ -242,6 +278,8 @@ pub struct SflowDirectionGetReply {
 ///
 /// Request; reply [`SflowDropMonitoringSetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_drop_monitoring_set",
     crc = 0x100b1e04,
@@ -255,6 +293,8 @@ pub struct SflowDropMonitoringSet {
 }
 /// `sflow_drop_monitoring_set_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_drop_monitoring_set_reply",
     crc = 0xe8d4e804,
@@ -268,6 +308,8 @@ pub struct SflowDropMonitoringSetReply {
 ///
 /// Request; reply [`SflowDropMonitoringGetReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_drop_monitoring_get",
     crc = 0x51077d14,
@@ -280,6 +322,8 @@ pub struct SflowDropMonitoringGet {}
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_drop_monitoring_get_reply",
     crc = 0xb56ae30e,
@@ -301,6 +345,8 @@ pub struct SflowDropMonitoringGetReply {
 ///
 /// Dump; streams [`SflowInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_interface_dump",
     crc = 0x451a727d,
@@ -318,6 +364,8 @@ pub struct SflowInterfaceDump {
 ///
 /// `sflow_interface_details_b7b9143f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sflow_interface_details",
     crc = 0xb7b9143f,
@@ -327,30 +375,3 @@ pub struct SflowInterfaceDump {
 pub struct SflowInterfaceDetails {
     pub hw_if_index: InterfaceIndex,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 24] = [
-    super::registry::MessageEntry::of::<SflowEnableDisable>("sflow"),
-    super::registry::MessageEntry::of::<SflowEnableDisableReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowSamplingRateGet>("sflow"),
-    super::registry::MessageEntry::of::<SflowSamplingRateGetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowSamplingRateSet>("sflow"),
-    super::registry::MessageEntry::of::<SflowSamplingRateSetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowPollingIntervalSet>("sflow"),
-    super::registry::MessageEntry::of::<SflowPollingIntervalSetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowPollingIntervalGet>("sflow"),
-    super::registry::MessageEntry::of::<SflowPollingIntervalGetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowHeaderBytesSet>("sflow"),
-    super::registry::MessageEntry::of::<SflowHeaderBytesSetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowHeaderBytesGet>("sflow"),
-    super::registry::MessageEntry::of::<SflowHeaderBytesGetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowDirectionSet>("sflow"),
-    super::registry::MessageEntry::of::<SflowDirectionSetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowDirectionGet>("sflow"),
-    super::registry::MessageEntry::of::<SflowDirectionGetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowDropMonitoringSet>("sflow"),
-    super::registry::MessageEntry::of::<SflowDropMonitoringSetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowDropMonitoringGet>("sflow"),
-    super::registry::MessageEntry::of::<SflowDropMonitoringGetReply>("sflow"),
-    super::registry::MessageEntry::of::<SflowInterfaceDump>("sflow"),
-    super::registry::MessageEntry::of::<SflowInterfaceDetails>("sflow"),
-];

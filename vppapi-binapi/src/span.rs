@@ -2,10 +2,12 @@
 //!
 //! 4 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::InterfaceIndex;
 ///`span_state`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "span_state",
     values(
@@ -30,6 +32,8 @@ pub struct SpanState(pub u32);
 ///
 /// Request; reply [`SwInterfaceSpanEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_span_enable_disable",
     crc = 0x23ddd96b,
@@ -45,6 +49,8 @@ pub struct SwInterfaceSpanEnableDisable {
 }
 /// `sw_interface_span_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_span_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -65,6 +71,8 @@ pub struct SwInterfaceSpanEnableDisableReply {
 ///
 /// Dump; streams [`SwInterfaceSpanDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_span_dump",
     crc = 0xd6cf0c3d,
@@ -86,6 +94,8 @@ pub struct SwInterfaceSpanDump {
 ///
 /// `sw_interface_span_details_8a20e79f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_span_details",
     crc = 0x8a20e79f,
@@ -98,10 +108,3 @@ pub struct SwInterfaceSpanDetails {
     pub state: SpanState,
     pub is_l2: bool,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<SwInterfaceSpanEnableDisable>("span"),
-    super::registry::MessageEntry::of::<SwInterfaceSpanEnableDisableReply>("span"),
-    super::registry::MessageEntry::of::<SwInterfaceSpanDump>("span"),
-    super::registry::MessageEntry::of::<SwInterfaceSpanDetails>("span"),
-];

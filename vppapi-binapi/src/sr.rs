@@ -2,12 +2,14 @@
 //!
 //! 32 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, Ip6Address, Prefix};
 use super::sr_types::{SrBehavior, SrPolicyOp, SrSteer};
 /// `typedef srv6_sid_list`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "srv6_sid_list")]
 pub struct Srv6SidList {
     pub num_sids: u8,
@@ -16,6 +18,8 @@ pub struct Srv6SidList {
 }
 /// `typedef srv6_sid_list_with_sl_index`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "srv6_sid_list_with_sl_index")]
 pub struct Srv6SidListWithSlIndex {
     pub num_sids: u8,
@@ -25,6 +29,8 @@ pub struct Srv6SidListWithSlIndex {
 }
 ///`sr_policy_type`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_type",
     values(
@@ -53,6 +59,8 @@ pub struct SrPolicyType(pub u8);
 ///
 /// Request; reply [`SrLocalsidAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsid_add_del",
     crc = 0x5a36c324,
@@ -74,6 +82,8 @@ pub struct SrLocalsidAddDel {
 }
 /// `sr_localsid_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsid_add_del_reply",
     crc = 0xe8d4e804,
@@ -107,6 +117,8 @@ pub struct SrLocalsidAddDelReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsid_add_del_v2",
     crc = 0x8da7805a,
@@ -133,6 +145,8 @@ pub struct SrLocalsidAddDelV2 {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsid_add_del_v2_reply",
     crc = 0xe8d4e804,
@@ -158,6 +172,8 @@ pub struct SrLocalsidAddDelV2Reply {
 ///
 /// Request; reply [`SrPolicyAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_add",
     crc = 0x44ac92e8,
@@ -175,6 +191,8 @@ pub struct SrPolicyAdd {
 }
 /// `sr_policy_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_add_reply",
     crc = 0xe8d4e804,
@@ -201,6 +219,8 @@ pub struct SrPolicyAddReply {
 ///
 /// Request; reply [`SrPolicyModReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_mod",
     crc = 0xb97bb56e,
@@ -219,6 +239,8 @@ pub struct SrPolicyMod {
 }
 /// `sr_policy_mod_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_mod_reply",
     crc = 0xe8d4e804,
@@ -247,6 +269,8 @@ pub struct SrPolicyModReply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_add_v2",
     crc = 0xf6297f36,
@@ -268,6 +292,8 @@ pub struct SrPolicyAddV2 {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_add_v2_reply",
     crc = 0xe8d4e804,
@@ -297,6 +323,8 @@ pub struct SrPolicyAddV2Reply {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_mod_v2",
     crc = 0xc0544823,
@@ -318,6 +346,8 @@ pub struct SrPolicyModV2 {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_mod_v2_reply",
     crc = 0xe8d4e804,
@@ -339,6 +369,8 @@ pub struct SrPolicyModV2Reply {
 ///
 /// Request; reply [`SrPolicyDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_del",
     crc = 0xcb4d48d5,
@@ -352,6 +384,8 @@ pub struct SrPolicyDel {
 }
 /// `sr_policy_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_del_reply",
     crc = 0xe8d4e804,
@@ -373,6 +407,8 @@ pub struct SrPolicyDelReply {
 ///
 /// Request; reply [`SrSetEncapSourceReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_set_encap_source",
     crc = 0xd3bad5e1,
@@ -385,6 +421,8 @@ pub struct SrSetEncapSource {
 }
 /// `sr_set_encap_source_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_set_encap_source_reply",
     crc = 0xe8d4e804,
@@ -405,6 +443,8 @@ pub struct SrSetEncapSourceReply {
 ///
 /// Request; reply [`SrSetEncapHopLimitReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_set_encap_hop_limit",
     crc = 0xaa75d7d0,
@@ -417,6 +457,8 @@ pub struct SrSetEncapHopLimit {
 }
 /// `sr_set_encap_hop_limit_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_set_encap_hop_limit_reply",
     crc = 0xe8d4e804,
@@ -444,6 +486,8 @@ pub struct SrSetEncapHopLimitReply {
 ///
 /// Request; reply [`SrSteeringAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_steering_add_del",
     crc = 0xe46b0a0f,
@@ -463,6 +507,8 @@ pub struct SrSteeringAddDel {
 }
 /// `sr_steering_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_steering_add_del_reply",
     crc = 0xe8d4e804,
@@ -482,6 +528,8 @@ pub struct SrSteeringAddDelReply {
 ///
 /// Dump; streams [`SrLocalsidsDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsids_dump",
     crc = 0x51077d14,
@@ -492,6 +540,8 @@ pub struct SrSteeringAddDelReply {
 pub struct SrLocalsidsDump {}
 /// `sr_localsids_details_2e9221b9`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsids_details",
     crc = 0x2e9221b9,
@@ -519,6 +569,8 @@ pub struct SrLocalsidsDetails {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsids_with_packet_stats_dump",
     crc = 0x51077d14,
@@ -531,6 +583,8 @@ pub struct SrLocalsidsWithPacketStatsDump {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_localsids_with_packet_stats_details",
     crc = 0xce0b1ce0,
@@ -561,6 +615,8 @@ pub struct SrLocalsidsWithPacketStatsDetails {
 /// Dump; streams [`SrPoliciesDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policies_dump",
     crc = 0x51077d14,
@@ -571,6 +627,8 @@ pub struct SrLocalsidsWithPacketStatsDetails {
 pub struct SrPoliciesDump {}
 /// `sr_policies_details_db6ff2a1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policies_details",
     crc = 0xdb6ff2a1,
@@ -595,6 +653,8 @@ pub struct SrPoliciesDetails {
 ///
 /// Dump; streams [`SrPoliciesV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policies_v2_dump",
     crc = 0x51077d14,
@@ -605,6 +665,8 @@ pub struct SrPoliciesDetails {
 pub struct SrPoliciesV2Dump {}
 /// `sr_policies_v2_details_96dcb699`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policies_v2_details",
     crc = 0x96dcb699,
@@ -632,6 +694,8 @@ pub struct SrPoliciesV2Details {
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policies_with_sl_index_dump",
     crc = 0x51077d14,
@@ -644,6 +708,8 @@ pub struct SrPoliciesWithSlIndexDump {}
 ///
 /// Status: in_progress.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policies_with_sl_index_details",
     crc = 0xca2e9bc8,
@@ -668,6 +734,8 @@ pub struct SrPoliciesWithSlIndexDetails {
 ///
 /// Dump; streams [`SrSteeringPolDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_steering_pol_dump",
     crc = 0x51077d14,
@@ -678,6 +746,8 @@ pub struct SrPoliciesWithSlIndexDetails {
 pub struct SrSteeringPolDump {}
 /// `sr_steering_pol_details_d41258c9`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_steering_pol_details",
     crc = 0xd41258c9,
@@ -691,38 +761,3 @@ pub struct SrSteeringPolDetails {
     pub sw_if_index: InterfaceIndex,
     pub bsid: Ip6Address,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 32] = [
-    super::registry::MessageEntry::of::<SrLocalsidAddDel>("sr"),
-    super::registry::MessageEntry::of::<SrLocalsidAddDelReply>("sr"),
-    super::registry::MessageEntry::of::<SrLocalsidAddDelV2>("sr"),
-    super::registry::MessageEntry::of::<SrLocalsidAddDelV2Reply>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyAdd>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyAddReply>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyMod>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyModReply>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyAddV2>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyAddV2Reply>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyModV2>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyModV2Reply>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyDel>("sr"),
-    super::registry::MessageEntry::of::<SrPolicyDelReply>("sr"),
-    super::registry::MessageEntry::of::<SrSetEncapSource>("sr"),
-    super::registry::MessageEntry::of::<SrSetEncapSourceReply>("sr"),
-    super::registry::MessageEntry::of::<SrSetEncapHopLimit>("sr"),
-    super::registry::MessageEntry::of::<SrSetEncapHopLimitReply>("sr"),
-    super::registry::MessageEntry::of::<SrSteeringAddDel>("sr"),
-    super::registry::MessageEntry::of::<SrSteeringAddDelReply>("sr"),
-    super::registry::MessageEntry::of::<SrLocalsidsDump>("sr"),
-    super::registry::MessageEntry::of::<SrLocalsidsDetails>("sr"),
-    super::registry::MessageEntry::of::<SrLocalsidsWithPacketStatsDump>("sr"),
-    super::registry::MessageEntry::of::<SrLocalsidsWithPacketStatsDetails>("sr"),
-    super::registry::MessageEntry::of::<SrPoliciesDump>("sr"),
-    super::registry::MessageEntry::of::<SrPoliciesDetails>("sr"),
-    super::registry::MessageEntry::of::<SrPoliciesV2Dump>("sr"),
-    super::registry::MessageEntry::of::<SrPoliciesV2Details>("sr"),
-    super::registry::MessageEntry::of::<SrPoliciesWithSlIndexDump>("sr"),
-    super::registry::MessageEntry::of::<SrPoliciesWithSlIndexDetails>("sr"),
-    super::registry::MessageEntry::of::<SrSteeringPolDump>("sr"),
-    super::registry::MessageEntry::of::<SrSteeringPolDetails>("sr"),
-];

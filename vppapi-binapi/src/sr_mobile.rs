@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::{Ip4Address, Ip6Address, Ip6Prefix};
 use super::sr_mobile_types::SrMobileNhtype;
 /// ```text
@@ -24,6 +24,8 @@ use super::sr_mobile_types::SrMobileNhtype;
 ///
 /// Request; reply [`SrMobileLocalsidAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mobile_localsid_add_del",
     crc = 0xb85a7ed7,
@@ -47,6 +49,8 @@ pub struct SrMobileLocalsidAddDel {
 }
 /// `sr_mobile_localsid_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mobile_localsid_add_del_reply",
     crc = 0xe8d4e804,
@@ -75,6 +79,8 @@ pub struct SrMobileLocalsidAddDelReply {
 ///
 /// Request; reply [`SrMobilePolicyAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mobile_policy_add",
     crc = 0x8f051658,
@@ -96,6 +102,8 @@ pub struct SrMobilePolicyAdd {
 }
 /// `sr_mobile_policy_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mobile_policy_add_reply",
     crc = 0xe8d4e804,
@@ -105,10 +113,3 @@ pub struct SrMobilePolicyAdd {
 pub struct SrMobilePolicyAddReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<SrMobileLocalsidAddDel>("sr_mobile"),
-    super::registry::MessageEntry::of::<SrMobileLocalsidAddDelReply>("sr_mobile"),
-    super::registry::MessageEntry::of::<SrMobilePolicyAdd>("sr_mobile"),
-    super::registry::MessageEntry::of::<SrMobilePolicyAddReply>("sr_mobile"),
-];

@@ -2,9 +2,11 @@
 //!
 //! 0 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppEnum;
+use ::vppapi_codec::VppEnum;
 ///`sr_mobile_nhtype`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mobile_nhtype",
     values(
@@ -15,5 +17,3 @@ use ::vppapi_runtime::VppEnum;
     )
 )]
 pub struct SrMobileNhtype(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

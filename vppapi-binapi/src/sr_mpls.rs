@@ -2,7 +2,7 @@
 //!
 //! 10 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::{Address, Prefix};
 use super::sr_types::SrPolicyOp;
 /// ```text
@@ -19,6 +19,8 @@ use super::sr_types::SrPolicyOp;
 ///
 /// Request; reply [`SrMplsPolicyAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_add",
     crc = 0xa1a70c70,
@@ -35,6 +37,8 @@ pub struct SrMplsPolicyAdd {
 }
 /// `sr_mpls_policy_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_add_reply",
     crc = 0xe8d4e804,
@@ -62,6 +66,8 @@ pub struct SrMplsPolicyAddReply {
 ///
 /// Request; reply [`SrMplsPolicyModReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_mod",
     crc = 0x88482c17,
@@ -79,6 +85,8 @@ pub struct SrMplsPolicyMod {
 }
 /// `sr_mpls_policy_mod_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_mod_reply",
     crc = 0xe8d4e804,
@@ -99,6 +107,8 @@ pub struct SrMplsPolicyModReply {
 ///
 /// Request; reply [`SrMplsPolicyDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_del",
     crc = 0xe29d34fa,
@@ -111,6 +121,8 @@ pub struct SrMplsPolicyDel {
 }
 /// `sr_mpls_policy_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_del_reply",
     crc = 0xe8d4e804,
@@ -139,6 +151,8 @@ pub struct SrMplsPolicyDelReply {
 ///
 /// Request; reply [`SrMplsSteeringAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_steering_add_del",
     crc = 0x64acff63,
@@ -160,6 +174,8 @@ pub struct SrMplsSteeringAddDel {
 }
 /// `sr_mpls_steering_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_steering_add_del_reply",
     crc = 0xe8d4e804,
@@ -182,6 +198,8 @@ pub struct SrMplsSteeringAddDelReply {
 ///
 /// Request; reply [`SrMplsPolicyAssignEndpointColorReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_assign_endpoint_color",
     crc = 0x0e7eb978,
@@ -196,6 +214,8 @@ pub struct SrMplsPolicyAssignEndpointColor {
 }
 /// `sr_mpls_policy_assign_endpoint_color_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_mpls_policy_assign_endpoint_color_reply",
     crc = 0xe8d4e804,
@@ -205,16 +225,3 @@ pub struct SrMplsPolicyAssignEndpointColor {
 pub struct SrMplsPolicyAssignEndpointColorReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<SrMplsPolicyAdd>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsPolicyAddReply>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsPolicyMod>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsPolicyModReply>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsPolicyDel>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsPolicyDelReply>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsSteeringAddDel>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsSteeringAddDelReply>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsPolicyAssignEndpointColor>("sr_mpls"),
-    super::registry::MessageEntry::of::<SrMplsPolicyAssignEndpointColorReply>("sr_mpls"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 6 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief SR PT iface dump request
@@ -14,6 +14,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Dump; streams [`SrPtIfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_pt_iface_dump",
     crc = 0x51077d14,
@@ -24,6 +26,8 @@ use super::interface_types::InterfaceIndex;
 pub struct SrPtIfaceDump {}
 /// `sr_pt_iface_details_1f472f85`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_pt_iface_details",
     crc = 0x1f472f85,
@@ -52,6 +56,8 @@ pub struct SrPtIfaceDetails {
 ///
 /// Request; reply [`SrPtIfaceAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_pt_iface_add",
     crc = 0x852c0cda,
@@ -68,6 +74,8 @@ pub struct SrPtIfaceAdd {
 }
 /// `sr_pt_iface_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_pt_iface_add_reply",
     crc = 0xe8d4e804,
@@ -88,6 +96,8 @@ pub struct SrPtIfaceAddReply {
 ///
 /// Request; reply [`SrPtIfaceDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_pt_iface_del",
     crc = 0xf9e6675e,
@@ -100,6 +110,8 @@ pub struct SrPtIfaceDel {
 }
 /// `sr_pt_iface_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_pt_iface_del_reply",
     crc = 0xe8d4e804,
@@ -109,12 +121,3 @@ pub struct SrPtIfaceDel {
 pub struct SrPtIfaceDelReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<SrPtIfaceDump>("sr_pt"),
-    super::registry::MessageEntry::of::<SrPtIfaceDetails>("sr_pt"),
-    super::registry::MessageEntry::of::<SrPtIfaceAdd>("sr_pt"),
-    super::registry::MessageEntry::of::<SrPtIfaceAddReply>("sr_pt"),
-    super::registry::MessageEntry::of::<SrPtIfaceDel>("sr_pt"),
-    super::registry::MessageEntry::of::<SrPtIfaceDelReply>("sr_pt"),
-];

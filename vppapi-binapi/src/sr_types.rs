@@ -2,9 +2,11 @@
 //!
 //! 0 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppEnum;
+use ::vppapi_codec::VppEnum;
 ///`sr_policy_op`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_policy_op",
     values(
@@ -17,6 +19,8 @@ use ::vppapi_runtime::VppEnum;
 pub struct SrPolicyOp(pub u8);
 ///`sr_behavior`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_behavior",
     values(
@@ -38,10 +42,10 @@ pub struct SrPolicyOp(pub u8);
 pub struct SrBehavior(pub u8);
 ///`sr_steer`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sr_steer",
     values(SR_STEER_API_L2 = 2, SR_STEER_API_IPV4 = 4, SR_STEER_API_IPV6 = 6)
 )]
 pub struct SrSteer(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

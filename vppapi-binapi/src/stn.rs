@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// ```text
@@ -18,6 +18,8 @@ use super::ip_types::Address;
 ///
 /// Request; reply [`StnAddDelRuleReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "stn_add_del_rule",
     crc = 0x224c6edd,
@@ -32,6 +34,8 @@ pub struct StnAddDelRule {
 }
 /// `stn_add_del_rule_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "stn_add_del_rule_reply",
     crc = 0xe8d4e804,
@@ -51,6 +55,8 @@ pub struct StnAddDelRuleReply {
 ///
 /// Dump; streams [`StnRulesDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "stn_rules_dump",
     crc = 0x51077d14,
@@ -69,6 +75,8 @@ pub struct StnRulesDump {}
 ///
 /// `stn_rules_details_a51935a6`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "stn_rules_details",
     crc = 0xa51935a6,
@@ -79,10 +87,3 @@ pub struct StnRulesDetails {
     pub ip_address: Address,
     pub sw_if_index: InterfaceIndex,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<StnAddDelRule>("stn"),
-    super::registry::MessageEntry::of::<StnAddDelRuleReply>("stn"),
-    super::registry::MessageEntry::of::<StnRulesDump>("stn"),
-    super::registry::MessageEntry::of::<StnRulesDetails>("stn"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 10 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{AddressFamily, Prefix};
 /// ```text
@@ -15,6 +15,8 @@ use super::ip_types::{AddressFamily, Prefix};
 ///
 /// Request; reply [`SvsPluginGetVersionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_plugin_get_version",
     crc = 0x51077d14,
@@ -32,6 +34,8 @@ pub struct SvsPluginGetVersion {}
 ///
 /// `svs_plugin_get_version_reply_9b32cf86`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_plugin_get_version_reply",
     crc = 0x9b32cf86,
@@ -56,6 +60,8 @@ pub struct SvsPluginGetVersionReply {
 ///
 /// Request; reply [`SvsTableAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_table_add_del",
     crc = 0x7d21cb2a,
@@ -70,6 +76,8 @@ pub struct SvsTableAddDel {
 }
 /// `svs_table_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_table_add_del_reply",
     crc = 0xe8d4e804,
@@ -94,6 +102,8 @@ pub struct SvsTableAddDelReply {
 ///
 /// Request; reply [`SvsRouteAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_route_add_del",
     crc = 0xe49bc63c,
@@ -109,6 +119,8 @@ pub struct SvsRouteAddDel {
 }
 /// `svs_route_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_route_add_del_reply",
     crc = 0xe8d4e804,
@@ -132,6 +144,8 @@ pub struct SvsRouteAddDelReply {
 ///
 /// Request; reply [`SvsEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_enable_disable",
     crc = 0x634b89d2,
@@ -147,6 +161,8 @@ pub struct SvsEnableDisable {
 }
 /// `svs_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -165,6 +181,8 @@ pub struct SvsEnableDisableReply {
 ///
 /// Dump; streams [`SvsDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "svs_dump",
     crc = 0x51077d14,
@@ -183,22 +201,11 @@ pub struct SvsDump {}
 ///
 /// `svs_details_6282cd55`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "svs_details", crc = 0x6282cd55, kind = "details", header = "context")]
 pub struct SvsDetails {
     pub table_id: u32,
     pub sw_if_index: InterfaceIndex,
     pub af: AddressFamily,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<SvsPluginGetVersion>("svs"),
-    super::registry::MessageEntry::of::<SvsPluginGetVersionReply>("svs"),
-    super::registry::MessageEntry::of::<SvsTableAddDel>("svs"),
-    super::registry::MessageEntry::of::<SvsTableAddDelReply>("svs"),
-    super::registry::MessageEntry::of::<SvsRouteAddDel>("svs"),
-    super::registry::MessageEntry::of::<SvsRouteAddDelReply>("svs"),
-    super::registry::MessageEntry::of::<SvsEnableDisable>("svs"),
-    super::registry::MessageEntry::of::<SvsEnableDisableReply>("svs"),
-    super::registry::MessageEntry::of::<SvsDump>("svs"),
-    super::registry::MessageEntry::of::<SvsDetails>("svs"),
-];

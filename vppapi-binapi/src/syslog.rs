@@ -2,10 +2,12 @@
 //!
 //! 8 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::ip_types::Ip4Address;
 ///`syslog_severity`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_severity",
     values(
@@ -35,6 +37,8 @@ pub struct SyslogSeverity(pub u32);
 ///
 /// Request; reply [`SyslogSetSenderReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_set_sender",
     crc = 0xb8011d0b,
@@ -53,6 +57,8 @@ pub struct SyslogSetSender {
 }
 /// `syslog_set_sender_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_set_sender_reply",
     crc = 0xe8d4e804,
@@ -72,6 +78,8 @@ pub struct SyslogSetSenderReply {
 ///
 /// Request; reply [`SyslogGetSenderReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_get_sender",
     crc = 0x51077d14,
@@ -93,6 +101,8 @@ pub struct SyslogGetSender {}
 ///
 /// `syslog_get_sender_reply_424cfa4e`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_get_sender_reply",
     crc = 0x424cfa4e,
@@ -118,6 +128,8 @@ pub struct SyslogGetSenderReply {
 ///
 /// Request; reply [`SyslogSetFilterReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_set_filter",
     crc = 0x571348c3,
@@ -130,6 +142,8 @@ pub struct SyslogSetFilter {
 }
 /// `syslog_set_filter_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_set_filter_reply",
     crc = 0xe8d4e804,
@@ -149,6 +163,8 @@ pub struct SyslogSetFilterReply {
 ///
 /// Request; reply [`SyslogGetFilterReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_get_filter",
     crc = 0x51077d14,
@@ -166,6 +182,8 @@ pub struct SyslogGetFilter {}
 ///
 /// `syslog_get_filter_reply_eb1833f8`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "syslog_get_filter_reply",
     crc = 0xeb1833f8,
@@ -176,14 +194,3 @@ pub struct SyslogGetFilterReply {
     pub retval: i32,
     pub severity: SyslogSeverity,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<SyslogSetSender>("syslog"),
-    super::registry::MessageEntry::of::<SyslogSetSenderReply>("syslog"),
-    super::registry::MessageEntry::of::<SyslogGetSender>("syslog"),
-    super::registry::MessageEntry::of::<SyslogGetSenderReply>("syslog"),
-    super::registry::MessageEntry::of::<SyslogSetFilter>("syslog"),
-    super::registry::MessageEntry::of::<SyslogSetFilterReply>("syslog"),
-    super::registry::MessageEntry::of::<SyslogGetFilter>("syslog"),
-    super::registry::MessageEntry::of::<SyslogGetFilterReply>("syslog"),
-];

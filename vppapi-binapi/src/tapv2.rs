@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage};
+use ::vppapi_codec::{VppFlags, VppMessage};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{
@@ -10,6 +10,8 @@ use super::ip_types::{
 };
 ///`tap_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tap_flags",
     values(
@@ -62,6 +64,8 @@ pub struct TapFlags(pub u32);
 ///
 /// Request; reply [`TapCreateV3Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tap_create_v3",
     crc = 0x3f3fd1df,
@@ -117,6 +121,8 @@ pub struct TapCreateV3 {
 ///
 /// `tap_create_v3_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tap_create_v3_reply",
     crc = 0x5383d31f,
@@ -164,6 +170,8 @@ pub struct TapCreateV3Reply {
 /// Request; reply [`TapCreateV2Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tap_create_v2",
     crc = 0x2d0d6570,
@@ -218,6 +226,8 @@ pub struct TapCreateV2 {
 /// `tap_create_v2_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tap_create_v2_reply",
     crc = 0x5383d31f,
@@ -239,6 +249,8 @@ pub struct TapCreateV2Reply {
 ///
 /// Request; reply [`TapDeleteV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tap_delete_v2",
     crc = 0xf9e6675e,
@@ -251,6 +263,8 @@ pub struct TapDeleteV2 {
 }
 /// `tap_delete_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tap_delete_v2_reply",
     crc = 0xe8d4e804,
@@ -269,6 +283,8 @@ pub struct TapDeleteV2Reply {
 ///
 /// Dump; streams [`SwInterfaceTapV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_tap_v2_dump",
     crc = 0xf9e6675e,
@@ -299,6 +315,8 @@ pub struct SwInterfaceTapV2Dump {
 ///
 /// `sw_interface_tap_v2_details_1e2b2a47`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_tap_v2_details",
     crc = 0x1e2b2a47,
@@ -324,14 +342,3 @@ pub struct SwInterfaceTapV2Details {
     #[vpp(string = 64)]
     pub host_bridge: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<TapCreateV3>("tapv2"),
-    super::registry::MessageEntry::of::<TapCreateV3Reply>("tapv2"),
-    super::registry::MessageEntry::of::<TapCreateV2>("tapv2"),
-    super::registry::MessageEntry::of::<TapCreateV2Reply>("tapv2"),
-    super::registry::MessageEntry::of::<TapDeleteV2>("tapv2"),
-    super::registry::MessageEntry::of::<TapDeleteV2Reply>("tapv2"),
-    super::registry::MessageEntry::of::<SwInterfaceTapV2Dump>("tapv2"),
-    super::registry::MessageEntry::of::<SwInterfaceTapV2Details>("tapv2"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::Address;
 /// ```text
 /// \brief Configure TCP source addresses, for active-open TCP sessions
@@ -28,6 +28,8 @@ use super::ip_types::Address;
 ///
 /// Request; reply [`TcpConfigureSrcAddressesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tcp_configure_src_addresses",
     crc = 0x67eede0d,
@@ -42,6 +44,8 @@ pub struct TcpConfigureSrcAddresses {
 }
 /// `tcp_configure_src_addresses_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tcp_configure_src_addresses_reply",
     crc = 0xe8d4e804,
@@ -51,8 +55,3 @@ pub struct TcpConfigureSrcAddresses {
 pub struct TcpConfigureSrcAddressesReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<TcpConfigureSrcAddresses>("tcp"),
-    super::registry::MessageEntry::of::<TcpConfigureSrcAddressesReply>("tcp"),
-];

@@ -2,10 +2,12 @@
 //!
 //! 2 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage};
+use ::vppapi_codec::{VppFlags, VppMessage};
 use super::sfdp_types::{SfdpSessionKey, SfdpSessionType};
 ///`sfdp_tcp_check_session_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_tcp_check_session_flags",
     values(
@@ -26,6 +28,8 @@ pub struct SfdpTcpCheckSessionFlags(pub u32);
 ///
 /// Dump; streams [`SfdpTcpSessionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_tcp_session_dump",
     crc = 0x51077d14,
@@ -36,6 +40,8 @@ pub struct SfdpTcpCheckSessionFlags(pub u32);
 pub struct SfdpTcpSessionDump {}
 /// `sfdp_tcp_session_details_4bd58888`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sfdp_tcp_session_details",
     crc = 0x4bd58888,
@@ -52,8 +58,3 @@ pub struct SfdpTcpSessionDetails {
     #[vpp(count = "n_keys", count_ty = "u8")]
     pub keys: Vec<SfdpSessionKey>,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<SfdpTcpSessionDump>("tcp_check"),
-    super::registry::MessageEntry::of::<SfdpTcpSessionDetails>("tcp_check"),
-];

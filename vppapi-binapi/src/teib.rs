@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// ```text
@@ -12,6 +12,8 @@ use super::ip_types::Address;
 ///
 /// `typedef teib_entry`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "teib_entry")]
 pub struct TeibEntry {
     pub sw_if_index: InterfaceIndex,
@@ -23,6 +25,8 @@ pub struct TeibEntry {
 ///
 /// Request; reply [`TeibEntryAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "teib_entry_add_del",
     crc = 0x8016cfd2,
@@ -36,6 +40,8 @@ pub struct TeibEntryAddDel {
 }
 /// `teib_entry_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "teib_entry_add_del_reply",
     crc = 0xe8d4e804,
@@ -49,6 +55,8 @@ pub struct TeibEntryAddDelReply {
 ///
 /// Dump; streams [`TeibDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "teib_dump",
     crc = 0x51077d14,
@@ -59,14 +67,9 @@ pub struct TeibEntryAddDelReply {
 pub struct TeibDump {}
 /// `teib_details_981ee1a1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "teib_details", crc = 0x981ee1a1, kind = "details", header = "context")]
 pub struct TeibDetails {
     pub entry: TeibEntry,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<TeibEntryAddDel>("teib"),
-    super::registry::MessageEntry::of::<TeibEntryAddDelReply>("teib"),
-    super::registry::MessageEntry::of::<TeibDump>("teib"),
-    super::registry::MessageEntry::of::<TeibDetails>("teib"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// `tls_openssl_set_engine_e34d95c1`
 ///
 /// Request; reply [`TlsOpensslSetEngineReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tls_openssl_set_engine",
     crc = 0xe34d95c1,
@@ -22,6 +24,8 @@ pub struct TlsOpensslSetEngine {
 }
 /// `tls_openssl_set_engine_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tls_openssl_set_engine_reply",
     crc = 0xe8d4e804,
@@ -31,8 +35,3 @@ pub struct TlsOpensslSetEngine {
 pub struct TlsOpensslSetEngineReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<TlsOpensslSetEngine>("tls_openssl"),
-    super::registry::MessageEntry::of::<TlsOpensslSetEngineReply>("tls_openssl"),
-];

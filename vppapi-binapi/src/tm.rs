@@ -2,7 +2,7 @@
 //!
 //! 26 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// ```text
 /// @brief Add a new traffic management node.
 ///
@@ -22,6 +22,8 @@ use ::vppapi_runtime::VppMessage;
 ///
 /// Request; reply [`TmSysNodeAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_add",
     crc = 0x0f60688a,
@@ -42,6 +44,8 @@ pub struct TmSysNodeAdd {
 }
 /// `tm_sys_node_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_add_reply",
     crc = 0xe8d4e804,
@@ -64,6 +68,8 @@ pub struct TmSysNodeAddReply {
 ///
 /// Request; reply [`TmSysNodeSuspendReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_suspend",
     crc = 0x0cfbb348,
@@ -77,6 +83,8 @@ pub struct TmSysNodeSuspend {
 }
 /// `tm_sys_node_suspend_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_suspend_reply",
     crc = 0xe8d4e804,
@@ -99,6 +107,8 @@ pub struct TmSysNodeSuspendReply {
 ///
 /// Request; reply [`TmSysNodeResumeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_resume",
     crc = 0x0cfbb348,
@@ -112,6 +122,8 @@ pub struct TmSysNodeResume {
 }
 /// `tm_sys_node_resume_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_resume_reply",
     crc = 0xe8d4e804,
@@ -134,6 +146,8 @@ pub struct TmSysNodeResumeReply {
 ///
 /// Request; reply [`TmSysNodeDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_delete",
     crc = 0x0cfbb348,
@@ -147,6 +161,8 @@ pub struct TmSysNodeDelete {
 }
 /// `tm_sys_node_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_delete_reply",
     crc = 0xe8d4e804,
@@ -175,6 +191,8 @@ pub struct TmSysNodeDeleteReply {
 ///
 /// Request; reply [`TmSysShaperProfileCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_shaper_profile_create",
     crc = 0x65d7728b,
@@ -194,6 +212,8 @@ pub struct TmSysShaperProfileCreate {
 }
 /// `tm_sys_shaper_profile_create_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_shaper_profile_create_reply",
     crc = 0xe8d4e804,
@@ -217,6 +237,8 @@ pub struct TmSysShaperProfileCreateReply {
 ///
 /// Request; reply [`TmSysNodeShaperUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_shaper_update",
     crc = 0x22ab653b,
@@ -231,6 +253,8 @@ pub struct TmSysNodeShaperUpdate {
 }
 /// `tm_sys_node_shaper_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_shaper_update_reply",
     crc = 0xe8d4e804,
@@ -253,6 +277,8 @@ pub struct TmSysNodeShaperUpdateReply {
 ///
 /// Request; reply [`TmSysShaperProfileDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_shaper_profile_delete",
     crc = 0xed96e391,
@@ -266,6 +292,8 @@ pub struct TmSysShaperProfileDelete {
 }
 /// `tm_sys_shaper_profile_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_shaper_profile_delete_reply",
     crc = 0xe8d4e804,
@@ -289,6 +317,8 @@ pub struct TmSysShaperProfileDeleteReply {
 ///
 /// Request; reply [`TmSysNodeSchedWeightUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_sched_weight_update",
     crc = 0x8f0ff13e,
@@ -303,6 +333,8 @@ pub struct TmSysNodeSchedWeightUpdate {
 }
 /// `tm_sys_node_sched_weight_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_sched_weight_update_reply",
     crc = 0xe8d4e804,
@@ -324,6 +356,8 @@ pub struct TmSysNodeSchedWeightUpdateReply {
 ///
 /// Request; reply [`TmSysGetCapabilitiesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_get_capabilities",
     crc = 0x991d3cc9,
@@ -336,6 +370,8 @@ pub struct TmSysGetCapabilities {
 }
 /// `tm_sys_get_capabilities_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_get_capabilities_reply",
     crc = 0xe8d4e804,
@@ -358,6 +394,8 @@ pub struct TmSysGetCapabilitiesReply {
 ///
 /// Request; reply [`TmSysLevelGetCapabilitiesReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_level_get_capabilities",
     crc = 0x1b2a3c26,
@@ -371,6 +409,8 @@ pub struct TmSysLevelGetCapabilities {
 }
 /// `tm_sys_level_get_capabilities_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_level_get_capabilities_reply",
     crc = 0xe8d4e804,
@@ -393,6 +433,8 @@ pub struct TmSysLevelGetCapabilitiesReply {
 ///
 /// Request; reply [`TmSysNodeReadStatsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_read_stats",
     crc = 0xa98a5d55,
@@ -406,6 +448,8 @@ pub struct TmSysNodeReadStats {
 }
 /// `tm_sys_node_read_stats_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_node_read_stats_reply",
     crc = 0xe8d4e804,
@@ -427,6 +471,8 @@ pub struct TmSysNodeReadStatsReply {
 ///
 /// Request; reply [`TmSysStartTmReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_start_tm",
     crc = 0x991d3cc9,
@@ -439,6 +485,8 @@ pub struct TmSysStartTm {
 }
 /// `tm_sys_start_tm_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_start_tm_reply",
     crc = 0xe8d4e804,
@@ -460,6 +508,8 @@ pub struct TmSysStartTmReply {
 ///
 /// Request; reply [`TmSysStopTmReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_stop_tm",
     crc = 0x991d3cc9,
@@ -472,6 +522,8 @@ pub struct TmSysStopTm {
 }
 /// `tm_sys_stop_tm_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tm_sys_stop_tm_reply",
     crc = 0xe8d4e804,
@@ -481,32 +533,3 @@ pub struct TmSysStopTm {
 pub struct TmSysStopTmReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 26] = [
-    super::registry::MessageEntry::of::<TmSysNodeAdd>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeAddReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeSuspend>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeSuspendReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeResume>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeResumeReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeDelete>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeDeleteReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysShaperProfileCreate>("tm"),
-    super::registry::MessageEntry::of::<TmSysShaperProfileCreateReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeShaperUpdate>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeShaperUpdateReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysShaperProfileDelete>("tm"),
-    super::registry::MessageEntry::of::<TmSysShaperProfileDeleteReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeSchedWeightUpdate>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeSchedWeightUpdateReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysGetCapabilities>("tm"),
-    super::registry::MessageEntry::of::<TmSysGetCapabilitiesReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysLevelGetCapabilities>("tm"),
-    super::registry::MessageEntry::of::<TmSysLevelGetCapabilitiesReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeReadStats>("tm"),
-    super::registry::MessageEntry::of::<TmSysNodeReadStatsReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysStartTm>("tm"),
-    super::registry::MessageEntry::of::<TmSysStartTmReply>("tm"),
-    super::registry::MessageEntry::of::<TmSysStopTm>("tm"),
-    super::registry::MessageEntry::of::<TmSysStopTmReply>("tm"),
-];

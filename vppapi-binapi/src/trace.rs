@@ -2,7 +2,7 @@
 //!
 //! 6 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 /// ```text
 /// \brief iOAM6 Trace - Set the iOAM6 trace profile
 /// @param trace_type - Type of trace requested
@@ -16,6 +16,8 @@ use ::vppapi_runtime::VppMessage;
 ///
 /// Request; reply [`TraceProfileAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_profile_add",
     crc = 0xde08aa6d,
@@ -32,6 +34,8 @@ pub struct TraceProfileAdd {
 }
 /// `trace_profile_add_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_profile_add_reply",
     crc = 0xe8d4e804,
@@ -51,6 +55,8 @@ pub struct TraceProfileAddReply {
 ///
 /// Request; reply [`TraceProfileDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_profile_del",
     crc = 0x51077d14,
@@ -61,6 +67,8 @@ pub struct TraceProfileAddReply {
 pub struct TraceProfileDel {}
 /// `trace_profile_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_profile_del_reply",
     crc = 0xe8d4e804,
@@ -80,6 +88,8 @@ pub struct TraceProfileDelReply {
 ///
 /// Request; reply [`TraceProfileShowConfigReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_profile_show_config",
     crc = 0x51077d14,
@@ -101,6 +111,8 @@ pub struct TraceProfileShowConfig {}
 ///
 /// `trace_profile_show_config_reply_0f1d374c`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_profile_show_config_reply",
     crc = 0x0f1d374c,
@@ -115,12 +127,3 @@ pub struct TraceProfileShowConfigReply {
     pub node_id: u32,
     pub app_data: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<TraceProfileAdd>("trace"),
-    super::registry::MessageEntry::of::<TraceProfileAddReply>("trace"),
-    super::registry::MessageEntry::of::<TraceProfileDel>("trace"),
-    super::registry::MessageEntry::of::<TraceProfileDelReply>("trace"),
-    super::registry::MessageEntry::of::<TraceProfileShowConfig>("trace"),
-    super::registry::MessageEntry::of::<TraceProfileShowConfigReply>("trace"),
-];

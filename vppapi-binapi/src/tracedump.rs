@@ -2,9 +2,11 @@
 //!
 //! 17 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 ///`trace_filter_flag`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_filter_flag",
     values(
@@ -30,6 +32,8 @@ pub struct TraceFilterFlag(pub u32);
 ///
 /// Request; reply [`TraceSetFiltersReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_set_filters",
     crc = 0xf522b44a,
@@ -47,6 +51,8 @@ pub struct TraceSetFilters {
 }
 /// `trace_set_filters_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_set_filters_reply",
     crc = 0xe8d4e804,
@@ -71,6 +77,8 @@ pub struct TraceSetFiltersReply {
 ///
 /// Request; reply [`TraceCapturePacketsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_capture_packets",
     crc = 0x9e791a9b,
@@ -87,6 +95,8 @@ pub struct TraceCapturePackets {
 }
 /// `trace_capture_packets_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_capture_packets_reply",
     crc = 0xe8d4e804,
@@ -106,6 +116,8 @@ pub struct TraceCapturePacketsReply {
 ///
 /// Request; reply [`TraceClearCaptureReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_clear_capture",
     crc = 0x51077d14,
@@ -116,6 +128,8 @@ pub struct TraceCapturePacketsReply {
 pub struct TraceClearCapture {}
 /// `trace_clear_capture_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_clear_capture_reply",
     crc = 0xe8d4e804,
@@ -129,6 +143,8 @@ pub struct TraceClearCaptureReply {
 ///
 /// Cursor get; streams [`TraceDetails`], then the reply [`TraceDumpReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_dump",
     crc = 0xc7d6681f,
@@ -145,6 +161,8 @@ pub struct TraceDump {
 }
 /// `trace_dump_reply_e0e87f9d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "trace_dump_reply", crc = 0xe0e87f9d, kind = "reply", header = "context")]
 pub struct TraceDumpReply {
     pub retval: i32,
@@ -157,6 +175,8 @@ pub struct TraceDumpReply {
 }
 /// `trace_details_1553e9eb`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_details",
     crc = 0x1553e9eb,
@@ -183,6 +203,8 @@ pub struct TraceDetails {
 ///
 /// Request; reply [`TraceClearCacheReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_clear_cache",
     crc = 0x51077d14,
@@ -193,6 +215,8 @@ pub struct TraceDetails {
 pub struct TraceClearCache {}
 /// `trace_clear_cache_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_clear_cache_reply",
     crc = 0xe8d4e804,
@@ -216,6 +240,8 @@ pub struct TraceClearCacheReply {
 ///
 /// Dump; streams [`TraceV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_v2_dump",
     crc = 0x83f88d8e,
@@ -242,6 +268,8 @@ pub struct TraceV2Dump {
 ///
 /// `trace_v2_details_91f87d52`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "trace_v2_details", crc = 0x91f87d52, kind = "details", header = "context")]
 pub struct TraceV2Details {
     pub thread_id: u32,
@@ -254,6 +282,8 @@ pub struct TraceV2Details {
 ///
 /// Request; reply [`TraceSetFilterFunctionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_set_filter_function",
     crc = 0x616abb92,
@@ -267,6 +297,8 @@ pub struct TraceSetFilterFunction {
 }
 /// `trace_set_filter_function_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_set_filter_function_reply",
     crc = 0xe8d4e804,
@@ -280,6 +312,8 @@ pub struct TraceSetFilterFunctionReply {
 ///
 /// Dump; streams [`TraceFilterFunctionDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_filter_function_dump",
     crc = 0x51077d14,
@@ -290,6 +324,8 @@ pub struct TraceSetFilterFunctionReply {
 pub struct TraceFilterFunctionDump {}
 /// `trace_filter_function_details_28821359`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "trace_filter_function_details",
     crc = 0x28821359,
@@ -301,23 +337,3 @@ pub struct TraceFilterFunctionDetails {
     #[vpp(string)]
     pub name: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 17] = [
-    super::registry::MessageEntry::of::<TraceSetFilters>("tracedump"),
-    super::registry::MessageEntry::of::<TraceSetFiltersReply>("tracedump"),
-    super::registry::MessageEntry::of::<TraceCapturePackets>("tracedump"),
-    super::registry::MessageEntry::of::<TraceCapturePacketsReply>("tracedump"),
-    super::registry::MessageEntry::of::<TraceClearCapture>("tracedump"),
-    super::registry::MessageEntry::of::<TraceClearCaptureReply>("tracedump"),
-    super::registry::MessageEntry::of::<TraceDump>("tracedump"),
-    super::registry::MessageEntry::of::<TraceDumpReply>("tracedump"),
-    super::registry::MessageEntry::of::<TraceDetails>("tracedump"),
-    super::registry::MessageEntry::of::<TraceClearCache>("tracedump"),
-    super::registry::MessageEntry::of::<TraceClearCacheReply>("tracedump"),
-    super::registry::MessageEntry::of::<TraceV2Dump>("tracedump"),
-    super::registry::MessageEntry::of::<TraceV2Details>("tracedump"),
-    super::registry::MessageEntry::of::<TraceSetFilterFunction>("tracedump"),
-    super::registry::MessageEntry::of::<TraceSetFilterFunctionReply>("tracedump"),
-    super::registry::MessageEntry::of::<TraceFilterFunctionDump>("tracedump"),
-    super::registry::MessageEntry::of::<TraceFilterFunctionDetails>("tracedump"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 /// ```text
 /// \brief Enable/disable trace filtering feature
@@ -17,6 +17,8 @@ use super::interface_types::InterfaceIndex;
 ///
 /// Request; reply [`TracenodeEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tracenode_enable_disable",
     crc = 0x4013643c,
@@ -33,6 +35,8 @@ pub struct TracenodeEnableDisable {
 }
 /// `tracenode_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tracenode_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -42,8 +46,3 @@ pub struct TracenodeEnableDisable {
 pub struct TracenodeEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<TracenodeEnableDisable>("tracenode"),
-    super::registry::MessageEntry::of::<TracenodeEnableDisableReply>("tracenode"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 0 messages, 4 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, IpDscp};
 /// ```text
@@ -11,6 +11,8 @@ use super::ip_types::{Address, IpDscp};
 ///
 /// `typedef tunnel`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "tunnel")]
 pub struct Tunnel {
     pub instance: u32,
@@ -26,6 +28,8 @@ pub struct Tunnel {
 }
 ///`tunnel_encap_decap_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "tunnel_encap_decap_flags",
     values(
@@ -43,11 +47,13 @@ pub struct Tunnel {
 pub struct TunnelEncapDecapFlags(pub u8);
 ///`tunnel_mode`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "tunnel_mode", values(TUNNEL_API_MODE_P2P = 0, TUNNEL_API_MODE_MP = 1))]
 pub struct TunnelMode(pub u8);
 ///`tunnel_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "tunnel_flags", values(TUNNEL_API_FLAG_TRACK_MTU = 1))]
 pub struct TunnelFlags(pub u8);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,7 +2,7 @@
 //!
 //! 8 messages, 3 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppMessage, VppType};
 use super::ip_types::Address;
 /// ```text
 /// @brief UDP Encap object
@@ -16,6 +16,8 @@ use super::ip_types::Address;
 ///
 /// `typedef udp_encap`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "udp_encap")]
 pub struct UdpEncap {
     pub table_id: u32,
@@ -34,6 +36,8 @@ pub struct UdpEncap {
 ///
 /// `typedef udp_decap`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "udp_decap")]
 pub struct UdpDecap {
     pub is_ip4: u8,
@@ -42,6 +46,8 @@ pub struct UdpDecap {
 }
 ///`udp_decap_next_proto`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_decap_next_proto",
     values(
@@ -62,6 +68,8 @@ pub struct UdpDecapNextProto(pub u32);
 ///
 /// Request; reply [`UdpEncapAddReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_encap_add",
     crc = 0xf74a60b1,
@@ -82,6 +90,8 @@ pub struct UdpEncapAdd {
 ///
 /// `udp_encap_add_reply_e2fc8294`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_encap_add_reply",
     crc = 0xe2fc8294,
@@ -103,6 +113,8 @@ pub struct UdpEncapAddReply {
 ///
 /// Request; reply [`UdpEncapDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_encap_del",
     crc = 0x3a91bde5,
@@ -115,6 +127,8 @@ pub struct UdpEncapDel {
 }
 /// `udp_encap_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_encap_del_reply",
     crc = 0xe8d4e804,
@@ -132,6 +146,8 @@ pub struct UdpEncapDelReply {
 ///
 /// Dump; streams [`UdpEncapDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_encap_dump",
     crc = 0x51077d14,
@@ -146,6 +162,8 @@ pub struct UdpEncapDump {}
 ///
 /// `udp_encap_details_8cfb9c76`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_encap_details",
     crc = 0x8cfb9c76,
@@ -167,6 +185,8 @@ pub struct UdpEncapDetails {
 ///
 /// Request; reply [`UdpDecapAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_decap_add_del",
     crc = 0xd14a4f47,
@@ -180,6 +200,8 @@ pub struct UdpDecapAddDel {
 }
 /// `udp_decap_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_decap_add_del_reply",
     crc = 0xe8d4e804,
@@ -189,14 +211,3 @@ pub struct UdpDecapAddDel {
 pub struct UdpDecapAddDelReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<UdpEncapAdd>("udp"),
-    super::registry::MessageEntry::of::<UdpEncapAddReply>("udp"),
-    super::registry::MessageEntry::of::<UdpEncapDel>("udp"),
-    super::registry::MessageEntry::of::<UdpEncapDelReply>("udp"),
-    super::registry::MessageEntry::of::<UdpEncapDump>("udp"),
-    super::registry::MessageEntry::of::<UdpEncapDetails>("udp"),
-    super::registry::MessageEntry::of::<UdpDecapAddDel>("udp"),
-    super::registry::MessageEntry::of::<UdpDecapAddDelReply>("udp"),
-];

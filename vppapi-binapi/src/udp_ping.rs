@@ -2,7 +2,7 @@
 //!
 //! 4 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::Address;
 /// ```text
 /// \brief UDP-Probe Add/Delete request
@@ -21,6 +21,8 @@ use super::ip_types::Address;
 ///
 /// Request; reply [`UdpPingAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_ping_add_del",
     crc = 0xfa2628fc,
@@ -42,6 +44,8 @@ pub struct UdpPingAddDel {
 }
 /// `udp_ping_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_ping_add_del_reply",
     crc = 0xe8d4e804,
@@ -62,6 +66,8 @@ pub struct UdpPingAddDelReply {
 ///
 /// Request; reply [`UdpPingExportReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_ping_export",
     crc = 0xb3e225d2,
@@ -74,6 +80,8 @@ pub struct UdpPingExport {
 }
 /// `udp_ping_export_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "udp_ping_export_reply",
     crc = 0xe8d4e804,
@@ -83,10 +91,3 @@ pub struct UdpPingExport {
 pub struct UdpPingExportReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 4] = [
-    super::registry::MessageEntry::of::<UdpPingAddDel>("udp_ping"),
-    super::registry::MessageEntry::of::<UdpPingAddDelReply>("udp_ping"),
-    super::registry::MessageEntry::of::<UdpPingExport>("udp_ping"),
-    super::registry::MessageEntry::of::<UdpPingExportReply>("udp_ping"),
-];

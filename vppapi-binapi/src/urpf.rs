@@ -2,11 +2,13 @@
 //!
 //! 6 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppMessage};
+use ::vppapi_codec::{VppEnum, VppMessage};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::AddressFamily;
 ///`urpf_mode`: enum over `u8`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "urpf_mode",
     values(URPF_API_MODE_OFF = 0, URPF_API_MODE_LOOSE = 1, URPF_API_MODE_STRICT = 2)
@@ -26,6 +28,8 @@ pub struct UrpfMode(pub u8);
 ///
 /// Request; reply [`UrpfUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "urpf_update",
     crc = 0xcc274cd1,
@@ -42,6 +46,8 @@ pub struct UrpfUpdate {
 }
 /// `urpf_update_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "urpf_update_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct UrpfUpdateReply {
     pub retval: i32,
@@ -61,6 +67,8 @@ pub struct UrpfUpdateReply {
 ///
 /// Request; reply [`UrpfUpdateV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "urpf_update_v2",
     crc = 0xb873d028,
@@ -79,6 +87,8 @@ pub struct UrpfUpdateV2 {
 }
 /// `urpf_update_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "urpf_update_v2_reply",
     crc = 0xe8d4e804,
@@ -99,6 +109,8 @@ pub struct UrpfUpdateV2Reply {
 ///
 /// Dump; streams [`UrpfInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "urpf_interface_dump",
     crc = 0xf9e6675e,
@@ -116,6 +128,8 @@ pub struct UrpfInterfaceDump {
 ///
 /// `urpf_interface_details_f94b5374`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "urpf_interface_details",
     crc = 0xf94b5374,
@@ -129,12 +143,3 @@ pub struct UrpfInterfaceDetails {
     pub af: AddressFamily,
     pub table_id: u32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<UrpfUpdate>("urpf"),
-    super::registry::MessageEntry::of::<UrpfUpdateReply>("urpf"),
-    super::registry::MessageEntry::of::<UrpfUpdateV2>("urpf"),
-    super::registry::MessageEntry::of::<UrpfUpdateV2Reply>("urpf"),
-    super::registry::MessageEntry::of::<UrpfInterfaceDump>("urpf"),
-    super::registry::MessageEntry::of::<UrpfInterfaceDetails>("urpf"),
-];

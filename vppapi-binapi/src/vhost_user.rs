@@ -2,7 +2,7 @@
 //!
 //! 12 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::virtio_types::{VirtioNetFeaturesFirst32, VirtioNetFeaturesLast32};
@@ -24,6 +24,8 @@ use super::virtio_types::{VirtioNetFeaturesFirst32, VirtioNetFeaturesLast32};
 /// Request; reply [`CreateVhostUserIfReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_vhost_user_if",
     crc = 0xc785c6fc,
@@ -56,6 +58,8 @@ pub struct CreateVhostUserIf {
 /// `create_vhost_user_if_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_vhost_user_if_reply",
     crc = 0x5383d31f,
@@ -80,6 +84,8 @@ pub struct CreateVhostUserIfReply {
 /// Request; reply [`ModifyVhostUserIfReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "modify_vhost_user_if",
     crc = 0x0e71d40b,
@@ -100,6 +106,8 @@ pub struct ModifyVhostUserIf {
 /// `modify_vhost_user_if_reply_e8d4e804`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "modify_vhost_user_if_reply",
     crc = 0xe8d4e804,
@@ -129,6 +137,8 @@ pub struct ModifyVhostUserIfReply {
 ///
 /// Request; reply [`CreateVhostUserIfV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_vhost_user_if_v2",
     crc = 0xdba1cc1d,
@@ -161,6 +171,8 @@ pub struct CreateVhostUserIfV2 {
 ///
 /// `create_vhost_user_if_v2_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "create_vhost_user_if_v2_reply",
     crc = 0x5383d31f,
@@ -187,6 +199,8 @@ pub struct CreateVhostUserIfV2Reply {
 ///
 /// Request; reply [`ModifyVhostUserIfV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "modify_vhost_user_if_v2",
     crc = 0xb2483771,
@@ -207,6 +221,8 @@ pub struct ModifyVhostUserIfV2 {
 }
 /// `modify_vhost_user_if_v2_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "modify_vhost_user_if_v2_reply",
     crc = 0xe8d4e804,
@@ -225,6 +241,8 @@ pub struct ModifyVhostUserIfV2Reply {
 ///
 /// Request; reply [`DeleteVhostUserIfReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "delete_vhost_user_if",
     crc = 0xf9e6675e,
@@ -237,6 +255,8 @@ pub struct DeleteVhostUserIf {
 }
 /// `delete_vhost_user_if_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "delete_vhost_user_if_reply",
     crc = 0xe8d4e804,
@@ -261,6 +281,8 @@ pub struct DeleteVhostUserIfReply {
 ///
 /// `sw_interface_vhost_user_details_0cee1e53`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_vhost_user_details",
     crc = 0x0cee1e53,
@@ -289,6 +311,8 @@ pub struct SwInterfaceVhostUserDetails {
 ///
 /// Dump; streams [`SwInterfaceVhostUserDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_vhost_user_dump",
     crc = 0xf9e6675e,
@@ -300,18 +324,3 @@ pub struct SwInterfaceVhostUserDump {
     #[vpp(default = 4294967295)]
     pub sw_if_index: InterfaceIndex,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 12] = [
-    super::registry::MessageEntry::of::<CreateVhostUserIf>("vhost_user"),
-    super::registry::MessageEntry::of::<CreateVhostUserIfReply>("vhost_user"),
-    super::registry::MessageEntry::of::<ModifyVhostUserIf>("vhost_user"),
-    super::registry::MessageEntry::of::<ModifyVhostUserIfReply>("vhost_user"),
-    super::registry::MessageEntry::of::<CreateVhostUserIfV2>("vhost_user"),
-    super::registry::MessageEntry::of::<CreateVhostUserIfV2Reply>("vhost_user"),
-    super::registry::MessageEntry::of::<ModifyVhostUserIfV2>("vhost_user"),
-    super::registry::MessageEntry::of::<ModifyVhostUserIfV2Reply>("vhost_user"),
-    super::registry::MessageEntry::of::<DeleteVhostUserIf>("vhost_user"),
-    super::registry::MessageEntry::of::<DeleteVhostUserIfReply>("vhost_user"),
-    super::registry::MessageEntry::of::<SwInterfaceVhostUserDetails>("vhost_user"),
-    super::registry::MessageEntry::of::<SwInterfaceVhostUserDump>("vhost_user"),
-];

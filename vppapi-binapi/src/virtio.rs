@@ -2,12 +2,14 @@
 //!
 //! 8 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage};
+use ::vppapi_codec::{VppFlags, VppMessage};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::pci_types::PciAddress;
 ///`virtio_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_flags",
     values(
@@ -38,6 +40,8 @@ pub struct VirtioFlags(pub u32);
 /// Request; reply [`VirtioPciCreateReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_pci_create",
     crc = 0x1944f8db,
@@ -63,6 +67,8 @@ pub struct VirtioPciCreate {
 /// `virtio_pci_create_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_pci_create_reply",
     crc = 0x5383d31f,
@@ -88,6 +94,8 @@ pub struct VirtioPciCreateReply {
 ///
 /// Request; reply [`VirtioPciCreateV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_pci_create_v2",
     crc = 0x5d096e1a,
@@ -111,6 +119,8 @@ pub struct VirtioPciCreateV2 {
 ///
 /// `virtio_pci_create_v2_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_pci_create_v2_reply",
     crc = 0x5383d31f,
@@ -132,6 +142,8 @@ pub struct VirtioPciCreateV2Reply {
 ///
 /// Request; reply [`VirtioPciDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_pci_delete",
     crc = 0xf9e6675e,
@@ -144,6 +156,8 @@ pub struct VirtioPciDelete {
 }
 /// `virtio_pci_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_pci_delete_reply",
     crc = 0xe8d4e804,
@@ -161,6 +175,8 @@ pub struct VirtioPciDeleteReply {
 ///
 /// Dump; streams [`SwInterfaceVirtioPciDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_virtio_pci_dump",
     crc = 0x51077d14,
@@ -181,6 +197,8 @@ pub struct SwInterfaceVirtioPciDump {}
 ///
 /// `sw_interface_virtio_pci_details_6ca9c167`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_virtio_pci_details",
     crc = 0x6ca9c167,
@@ -195,14 +213,3 @@ pub struct SwInterfaceVirtioPciDetails {
     pub rx_ring_sz: u16,
     pub features: u64,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<VirtioPciCreate>("virtio"),
-    super::registry::MessageEntry::of::<VirtioPciCreateReply>("virtio"),
-    super::registry::MessageEntry::of::<VirtioPciCreateV2>("virtio"),
-    super::registry::MessageEntry::of::<VirtioPciCreateV2Reply>("virtio"),
-    super::registry::MessageEntry::of::<VirtioPciDelete>("virtio"),
-    super::registry::MessageEntry::of::<VirtioPciDeleteReply>("virtio"),
-    super::registry::MessageEntry::of::<SwInterfaceVirtioPciDump>("virtio"),
-    super::registry::MessageEntry::of::<SwInterfaceVirtioPciDetails>("virtio"),
-];

@@ -2,9 +2,11 @@
 //!
 //! 0 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppEnum;
+use ::vppapi_codec::VppEnum;
 ///`virtio_net_features_first_32`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "virtio_net_features_first_32",
     values(
@@ -29,7 +31,7 @@ use ::vppapi_runtime::VppEnum;
 pub struct VirtioNetFeaturesFirst32(pub u32);
 ///`virtio_net_features_last_32`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "virtio_net_features_last_32", values(VIRTIO_F_API_VERSION_1 = 1))]
 pub struct VirtioNetFeaturesLast32(pub u32);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,7 +2,7 @@
 //!
 //! 18 messages, 1 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 /// ```text
 /// \brief thread data
 /// @param id - thread index
@@ -19,6 +19,8 @@ use ::vppapi_runtime::{VppMessage, VppType};
 ///
 /// `typedef thread_data`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "thread_data")]
 pub struct ThreadData {
     pub id: u32,
@@ -42,6 +44,8 @@ pub struct ThreadData {
 ///
 /// Request; reply [`CliReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cli",
     crc = 0x23bfbfff,
@@ -56,6 +60,8 @@ pub struct Cli {
 ///
 /// Request; reply [`CliInbandReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "cli_inband",
     crc = 0xf8377302,
@@ -76,6 +82,8 @@ pub struct CliInband {
 ///
 /// `cli_reply_06d68297`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cli_reply", crc = 0x06d68297, kind = "reply", header = "context")]
 pub struct CliReply {
     pub retval: i32,
@@ -83,6 +91,8 @@ pub struct CliReply {
 }
 /// `cli_inband_reply_05879051`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "cli_inband_reply", crc = 0x05879051, kind = "reply", header = "context")]
 pub struct CliInbandReply {
     pub retval: i32,
@@ -100,6 +110,8 @@ pub struct CliInbandReply {
 ///
 /// Request; reply [`GetNodeIndexReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_node_index",
     crc = 0xf1984c64,
@@ -120,6 +132,8 @@ pub struct GetNodeIndex {
 ///
 /// `get_node_index_reply_a8600b89`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_node_index_reply",
     crc = 0xa8600b89,
@@ -142,6 +156,8 @@ pub struct GetNodeIndexReply {
 ///
 /// Request; reply [`AddNodeNextReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "add_node_next",
     crc = 0x2457116d,
@@ -164,6 +180,8 @@ pub struct AddNodeNext {
 ///
 /// `add_node_next_reply_2ed75f32`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "add_node_next_reply",
     crc = 0x2ed75f32,
@@ -184,6 +202,8 @@ pub struct AddNodeNextReply {
 ///
 /// Request; reply [`ShowThreadsReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_threads",
     crc = 0x51077d14,
@@ -202,6 +222,8 @@ pub struct ShowThreads {}
 ///
 /// `show_threads_reply_efd78e83`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "show_threads_reply", crc = 0xefd78e83, kind = "reply", header = "context")]
 pub struct ShowThreadsReply {
     pub retval: i32,
@@ -212,6 +234,8 @@ pub struct ShowThreadsReply {
 ///
 /// Request; reply [`GetNodeGraphReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_node_graph",
     crc = 0x51077d14,
@@ -222,6 +246,8 @@ pub struct ShowThreadsReply {
 pub struct GetNodeGraph {}
 /// `get_node_graph_reply_06d68297`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_node_graph_reply",
     crc = 0x06d68297,
@@ -244,6 +270,8 @@ pub struct GetNodeGraphReply {
 ///
 /// Request; reply [`GetNextIndexReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_next_index",
     crc = 0x2457116d,
@@ -266,6 +294,8 @@ pub struct GetNextIndex {
 ///
 /// `get_next_index_reply_2ed75f32`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_next_index_reply",
     crc = 0x2ed75f32,
@@ -287,6 +317,8 @@ pub struct GetNextIndexReply {
 ///
 /// Request; reply [`GetF64EndianValueReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_f64_endian_value",
     crc = 0x809fcd44,
@@ -307,6 +339,8 @@ pub struct GetF64EndianValue {
 ///
 /// `get_f64_endian_value_reply_7e02e404`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_f64_endian_value_reply",
     crc = 0x7e02e404,
@@ -328,6 +362,8 @@ pub struct GetF64EndianValueReply {
 ///
 /// Request; reply [`GetF64IncrementByOneReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_f64_increment_by_one",
     crc = 0xb64f027e,
@@ -348,6 +384,8 @@ pub struct GetF64IncrementByOne {
 ///
 /// `get_f64_increment_by_one_reply_d25dbaa3`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "get_f64_increment_by_one_reply",
     crc = 0xd25dbaa3,
@@ -358,24 +396,3 @@ pub struct GetF64IncrementByOneReply {
     pub retval: u32,
     pub f64_value: f64,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 18] = [
-    super::registry::MessageEntry::of::<Cli>("vlib"),
-    super::registry::MessageEntry::of::<CliInband>("vlib"),
-    super::registry::MessageEntry::of::<CliReply>("vlib"),
-    super::registry::MessageEntry::of::<CliInbandReply>("vlib"),
-    super::registry::MessageEntry::of::<GetNodeIndex>("vlib"),
-    super::registry::MessageEntry::of::<GetNodeIndexReply>("vlib"),
-    super::registry::MessageEntry::of::<AddNodeNext>("vlib"),
-    super::registry::MessageEntry::of::<AddNodeNextReply>("vlib"),
-    super::registry::MessageEntry::of::<ShowThreads>("vlib"),
-    super::registry::MessageEntry::of::<ShowThreadsReply>("vlib"),
-    super::registry::MessageEntry::of::<GetNodeGraph>("vlib"),
-    super::registry::MessageEntry::of::<GetNodeGraphReply>("vlib"),
-    super::registry::MessageEntry::of::<GetNextIndex>("vlib"),
-    super::registry::MessageEntry::of::<GetNextIndexReply>("vlib"),
-    super::registry::MessageEntry::of::<GetF64EndianValue>("vlib"),
-    super::registry::MessageEntry::of::<GetF64EndianValueReply>("vlib"),
-    super::registry::MessageEntry::of::<GetF64IncrementByOne>("vlib"),
-    super::registry::MessageEntry::of::<GetF64IncrementByOneReply>("vlib"),
-];

@@ -2,11 +2,13 @@
 //!
 //! 8 messages, 2 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppMessage, VppType};
+use ::vppapi_codec::{VppMessage, VppType};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 /// `typedef vmxnet3_tx_list`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vmxnet3_tx_list")]
 pub struct Vmxnet3TxList {
     pub tx_qsize: u16,
@@ -16,6 +18,8 @@ pub struct Vmxnet3TxList {
 }
 /// `typedef vmxnet3_rx_list`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vmxnet3_rx_list")]
 pub struct Vmxnet3RxList {
     pub rx_qsize: u16,
@@ -28,6 +32,8 @@ pub struct Vmxnet3RxList {
 ///
 /// Request; reply [`Vmxnet3CreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vmxnet3_create",
     crc = 0x71a07314,
@@ -47,6 +53,8 @@ pub struct Vmxnet3Create {
 }
 /// `vmxnet3_create_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vmxnet3_create_reply",
     crc = 0x5383d31f,
@@ -61,6 +69,8 @@ pub struct Vmxnet3CreateReply {
 ///
 /// Request; reply [`Vmxnet3DeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vmxnet3_delete",
     crc = 0xf9e6675e,
@@ -73,6 +83,8 @@ pub struct Vmxnet3Delete {
 }
 /// `vmxnet3_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vmxnet3_delete_reply",
     crc = 0xe8d4e804,
@@ -99,6 +111,8 @@ pub struct Vmxnet3DeleteReply {
 ///
 /// `vmxnet3_details_6a1a5498`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vmxnet3_details", crc = 0x6a1a5498, kind = "details", header = "context")]
 pub struct Vmxnet3Details {
     pub sw_if_index: InterfaceIndex,
@@ -124,6 +138,8 @@ pub struct Vmxnet3Details {
 /// Dump; streams [`Vmxnet3Details`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vmxnet3_dump",
     crc = 0x51077d14,
@@ -143,6 +159,8 @@ pub struct Vmxnet3Dump {}
 ///
 /// Dump; streams [`SwVmxnet3InterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_vmxnet3_interface_dump",
     crc = 0xf9e6675e,
@@ -171,6 +189,8 @@ pub struct SwVmxnet3InterfaceDump {
 ///
 /// `sw_vmxnet3_interface_details_6a1a5498`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_vmxnet3_interface_details",
     crc = 0x6a1a5498,
@@ -190,14 +210,3 @@ pub struct SwVmxnet3InterfaceDetails {
     pub tx_count: u8,
     pub tx_list: [Vmxnet3TxList; 8],
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 8] = [
-    super::registry::MessageEntry::of::<Vmxnet3Create>("vmxnet3"),
-    super::registry::MessageEntry::of::<Vmxnet3CreateReply>("vmxnet3"),
-    super::registry::MessageEntry::of::<Vmxnet3Delete>("vmxnet3"),
-    super::registry::MessageEntry::of::<Vmxnet3DeleteReply>("vmxnet3"),
-    super::registry::MessageEntry::of::<Vmxnet3Details>("vmxnet3"),
-    super::registry::MessageEntry::of::<Vmxnet3Dump>("vmxnet3"),
-    super::registry::MessageEntry::of::<SwVmxnet3InterfaceDump>("vmxnet3"),
-    super::registry::MessageEntry::of::<SwVmxnet3InterfaceDetails>("vmxnet3"),
-];

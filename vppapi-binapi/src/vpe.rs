@@ -2,7 +2,7 @@
 //!
 //! 6 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::vpe_types::{LogLevel, Timestamp};
 /// ```text
 /// \brief show version
@@ -14,6 +14,8 @@ use super::vpe_types::{LogLevel, Timestamp};
 ///
 /// Request; reply [`ShowVersionReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_version",
     crc = 0x51077d14,
@@ -33,6 +35,8 @@ pub struct ShowVersion {}
 ///
 /// `show_version_reply_c919bde1`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "show_version_reply", crc = 0xc919bde1, kind = "reply", header = "context")]
 pub struct ShowVersionReply {
     pub retval: i32,
@@ -55,6 +59,8 @@ pub struct ShowVersionReply {
 ///
 /// Request; reply [`ShowVpeSystemTimeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_vpe_system_time",
     crc = 0x51077d14,
@@ -72,6 +78,8 @@ pub struct ShowVpeSystemTime {}
 ///
 /// `show_vpe_system_time_reply_7ffd8193`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "show_vpe_system_time_reply",
     crc = 0x7ffd8193,
@@ -86,6 +94,8 @@ pub struct ShowVpeSystemTimeReply {
 ///
 /// Dump; streams [`LogDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "log_dump",
     crc = 0x6ab31753,
@@ -98,6 +108,8 @@ pub struct LogDump {
 }
 /// `log_details_03d61cc0`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "log_details", crc = 0x03d61cc0, kind = "details", header = "context")]
 pub struct LogDetails {
     pub timestamp: Timestamp,
@@ -107,12 +119,3 @@ pub struct LogDetails {
     #[vpp(string = 256)]
     pub message: String,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 6] = [
-    super::registry::MessageEntry::of::<ShowVersion>("vpe"),
-    super::registry::MessageEntry::of::<ShowVersionReply>("vpe"),
-    super::registry::MessageEntry::of::<ShowVpeSystemTime>("vpe"),
-    super::registry::MessageEntry::of::<ShowVpeSystemTimeReply>("vpe"),
-    super::registry::MessageEntry::of::<LogDump>("vpe"),
-    super::registry::MessageEntry::of::<LogDetails>("vpe"),
-];

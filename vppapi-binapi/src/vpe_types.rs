@@ -2,9 +2,11 @@
 //!
 //! 0 messages, 4 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppType};
+use ::vppapi_codec::{VppEnum, VppType};
 /// `typedef version`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "version")]
 pub struct Version {
     pub major: u32,
@@ -15,6 +17,8 @@ pub struct Version {
 }
 ///`log_level`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "log_level",
     values(
@@ -32,11 +36,13 @@ pub struct Version {
 pub struct LogLevel(pub u32);
 /// `typedef f64 timestamp`
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "timestamp")]
 pub struct Timestamp(pub f64);
 /// `typedef f64 timedelta`
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "timedelta")]
 pub struct Timedelta(pub f64);
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 0] = [];

@@ -2,12 +2,14 @@
 //!
 //! 21 messages, 7 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppType};
+use ::vppapi_codec::{VppEnum, VppFlags, VppMessage, VppType};
 use super::ethernet_types::MacAddress;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// `typedef vrrp_vr_key`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_key")]
 pub struct VrrpVrKey {
     pub sw_if_index: InterfaceIndex,
@@ -16,6 +18,8 @@ pub struct VrrpVrKey {
 }
 /// `typedef vrrp_vr_conf`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_conf")]
 pub struct VrrpVrConf {
     pub sw_if_index: InterfaceIndex,
@@ -26,6 +30,8 @@ pub struct VrrpVrConf {
 }
 /// `typedef vrrp_vr_tracking`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_tracking")]
 pub struct VrrpVrTracking {
     pub interfaces_dec: u32,
@@ -33,6 +39,8 @@ pub struct VrrpVrTracking {
 }
 /// `typedef vrrp_vr_runtime`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_runtime")]
 pub struct VrrpVrRuntime {
     pub state: VrrpVrState,
@@ -50,6 +58,8 @@ pub struct VrrpVrRuntime {
 ///
 /// `typedef vrrp_vr_track_if`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_track_if")]
 pub struct VrrpVrTrackIf {
     pub sw_if_index: InterfaceIndex,
@@ -57,6 +67,8 @@ pub struct VrrpVrTrackIf {
 }
 ///`vrrp_vr_flags`: flags over `u32`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_flags",
     values(
@@ -69,6 +81,8 @@ pub struct VrrpVrTrackIf {
 pub struct VrrpVrFlags(pub u32);
 ///`vrrp_vr_state`: enum over `u32`; unknown values are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_state",
     values(
@@ -97,6 +111,8 @@ pub struct VrrpVrState(pub u32);
 ///
 /// Request; reply [`VrrpVrAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_add_del",
     crc = 0xc5cf15aa,
@@ -116,6 +132,8 @@ pub struct VrrpVrAddDel {
 }
 /// `vrrp_vr_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_add_del_reply",
     crc = 0xe8d4e804,
@@ -143,6 +161,8 @@ pub struct VrrpVrAddDelReply {
 ///
 /// Request; reply [`VrrpVrUpdateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_update",
     crc = 0x0b51e2f4,
@@ -169,6 +189,8 @@ pub struct VrrpVrUpdate {
 ///
 /// `vrrp_vr_update_reply_5317d608`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_update_reply",
     crc = 0x5317d608,
@@ -190,6 +212,8 @@ pub struct VrrpVrUpdateReply {
 ///
 /// Request; reply [`VrrpVrDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_del",
     crc = 0x6029baa1,
@@ -202,6 +226,8 @@ pub struct VrrpVrDel {
 }
 /// `vrrp_vr_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_del_reply", crc = 0xe8d4e804, kind = "reply", header = "context")]
 pub struct VrrpVrDelReply {
     pub retval: i32,
@@ -217,6 +243,8 @@ pub struct VrrpVrDelReply {
 ///
 /// Dump; streams [`VrrpVrDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_dump",
     crc = 0xf9e6675e,
@@ -236,6 +264,8 @@ pub struct VrrpVrDump {
 ///
 /// `vrrp_vr_details_46edcebd`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_details", crc = 0x46edcebd, kind = "details", header = "context")]
 pub struct VrrpVrDetails {
     pub config: VrrpVrConf,
@@ -257,6 +287,8 @@ pub struct VrrpVrDetails {
 ///
 /// Request; reply [`VrrpVrStartStopReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_start_stop",
     crc = 0x0662a3b7,
@@ -272,6 +304,8 @@ pub struct VrrpVrStartStop {
 }
 /// `vrrp_vr_start_stop_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_start_stop_reply",
     crc = 0xe8d4e804,
@@ -296,6 +330,8 @@ pub struct VrrpVrStartStopReply {
 ///
 /// Request; reply [`VrrpVrSetPeersReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_set_peers",
     crc = 0x20bec71f,
@@ -312,6 +348,8 @@ pub struct VrrpVrSetPeers {
 }
 /// `vrrp_vr_set_peers_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_set_peers_reply",
     crc = 0xe8d4e804,
@@ -334,6 +372,8 @@ pub struct VrrpVrSetPeersReply {
 ///
 /// Dump; streams [`VrrpVrPeerDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_peer_dump",
     crc = 0x6fa3f7c4,
@@ -358,6 +398,8 @@ pub struct VrrpVrPeerDump {
 ///
 /// `vrrp_vr_peer_details_3d99c108`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_peer_details",
     crc = 0x3d99c108,
@@ -386,6 +428,8 @@ pub struct VrrpVrPeerDetails {
 ///
 /// Request; reply [`VrrpVrTrackIfAddDelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_track_if_add_del",
     crc = 0xd67df299,
@@ -403,6 +447,8 @@ pub struct VrrpVrTrackIfAddDel {
 }
 /// `vrrp_vr_track_if_add_del_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_track_if_add_del_reply",
     crc = 0xe8d4e804,
@@ -426,6 +472,8 @@ pub struct VrrpVrTrackIfAddDelReply {
 ///
 /// Dump; streams [`VrrpVrTrackIfDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_track_if_dump",
     crc = 0xa34dfc6d,
@@ -451,6 +499,8 @@ pub struct VrrpVrTrackIfDump {
 ///
 /// `vrrp_vr_track_if_details_73c36f81`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vrrp_vr_track_if_details",
     crc = 0x73c36f81,
@@ -475,6 +525,8 @@ pub struct VrrpVrTrackIfDetails {
 ///
 /// `vrrp_vr_event_c1fea6a5`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "vrrp_vr_event", crc = 0xc1fea6a5, kind = "event", header = "client_index")]
 pub struct VrrpVrEvent {
     pub pid: u32,
@@ -494,6 +546,8 @@ pub struct VrrpVrEvent {
 ///
 /// Subscription; reply [`WantVrrpVrEventsReply`], events [`VrrpVrEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_vrrp_vr_events",
     crc = 0xc5e2af94,
@@ -508,6 +562,8 @@ pub struct WantVrrpVrEvents {
 }
 /// `want_vrrp_vr_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_vrrp_vr_events_reply",
     crc = 0xe8d4e804,
@@ -517,27 +573,3 @@ pub struct WantVrrpVrEvents {
 pub struct WantVrrpVrEventsReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 21] = [
-    super::registry::MessageEntry::of::<VrrpVrAddDel>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrAddDelReply>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrUpdate>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrUpdateReply>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrDel>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrDelReply>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrDump>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrDetails>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrStartStop>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrStartStopReply>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrSetPeers>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrSetPeersReply>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrPeerDump>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrPeerDetails>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrTrackIfAddDel>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrTrackIfAddDelReply>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrTrackIfDump>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrTrackIfDetails>("vrrp"),
-    super::registry::MessageEntry::of::<VrrpVrEvent>("vrrp"),
-    super::registry::MessageEntry::of::<WantVrrpVrEvents>("vrrp"),
-    super::registry::MessageEntry::of::<WantVrrpVrEventsReply>("vrrp"),
-];

@@ -2,7 +2,7 @@
 //!
 //! 14 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::Address;
 /// ```text
@@ -24,6 +24,8 @@ use super::ip_types::Address;
 /// Request; reply [`VxlanAddDelTunnelReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_add_del_tunnel",
     crc = 0x0c09dc80,
@@ -63,6 +65,8 @@ pub struct VxlanAddDelTunnel {
 /// Request; reply [`VxlanAddDelTunnelV2Reply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_add_del_tunnel_v2",
     crc = 0x4f223f40,
@@ -105,6 +109,8 @@ pub struct VxlanAddDelTunnelV2 {
 ///
 /// Request; reply [`VxlanAddDelTunnelV3Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_add_del_tunnel_v3",
     crc = 0x0072b037,
@@ -131,6 +137,8 @@ pub struct VxlanAddDelTunnelV3 {
 /// `vxlan_add_del_tunnel_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_add_del_tunnel_reply",
     crc = 0x5383d31f,
@@ -144,6 +152,8 @@ pub struct VxlanAddDelTunnelReply {
 /// `vxlan_add_del_tunnel_v2_reply_5383d31f`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_add_del_tunnel_v2_reply",
     crc = 0x5383d31f,
@@ -156,6 +166,8 @@ pub struct VxlanAddDelTunnelV2Reply {
 }
 /// `vxlan_add_del_tunnel_v3_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_add_del_tunnel_v3_reply",
     crc = 0x5383d31f,
@@ -171,6 +183,8 @@ pub struct VxlanAddDelTunnelV3Reply {
 /// Dump; streams [`VxlanTunnelDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_tunnel_dump",
     crc = 0xf9e6675e,
@@ -185,6 +199,8 @@ pub struct VxlanTunnelDump {
 ///
 /// Dump; streams [`VxlanTunnelV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_tunnel_v2_dump",
     crc = 0xf9e6675e,
@@ -198,6 +214,8 @@ pub struct VxlanTunnelV2Dump {
 /// `vxlan_tunnel_details_c3916cb1`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_tunnel_details",
     crc = 0xc3916cb1,
@@ -216,6 +234,8 @@ pub struct VxlanTunnelDetails {
 }
 /// `vxlan_tunnel_v2_details_d3bdd4d9`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_tunnel_v2_details",
     crc = 0xd3bdd4d9,
@@ -247,6 +267,8 @@ pub struct VxlanTunnelV2Details {
 ///
 /// Request; reply [`SwInterfaceSetVxlanBypassReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_vxlan_bypass",
     crc = 0x65247409,
@@ -262,6 +284,8 @@ pub struct SwInterfaceSetVxlanBypass {
 }
 /// `sw_interface_set_vxlan_bypass_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_vxlan_bypass_reply",
     crc = 0xe8d4e804,
@@ -284,6 +308,8 @@ pub struct SwInterfaceSetVxlanBypassReply {
 ///
 /// Request; reply [`VxlanOffloadRxReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_offload_rx",
     crc = 0x9cc95087,
@@ -299,6 +325,8 @@ pub struct VxlanOffloadRx {
 }
 /// `vxlan_offload_rx_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_offload_rx_reply",
     crc = 0xe8d4e804,
@@ -308,20 +336,3 @@ pub struct VxlanOffloadRx {
 pub struct VxlanOffloadRxReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 14] = [
-    super::registry::MessageEntry::of::<VxlanAddDelTunnel>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanAddDelTunnelV2>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanAddDelTunnelV3>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanAddDelTunnelReply>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanAddDelTunnelV2Reply>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanAddDelTunnelV3Reply>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanTunnelDump>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanTunnelV2Dump>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanTunnelDetails>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanTunnelV2Details>("vxlan"),
-    super::registry::MessageEntry::of::<SwInterfaceSetVxlanBypass>("vxlan"),
-    super::registry::MessageEntry::of::<SwInterfaceSetVxlanBypassReply>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanOffloadRx>("vxlan"),
-    super::registry::MessageEntry::of::<VxlanOffloadRxReply>("vxlan"),
-];

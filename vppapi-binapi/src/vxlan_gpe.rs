@@ -2,13 +2,15 @@
 //!
 //! 10 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, IpProto};
 /// `vxlan_gpe_add_del_tunnel_a645b2b0`
 ///
 /// Request; reply [`VxlanGpeAddDelTunnelReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_add_del_tunnel",
     crc = 0xa645b2b0,
@@ -47,6 +49,8 @@ pub struct VxlanGpeAddDelTunnel {
 ///
 /// Request; reply [`VxlanGpeAddDelTunnelV2Reply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_add_del_tunnel_v2",
     crc = 0xd62fdb35,
@@ -69,6 +73,8 @@ pub struct VxlanGpeAddDelTunnelV2 {
 }
 /// `vxlan_gpe_add_del_tunnel_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_add_del_tunnel_reply",
     crc = 0x5383d31f,
@@ -81,6 +87,8 @@ pub struct VxlanGpeAddDelTunnelReply {
 }
 /// `vxlan_gpe_add_del_tunnel_v2_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_add_del_tunnel_v2_reply",
     crc = 0x5383d31f,
@@ -95,6 +103,8 @@ pub struct VxlanGpeAddDelTunnelV2Reply {
 ///
 /// Dump; streams [`VxlanGpeTunnelDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_tunnel_dump",
     crc = 0xf9e6675e,
@@ -109,6 +119,8 @@ pub struct VxlanGpeTunnelDump {
 ///
 /// Dump; streams [`VxlanGpeTunnelV2Details`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_tunnel_v2_dump",
     crc = 0xf9e6675e,
@@ -121,6 +133,8 @@ pub struct VxlanGpeTunnelV2Dump {
 }
 /// `vxlan_gpe_tunnel_details_0968fc8b`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_tunnel_details",
     crc = 0x0968fc8b,
@@ -140,6 +154,8 @@ pub struct VxlanGpeTunnelDetails {
 }
 /// `vxlan_gpe_tunnel_v2_details_06be4870`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_tunnel_v2_details",
     crc = 0x06be4870,
@@ -172,6 +188,8 @@ pub struct VxlanGpeTunnelV2Details {
 ///
 /// Request; reply [`SwInterfaceSetVxlanGpeBypassReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_vxlan_gpe_bypass",
     crc = 0x65247409,
@@ -187,6 +205,8 @@ pub struct SwInterfaceSetVxlanGpeBypass {
 }
 /// `sw_interface_set_vxlan_gpe_bypass_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "sw_interface_set_vxlan_gpe_bypass_reply",
     crc = 0xe8d4e804,
@@ -196,16 +216,3 @@ pub struct SwInterfaceSetVxlanGpeBypass {
 pub struct SwInterfaceSetVxlanGpeBypassReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 10] = [
-    super::registry::MessageEntry::of::<VxlanGpeAddDelTunnel>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeAddDelTunnelV2>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeAddDelTunnelReply>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeAddDelTunnelV2Reply>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeTunnelDump>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeTunnelV2Dump>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeTunnelDetails>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<VxlanGpeTunnelV2Details>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<SwInterfaceSetVxlanGpeBypass>("vxlan_gpe"),
-    super::registry::MessageEntry::of::<SwInterfaceSetVxlanGpeBypassReply>("vxlan_gpe"),
-];

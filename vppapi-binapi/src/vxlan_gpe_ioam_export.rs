@@ -2,12 +2,14 @@
 //!
 //! 2 messages, 0 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::VppMessage;
+use ::vppapi_codec::VppMessage;
 use super::ip_types::Ip4Address;
 /// `vxlan_gpe_ioam_export_enable_disable_d4c76d3a`
 ///
 /// Request; reply [`VxlanGpeIoamExportEnableDisableReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_export_enable_disable",
     crc = 0xd4c76d3a,
@@ -22,6 +24,8 @@ pub struct VxlanGpeIoamExportEnableDisable {
 }
 /// `vxlan_gpe_ioam_export_enable_disable_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "vxlan_gpe_ioam_export_enable_disable_reply",
     crc = 0xe8d4e804,
@@ -31,12 +35,3 @@ pub struct VxlanGpeIoamExportEnableDisable {
 pub struct VxlanGpeIoamExportEnableDisableReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 2] = [
-    super::registry::MessageEntry::of::<
-        VxlanGpeIoamExportEnableDisable,
-    >("vxlan_gpe_ioam_export"),
-    super::registry::MessageEntry::of::<
-        VxlanGpeIoamExportEnableDisableReply,
-    >("vxlan_gpe_ioam_export"),
-];

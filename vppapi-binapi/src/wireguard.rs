@@ -2,7 +2,7 @@
 //!
 //! 21 messages, 4 types defined here.
 #![allow(deprecated)]
-use ::vppapi_runtime::{VppFlags, VppMessage, VppType};
+use ::vppapi_codec::{VppFlags, VppMessage, VppType};
 use super::interface_types::InterfaceIndex;
 use super::ip_types::{Address, Prefix};
 /// ```text
@@ -18,6 +18,8 @@ use super::ip_types::{Address, Prefix};
 ///
 /// `typedef wireguard_interface`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "wireguard_interface")]
 pub struct WireguardInterface {
     #[vpp(default = 4294967295)]
@@ -44,6 +46,8 @@ pub struct WireguardInterface {
 ///
 /// `typedef wireguard_peer`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "wireguard_peer")]
 pub struct WireguardPeer {
     pub peer_index: u32,
@@ -59,6 +63,8 @@ pub struct WireguardPeer {
 }
 /// `typedef wireguard_peer_v2`
 #[derive(Debug, Clone, PartialEq, VppType)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(name = "wireguard_peer_v2")]
 pub struct WireguardPeerV2 {
     pub peer_index: u32,
@@ -76,6 +82,8 @@ pub struct WireguardPeerV2 {
 }
 ///`wireguard_peer_flags`: flags over `u8`; unknown bits are kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_flags",
     values(WIREGUARD_PEER_STATUS_DEAD = 1, WIREGUARD_PEER_ESTABLISHED = 2)
@@ -89,6 +97,8 @@ pub struct WireguardPeerFlags(pub u8);
 ///
 /// Request; reply [`WireguardInterfaceCreateReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_interface_create",
     crc = 0xa530137e,
@@ -109,6 +119,8 @@ pub struct WireguardInterfaceCreate {
 ///
 /// `wireguard_interface_create_reply_5383d31f`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_interface_create_reply",
     crc = 0x5383d31f,
@@ -123,6 +135,8 @@ pub struct WireguardInterfaceCreateReply {
 ///
 /// Request; reply [`WireguardInterfaceDeleteReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_interface_delete",
     crc = 0xf9e6675e,
@@ -135,6 +149,8 @@ pub struct WireguardInterfaceDelete {
 }
 /// `wireguard_interface_delete_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_interface_delete_reply",
     crc = 0xe8d4e804,
@@ -148,6 +164,8 @@ pub struct WireguardInterfaceDeleteReply {
 ///
 /// Dump; streams [`WireguardInterfaceDetails`] (ended by a control ping).
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_interface_dump",
     crc = 0x2c954158,
@@ -161,6 +179,8 @@ pub struct WireguardInterfaceDump {
 }
 /// `wireguard_interface_details_0dd4865d`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_interface_details",
     crc = 0x0dd4865d,
@@ -184,6 +204,8 @@ pub struct WireguardInterfaceDetails {
 ///
 /// Subscription; reply [`WantWireguardPeerEventsReply`], events [`WireguardPeerEvent`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_wireguard_peer_events",
     crc = 0x3bc666c8,
@@ -202,6 +224,8 @@ pub struct WantWireguardPeerEvents {
 }
 /// `want_wireguard_peer_events_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "want_wireguard_peer_events_reply",
     crc = 0xe8d4e804,
@@ -221,6 +245,8 @@ pub struct WantWireguardPeerEventsReply {
 ///
 /// `wireguard_peer_event_4e1b5d67`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_event",
     crc = 0x4e1b5d67,
@@ -244,6 +270,8 @@ pub struct WireguardPeerEvent {
 /// Request; reply [`WireguardPeerAddReply`].
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_add",
     crc = 0x9b8aad61,
@@ -261,6 +289,8 @@ pub struct WireguardPeerAdd {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_add_v2",
     crc = 0x4a07ba90,
@@ -282,6 +312,8 @@ pub struct WireguardPeerAddV2 {
 /// `wireguard_peer_add_reply_084a0cd3`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_add_reply",
     crc = 0x084a0cd3,
@@ -296,6 +328,8 @@ pub struct WireguardPeerAddReply {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_add_v2_reply",
     crc = 0x084a0cd3,
@@ -317,6 +351,8 @@ pub struct WireguardPeerAddV2Reply {
 ///
 /// Request; reply [`WireguardPeerRemoveReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_remove",
     crc = 0x3b74607a,
@@ -329,6 +365,8 @@ pub struct WireguardPeerRemove {
 }
 /// `wireguard_peer_remove_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peer_remove_reply",
     crc = 0xe8d4e804,
@@ -350,6 +388,8 @@ pub struct WireguardPeerRemoveReply {
 /// Dump; streams [`WireguardPeersDetails`] (ended by a control ping).
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peers_dump",
     crc = 0x3b74607a,
@@ -367,6 +407,8 @@ pub struct WireguardPeersDump {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peers_v2_dump",
     crc = 0x3b74607a,
@@ -387,6 +429,8 @@ pub struct WireguardPeersV2Dump {
 /// `wireguard_peers_details_6a9f6bc3`
 #[deprecated(note = "deprecated in VPP's API")]
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peers_details",
     crc = 0x6a9f6bc3,
@@ -401,6 +445,8 @@ pub struct WireguardPeersDetails {
 ///
 /// In progress: not a stable API yet.
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wireguard_peers_v2_details",
     crc = 0xf5b86f42,
@@ -422,6 +468,8 @@ pub struct WireguardPeersV2Details {
 ///
 /// Request; reply [`WgSetAsyncModeReply`].
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wg_set_async_mode",
     crc = 0xa6465f7c,
@@ -435,6 +483,8 @@ pub struct WgSetAsyncMode {
 }
 /// `wg_set_async_mode_reply_e8d4e804`
 #[derive(Debug, Clone, PartialEq, VppMessage)]
+#[cfg_attr(feature = "reflect", derive(::vppapi_codec::VppReflect))]
+#[cfg_attr(feature = "random", derive(::vppapi_codec::VppRandom))]
 #[vpp(
     name = "wg_set_async_mode_reply",
     crc = 0xe8d4e804,
@@ -444,27 +494,3 @@ pub struct WgSetAsyncMode {
 pub struct WgSetAsyncModeReply {
     pub retval: i32,
 }
-/// Registry entries of this module's messages.
-pub static MESSAGES: [super::registry::MessageEntry; 21] = [
-    super::registry::MessageEntry::of::<WireguardInterfaceCreate>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardInterfaceCreateReply>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardInterfaceDelete>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardInterfaceDeleteReply>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardInterfaceDump>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardInterfaceDetails>("wireguard"),
-    super::registry::MessageEntry::of::<WantWireguardPeerEvents>("wireguard"),
-    super::registry::MessageEntry::of::<WantWireguardPeerEventsReply>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeerEvent>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeerAdd>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeerAddV2>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeerAddReply>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeerAddV2Reply>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeerRemove>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeerRemoveReply>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeersDump>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeersV2Dump>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeersDetails>("wireguard"),
-    super::registry::MessageEntry::of::<WireguardPeersV2Details>("wireguard"),
-    super::registry::MessageEntry::of::<WgSetAsyncMode>("wireguard"),
-    super::registry::MessageEntry::of::<WgSetAsyncModeReply>("wireguard"),
-];

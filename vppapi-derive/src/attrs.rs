@@ -18,6 +18,25 @@ pub struct TypeAttrs {
     pub reply: Option<Type>,
     pub details: Option<Type>,
     pub events: Option<Vec<Type>>,
+    /// `crate = "::path::to::codec"`: where the codec is (default `::vppapi_codec`).
+    pub krate: Option<syn::Path>,
+}
+
+impl TypeAttrs {
+    /// The path of the codec crate the generated code names.
+    pub fn codec(&self) -> proc_macro2::TokenStream {
+        match &self.krate {
+            Some(p) => quote::quote!(#p),
+            None => quote::quote!(::vppapi_codec),
+        }
+    }
+    /// The same path as a string (for `#[zerocopy(crate = "...")]`).
+    pub fn codec_str(&self) -> String {
+        match &self.krate {
+            Some(p) => quote::quote!(#p).to_string().replace(' ', ""),
+            None => "::vppapi_codec".to_owned(),
+        }
+    }
 }
 
 /// Field / variant level attributes.
@@ -134,12 +153,13 @@ pub fn type_attrs(attrs: &[Attribute]) -> syn::Result<TypeAttrs> {
                     let list = content.parse_terminated(Type::parse, Token![,])?;
                     out.events = Some(list.into_iter().collect());
                 }
+                "crate" => out.krate = Some(lit_str(&meta)?.parse()?),
                 "tag" => out.tag = Some(named_type(&meta)?),
                 "union" => out.union = Some(named_type(&meta)?),
                 _ => {
                     return Err(meta.error(format!(
                         "unknown vpp attribute `{key}` here (expected one of: name, crc, kind, \
-                         header, reply, details, events, values, arms, tag, union)"
+                         header, reply, details, events, values, arms, tag, union, crate)"
                     )))
                 }
             }

@@ -1,6 +1,7 @@
 //! `VppEnum`, `VppFlags` and `VppUnion`: newtypes over an integer or the union's bytes.
 
 use crate::attrs::{no_generics, snake, type_attrs};
+use crate::Part;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Data, DeriveInput, Fields, Type};
@@ -19,7 +20,7 @@ fn single_field(input: &DeriveInput, what: &str, example: &str) -> syn::Result<T
     ))
 }
 
-pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> {
+pub fn derive_enum(input: DeriveInput, flags: bool, part: Part) -> syn::Result<TokenStream> {
     no_generics(&input.generics)?;
     let what = if flags { "VppFlags" } else { "VppEnum" };
     let repr = single_field(&input, what, "pub struct IfType(pub u32);")?;
@@ -44,7 +45,7 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
     }
     let ident = &input.ident;
     let wire_name = ta.name.clone().unwrap_or_else(|| snake(ident));
-    let rt = quote!(::vppapi_runtime::codec);
+    let rt = ta.codec();
     let names: Vec<_> = ta.values.iter().map(|(n, _)| n).collect();
     let name_strs: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let exprs: Vec<_> = ta.values.iter().map(|(_, e)| e).collect();
@@ -55,6 +56,8 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
                 #[allow(missing_docs)]
                 pub const #names: #ident = #ident(#exprs);
             )*
+            #[doc(hidden)]
+            pub const __VPP_IS_FLAGS: bool = #flags;
             /// Every declared value with its VPP name, in declaration order.
             pub const KNOWN: &'static [(&'static str, #ident)] = &[#((#name_strs, #ident(#exprs))),*];
         }
@@ -87,10 +90,6 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
             fn wire_default() -> Self { #ident(0) }
         }
         #[allow(deprecated)]
-        impl #rt::Reflect for #ident {
-            fn to_value(&self) -> #rt::Value { #rt::Value::Int(self.0 as i128) }
-        }
-        #[allow(deprecated)]
         impl #rt::LiteralDefault for #ident {
             type Literal = #repr;
         }
@@ -103,6 +102,42 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
             fn from(v: #ident) -> Self { v.0 }
         }
     };
+    match part {
+        Part::Codec => {}
+        Part::Reflect => {
+            return Ok(quote! {
+                #[allow(deprecated)]
+                impl #rt::Reflect for #ident {
+                    #[inline]
+                    fn to_value(&self) -> #rt::Value { #rt::Value::Int(self.0 as i128) }
+                }
+            })
+        }
+        Part::Random => {
+            return Ok(quote! {
+                #[allow(deprecated)]
+                impl #rt::Random for #ident {
+                    #[inline]
+                    fn random(rng: &mut #rt::SmallRng) -> Self {
+                        if !Self::__VPP_IS_FLAGS {
+                            if Self::KNOWN.is_empty() || (rng.unknowns && rng.one_in(4)) {
+                                return #ident(<#repr as #rt::Random>::random(rng));
+                            }
+                            return Self::KNOWN[rng.below(Self::KNOWN.len() as u64) as usize].1;
+                        }
+                        if rng.unknowns && rng.one_in(3) {
+                            return #ident(<#repr as #rt::Random>::random(rng));
+                        }
+                        let mut v: #repr = 0;
+                        for (_, k) in Self::KNOWN {
+                            if rng.one_in(2) { v |= k.0; }
+                        }
+                        #ident(v)
+                    }
+                }
+            })
+        }
+    }
     let specific = if flags {
         quote! {
             #[allow(deprecated)]
@@ -148,19 +183,6 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
                     ::core::fmt::Display::fmt(self, f)
                 }
             }
-            #[allow(deprecated)]
-            impl #rt::Random for #ident {
-                fn random(rng: &mut #rt::SmallRng) -> Self {
-                    if rng.unknowns && rng.one_in(3) {
-                        return #ident(<#repr as #rt::Random>::random(rng));
-                    }
-                    let mut v: #repr = 0;
-                    for (_, k) in Self::KNOWN {
-                        if rng.one_in(2) { v |= k.0; }
-                    }
-                    #ident(v)
-                }
-            }
         }
     } else {
         quote! {
@@ -180,21 +202,12 @@ pub fn derive_enum(input: DeriveInput, flags: bool) -> syn::Result<TokenStream> 
                     }
                 }
             }
-            #[allow(deprecated)]
-            impl #rt::Random for #ident {
-                fn random(rng: &mut #rt::SmallRng) -> Self {
-                    if Self::KNOWN.is_empty() || (rng.unknowns && rng.one_in(4)) {
-                        return #ident(<#repr as #rt::Random>::random(rng));
-                    }
-                    Self::KNOWN[rng.below(Self::KNOWN.len() as u64) as usize].1
-                }
-            }
         }
     };
     Ok(quote! { #consts #common #specific })
 }
 
-pub fn derive_union(input: DeriveInput) -> syn::Result<TokenStream> {
+pub fn derive_union(input: DeriveInput, part: Part) -> syn::Result<TokenStream> {
     no_generics(&input.generics)?;
     let inner = single_field(&input, "VppUnion", "pub struct AddressUnion(pub [u8; 16]);")?;
     let len = match &inner {
@@ -216,7 +229,7 @@ pub fn derive_union(input: DeriveInput) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let view = format_ident!("{}View", ident);
     let wire_name = ta.name.clone().unwrap_or_else(|| snake(ident));
-    let rt = quote!(::vppapi_runtime::codec);
+    let rt = ta.codec();
     let arm_names: Vec<_> = ta.arms.iter().map(|(n, _)| n).collect();
     let arm_strs: Vec<String> = arm_names.iter().map(|n| crate::attrs::unraw(n)).collect();
     let arm_tys: Vec<_> = ta.arms.iter().map(|(_, t)| t).collect();
@@ -238,6 +251,66 @@ pub fn derive_union(input: DeriveInput) -> syn::Result<TokenStream> {
         .iter()
         .map(|a| format!("The union holding arm `{a}`, zero-padded."))
         .collect();
+    match part {
+        Part::Codec => {}
+        Part::Reflect => {
+            return Ok(quote! {
+            #[allow(deprecated)]
+            impl #rt::Reflect for #ident {
+                /// The largest arm whose value re-encodes to exactly these bytes (an arm can lose
+                /// bytes when it holds a discriminated union, e.g. a MAC read as a `prefix`), else
+                /// the largest arm, else the raw bytes.
+                fn to_value(&self) -> #rt::Value {
+                    let sizes = [#(<#arm_tys as #rt::Fixed>::SIZE),*];
+                    let names = [#(#arm_strs),*];
+                    let mut order: [usize; #n_arms] = ::core::array::from_fn(|i| i);
+                    order.sort_by(|a, b| sizes[*b].cmp(&sizes[*a]));
+                    let mut fallback = ::core::option::Option::None;
+                    for k in order {
+                        let mut i = 0usize;
+                        #(
+                            if i == k {
+                                if let ::core::result::Result::Ok(v) = self.#arm_names() {
+                                    let value = #rt::Value::Struct(::std::vec![(names[i], #rt::Reflect::to_value(&v))]);
+                                    if Self::#from_names(&v).is_ok_and(|u| u.0 == self.0) {
+                                        return value;
+                                    }
+                                    if fallback.is_none() {
+                                        fallback = ::core::option::Option::Some(value);
+                                    }
+                                }
+                            }
+                            i += 1;
+                        )*
+                        let _ = i;
+                    }
+                    fallback.unwrap_or_else(|| #rt::Value::Bytes(self.0.to_vec()))
+                }
+            }
+            })
+        }
+        Part::Random => {
+            return Ok(quote! {
+            #[allow(deprecated)]
+            impl #rt::Random for #ident {
+                fn random(rng: &mut #rt::SmallRng) -> Self {
+                    let pick = rng.below([#(#arm_strs),*].len() as u64);
+                    let mut i = 0u64;
+                    #(
+                        if i == pick {
+                            if let ::core::result::Result::Ok(u) = Self::#from_names(&<#arm_tys as #rt::Random>::random(rng)) {
+                                return u;
+                            }
+                        }
+                        i += 1;
+                    )*
+                    let _ = i;
+                    ::core::default::Default::default()
+                }
+            }
+            })
+        }
+    }
     Ok(quote! {
         const _: () = ::core::assert!(
             #len == #rt::__private::const_max(&[#(<#arm_tys as #rt::Fixed>::SIZE),*]),
@@ -308,55 +381,6 @@ pub fn derive_union(input: DeriveInput) -> syn::Result<TokenStream> {
         #[allow(deprecated)]
         impl #rt::WireDefault for #ident {
             fn wire_default() -> Self { ::core::default::Default::default() }
-        }
-        #[allow(deprecated)]
-        impl #rt::Reflect for #ident {
-            /// The largest arm whose value re-encodes to exactly these bytes (an arm can lose
-            /// bytes when it holds a discriminated union, e.g. a MAC read as a `prefix`), else
-            /// the largest arm, else the raw bytes.
-            fn to_value(&self) -> #rt::Value {
-                let sizes = [#(<#arm_tys as #rt::Fixed>::SIZE),*];
-                let names = [#(#arm_strs),*];
-                let mut order: [usize; #n_arms] = ::core::array::from_fn(|i| i);
-                order.sort_by(|a, b| sizes[*b].cmp(&sizes[*a]));
-                let mut fallback = ::core::option::Option::None;
-                for k in order {
-                    let mut i = 0usize;
-                    #(
-                        if i == k {
-                            if let ::core::result::Result::Ok(v) = self.#arm_names() {
-                                let value = #rt::Value::Struct(::std::vec![(names[i], #rt::Reflect::to_value(&v))]);
-                                if Self::#from_names(&v).is_ok_and(|u| u.0 == self.0) {
-                                    return value;
-                                }
-                                if fallback.is_none() {
-                                    fallback = ::core::option::Option::Some(value);
-                                }
-                            }
-                        }
-                        i += 1;
-                    )*
-                    let _ = i;
-                }
-                fallback.unwrap_or_else(|| #rt::Value::Bytes(self.0.to_vec()))
-            }
-        }
-        #[allow(deprecated)]
-        impl #rt::Random for #ident {
-            fn random(rng: &mut #rt::SmallRng) -> Self {
-                let pick = rng.below([#(#arm_strs),*].len() as u64);
-                let mut i = 0u64;
-                #(
-                    if i == pick {
-                        if let ::core::result::Result::Ok(u) = Self::#from_names(&<#arm_tys as #rt::Random>::random(rng)) {
-                            return u;
-                        }
-                    }
-                    i += 1;
-                )*
-                let _ = i;
-                ::core::default::Default::default()
-            }
         }
     })
 }

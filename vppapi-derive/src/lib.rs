@@ -1,5 +1,11 @@
 //! Proc-macros for VPP binary-API types. The generated code implements the traits of
-//! `vppapi_runtime::codec` (use the re-exports from `vppapi_runtime`, not this crate directly).
+//! `vppapi_codec` (use the re-exports from `vppapi_codec` or `vppapi_runtime`, not this crate
+//! directly). The code names `::vppapi_codec`; `#[vpp(crate = "::my_facade::codec")]` names
+//! another path (like serde's `crate = "..."`), for bindings used through a facade crate.
+//!
+//! `VppReflect` and `VppRandom` add the optional `Reflect` / `Random` impls to an item with one
+//! of the main derives; generated bindings gate them behind features, so builds that do not
+//! need them do not compile them.
 //!
 //! | derive | on | wire shape |
 //! |---|---|---|
@@ -29,6 +35,14 @@
 
 use proc_macro::TokenStream;
 
+/// Which impls a derive emits: the codec (the main derives), or one of the optional extras.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Codec,
+    Reflect,
+    Random,
+}
+
 mod attrs;
 mod enums;
 mod structs;
@@ -44,35 +58,91 @@ fn expand(r: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 /// A VPP message (`define`). See the crate docs for the attributes.
 #[proc_macro_derive(VppMessage, attributes(vpp))]
 pub fn derive_message(input: TokenStream) -> TokenStream {
-    expand(structs::derive(syn::parse_macro_input!(input), true))
+    expand(structs::derive(
+        syn::parse_macro_input!(input),
+        true,
+        Part::Codec,
+    ))
 }
 
 /// A VPP typedef (named fields) or alias (one-field tuple struct).
 #[proc_macro_derive(VppType, attributes(vpp))]
 pub fn derive_type(input: TokenStream) -> TokenStream {
-    expand(structs::derive(syn::parse_macro_input!(input), false))
+    expand(structs::derive(
+        syn::parse_macro_input!(input),
+        false,
+        Part::Codec,
+    ))
 }
 
 /// A VPP enum as a newtype over its integer, keeping unknown values.
 #[proc_macro_derive(VppEnum, attributes(vpp))]
 pub fn derive_enum(input: TokenStream) -> TokenStream {
-    expand(enums::derive_enum(syn::parse_macro_input!(input), false))
+    expand(enums::derive_enum(
+        syn::parse_macro_input!(input),
+        false,
+        Part::Codec,
+    ))
 }
 
 /// A VPP flag set as a newtype over its integer, keeping unknown bits, printed as `A|B`.
 #[proc_macro_derive(VppFlags, attributes(vpp))]
 pub fn derive_flags(input: TokenStream) -> TokenStream {
-    expand(enums::derive_enum(syn::parse_macro_input!(input), true))
+    expand(enums::derive_enum(
+        syn::parse_macro_input!(input),
+        true,
+        Part::Codec,
+    ))
 }
 
 /// A VPP union as its bytes, with an accessor and a constructor per arm.
 #[proc_macro_derive(VppUnion, attributes(vpp))]
 pub fn derive_union(input: TokenStream) -> TokenStream {
-    expand(enums::derive_union(syn::parse_macro_input!(input)))
+    expand(enums::derive_union(
+        syn::parse_macro_input!(input),
+        Part::Codec,
+    ))
 }
 
 /// A discriminated union (26.06 `discriminator`) as a Rust enum.
 #[proc_macro_derive(VppTagged, attributes(vpp))]
 pub fn derive_tagged(input: TokenStream) -> TokenStream {
-    expand(tagged::derive(syn::parse_macro_input!(input)))
+    expand(tagged::derive(syn::parse_macro_input!(input), Part::Codec))
+}
+
+/// Pick the shape of an item for the extra derives (they follow the main derive's attributes).
+fn extra(input: syn::DeriveInput, part: Part) -> syn::Result<proc_macro2::TokenStream> {
+    let ta = attrs::type_attrs(&input.attrs)?;
+    match &input.data {
+        syn::Data::Enum(_) => tagged::derive(input, part),
+        syn::Data::Struct(s) => match &s.fields {
+            syn::Fields::Unnamed(u) if u.unnamed.len() == 1 && !ta.arms.is_empty() => {
+                enums::derive_union(input, part)
+            }
+            // Enums and flags (`values(...)`); which of the two is told by the main derive's
+            // hidden `__VPP_IS_FLAGS`.
+            syn::Fields::Unnamed(u) if u.unnamed.len() == 1 && !ta.values.is_empty() => {
+                enums::derive_enum(input, false, part)
+            }
+            _ => structs::derive(input, false, part),
+        },
+        syn::Data::Union(_) => Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "Vpp derives do not apply to Rust unions (use VppUnion on `struct U(pub [u8; N])`)",
+        )),
+    }
+}
+
+/// `Reflect` (conversion to a `Value` tree) for an item that has one of the main derives.
+/// Generated bindings put it behind their `reflect` feature.
+#[proc_macro_derive(VppReflect, attributes(vpp))]
+pub fn derive_reflect(input: TokenStream) -> TokenStream {
+    expand(extra(syn::parse_macro_input!(input), Part::Reflect))
+}
+
+/// `Random` (seeded random instances, for tests) for an item that has one of the main
+/// derives. Generated bindings put it behind their `random` feature.
+#[proc_macro_derive(VppRandom, attributes(vpp))]
+pub fn derive_random(input: TokenStream) -> TokenStream {
+    expand(extra(syn::parse_macro_input!(input), Part::Random))
 }

@@ -1,6 +1,7 @@
 //! `VppMessage` and `VppType` on structs: typedefs, messages and aliases.
 
 use crate::attrs::{field_attrs, no_generics, snake, type_attrs, unraw, FieldAttrs};
+use crate::Part;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -177,13 +178,15 @@ fn classify(f: &syn::Field) -> syn::Result<Field> {
     })
 }
 
-fn rt() -> TokenStream {
-    quote!(::vppapi_runtime::codec)
-}
-
-pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> {
+pub fn derive(input: DeriveInput, is_message: bool, part: Part) -> syn::Result<TokenStream> {
     no_generics(&input.generics)?;
     let ta = type_attrs(&input.attrs)?;
+    let is_message = match part {
+        Part::Codec => is_message,
+        // The extra derives follow what the item is.
+        Part::Reflect | Part::Random => ta.crc.is_some(),
+    };
+    let rt = ta.codec();
     let data = match &input.data {
         Data::Struct(s) => s,
         _ => {
@@ -201,8 +204,10 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         if !is_message && u.unnamed.len() == 1 {
             return derive_alias(
                 &input,
-                ta.name.unwrap_or_else(|| snake(&input.ident)),
+                ta.name.clone().unwrap_or_else(|| snake(&input.ident)),
                 &u.unnamed[0].ty,
+                &rt,
+                part,
             );
         }
         return Err(syn::Error::new_spanned(
@@ -275,30 +280,67 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         }
     }
 
-    let rt = rt();
     let vis = &input.vis;
-    let raw_name = format_ident!("{}Raw", ident);
     let view_name = format_ident!("{}View", ident);
     let name_lit = wire_name.as_str();
 
-    // Raw struct fields in wire order.
-    let mut raw_fields = Vec::new();
+    // The fixed part in wire order: one slot per count field, fixed field and fixed string.
+    // Its layout is a byte array; `__VPP_ENDS[i]` is where slot i ends (constants the compiler
+    // folds), so no per-type layout struct (and no zerocopy derive) is generated.
+    let mut slot_sizes: Vec<TokenStream> = Vec::new();
+    // ident of a field or count -> slot index
+    let mut slot_of: Vec<(String, usize)> = Vec::new();
     for (i, f) in fields.iter().enumerate() {
         for (pos, cid, cty) in &counts {
             if *pos == i {
-                raw_fields.push(quote!(#vis #cid: <#cty as #rt::Fixed>::Raw));
+                slot_of.push((cid.to_string(), slot_sizes.len()));
+                slot_sizes.push(quote!(<#cty as #rt::Fixed>::SIZE));
             }
         }
-        let id = &f.ident;
         let ty = &f.ty;
         match &f.kind {
             Kind::Fixed => {
-                raw_fields.push(quote_spanned!(ty.span()=> #vis #id: <#ty as #rt::Fixed>::Raw))
+                slot_of.push((f.ident.to_string(), slot_sizes.len()));
+                slot_sizes.push(quote_spanned!(ty.span()=> <#ty as #rt::Fixed>::SIZE));
             }
-            Kind::FixedString(n) => raw_fields.push(quote!(#vis #id: [u8; #n])),
+            Kind::FixedString(n) => {
+                slot_of.push((f.ident.to_string(), slot_sizes.len()));
+                slot_sizes.push(quote!(#n));
+            }
             _ => {}
         }
     }
+    let n_slots = slot_sizes.len();
+    let start = |key: &Ident| -> TokenStream {
+        let k = key.to_string();
+        let i = slot_of
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, i)| *i)
+            .unwrap_or(0);
+        if i == 0 {
+            quote!(0usize)
+        } else {
+            let j = i - 1;
+            quote!(#ident::__VPP_ENDS[#j])
+        }
+    };
+    let size_expr = if n_slots == 0 {
+        quote!(0usize)
+    } else {
+        let last = n_slots - 1;
+        quote!(#ident::__VPP_ENDS[#last])
+    };
+    let layout_consts = quote! {
+        #[allow(deprecated)]
+        impl #ident {
+            #[doc(hidden)]
+            pub const __VPP_ENDS: [usize; #n_slots] = #rt::__private::ends([#(#slot_sizes),*]);
+            #[doc(hidden)]
+            pub const __VPP_SIZE: usize = #size_expr;
+        }
+    };
+    let raw_ty = quote!([u8; #ident::__VPP_SIZE]);
 
     let tail = fields
         .last()
@@ -312,9 +354,13 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             let ty = &f.ty;
             let w = &f.wire;
             match &f.kind {
-                Kind::Fixed => Some(quote!(#id: <#ty as #rt::Fixed>::from_raw(&raw.#id)?)),
-                Kind::FixedString(_) => {
-                    Some(quote!(#id: #rt::__private::fixed_str_decode(&raw.#id, #name_lit, #w)?))
+                Kind::Fixed => {
+                    let at = start(id);
+                    Some(quote!(#id: <#ty as #rt::Fixed>::from_raw(#rt::__private::field::<#ty>(raw, #at))?))
+                }
+                Kind::FixedString(n) => {
+                    let at = start(id);
+                    Some(quote!(#id: #rt::__private::fixed_str_decode(&raw[#at..#at + #n], #name_lit, #w)?))
                 }
                 _ => None,
             }
@@ -328,16 +374,23 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             let w = &f.wire;
             let limit = opt_limit(f.attrs.limit);
             match &f.kind {
-                Kind::Fixed => Some(quote!(<#ty as #rt::Fixed>::to_raw(&self.#id, &mut raw.#id)?;)),
-                Kind::FixedString(_) => Some(quote!(#rt::__private::fixed_str_encode(&self.#id, &mut raw.#id, #name_lit, #w, #limit)?;)),
+                Kind::Fixed => {
+                    let at = start(id);
+                    Some(quote!(<#ty as #rt::Fixed>::to_raw(&self.#id, #rt::__private::field_mut::<#ty>(raw, #at))?;))
+                }
+                Kind::FixedString(n) => {
+                    let at = start(id);
+                    Some(quote!(#rt::__private::fixed_str_encode(&self.#id, &mut raw[#at..#at + #n], #name_lit, #w, #limit)?;))
+                }
                 Kind::Vla { count, count_ty, .. } => {
                     let cw = unraw(count);
                     let count = Ident::new(&cw, count.span());
+                    let at = start(&count);
                     Some(quote! {
                         #rt::__private::check_limit(self.#id.len(), #limit, #name_lit, #w)?;
                         <#count_ty as #rt::Fixed>::to_raw(
                             &#rt::__private::count_for::<#count_ty>(self.#id.len(), #name_lit, #cw)?,
-                            &mut raw.#count,
+                            #rt::__private::field_mut::<#count_ty>(raw, #at),
                         )?;
                     })
                 }
@@ -354,24 +407,35 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         let w = &f.wire;
         let doc = format!("`{w}`");
         match &f.kind {
-            Kind::Fixed => accessors.push(quote! {
-                #[doc = #doc]
-                #[inline]
-                pub fn #id(&self) -> <#ty as #rt::Fixed>::View<'a> { <#ty as #rt::Fixed>::view_raw(&self.raw.#id) }
-            }),
-            Kind::FixedString(_) => {
+            Kind::Fixed => {
+                let at = start(id);
+                accessors.push(quote! {
+                    #[doc = #doc]
+                    #[inline]
+                    pub fn #id(&self) -> <#ty as #rt::Fixed>::View<'a> {
+                        let raw: &'a [u8] = self.raw;
+                        <#ty as #rt::Fixed>::view_raw(#rt::__private::field::<#ty>(raw, #at))
+                    }
+                })
+            }
+            Kind::FixedString(n) => {
                 let b = format_ident!("{}_bytes", unraw(id));
+                let at = start(id);
                 accessors.push(quote! {
                     #[doc = #doc]
                     #[doc = " (up to the first NUL; invalid UTF-8 is an error)"]
                     #[inline]
                     pub fn #id(&self) -> ::core::result::Result<&'a str, #rt::DecodeError> {
-                        #rt::__private::fixed_str_view(&self.raw.#id, #name_lit, #w)
+                        let raw: &'a [u8] = self.raw;
+                        #rt::__private::fixed_str_view(&raw[#at..#at + #n], #name_lit, #w)
                     }
                     #[doc = #doc]
                     #[doc = " as bytes, up to the first NUL"]
                     #[inline]
-                    pub fn #b(&self) -> &'a [u8] { #rt::__private::fixed_str_bytes(&self.raw.#id) }
+                    pub fn #b(&self) -> &'a [u8] {
+                        let raw: &'a [u8] = self.raw;
+                        #rt::__private::fixed_str_bytes(&raw[#at..#at + #n])
+                    }
                 });
             }
             Kind::VarString => {
@@ -478,48 +542,48 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         })
         .collect();
 
-    let common = quote! {
+    let codec_common = quote! {
         #[allow(deprecated)]
         impl ::core::default::Default for #ident {
+            #[inline]
             fn default() -> Self {
                 Self { #(#defaults,)* }
             }
         }
         #[allow(deprecated)]
         impl #rt::WireDefault for #ident {
+            #[inline]
             fn wire_default() -> Self { ::core::default::Default::default() }
         }
-        #[allow(deprecated)]
-        impl #rt::Reflect for #ident {
-            fn to_value(&self) -> #rt::Value {
-                #rt::Value::Struct(::std::vec![#(#reflect),*])
-            }
-        }
-        #[allow(deprecated)]
-        impl #rt::Random for #ident {
-            fn random(rng: &mut #rt::SmallRng) -> Self {
-                let _ = &rng;
-                Self { #(#randoms,)* }
-            }
-        }
     };
+    match part {
+        Part::Codec => {}
+        Part::Reflect => {
+            return Ok(quote! {
+                #[allow(deprecated)]
+                impl #rt::Reflect for #ident {
+                    #[inline]
+                    fn to_value(&self) -> #rt::Value {
+                        #rt::Value::Struct(::std::vec![#(#reflect),*])
+                    }
+                }
+            })
+        }
+        Part::Random => {
+            return Ok(quote! {
+                #[allow(deprecated)]
+                impl #rt::Random for #ident {
+                    #[inline]
+                    fn random(rng: &mut #rt::SmallRng) -> Self {
+                        let _ = &rng;
+                        Self { #(#randoms,)* }
+                    }
+                }
+            })
+        }
+    }
 
-    let raw_doc = format!("Wire layout of the fixed part of [`{ident}`] (`{wire_name}`).");
     let view_doc = format!("Zero-copy view of a received [`{ident}`] (`{wire_name}`).");
-    let raw_struct = quote! {
-        #[doc = #raw_doc]
-        #[derive(
-            #rt::__private::zerocopy::FromBytes,
-            #rt::__private::zerocopy::IntoBytes,
-            #rt::__private::zerocopy::KnownLayout,
-            #rt::__private::zerocopy::Immutable,
-            #rt::__private::zerocopy::Unaligned
-        )]
-        #[zerocopy(crate = "::vppapi_runtime::codec::__private::zerocopy")]
-        #[repr(C)]
-        #[allow(deprecated)]
-        #vis struct #raw_name { #(#raw_fields,)* }
-    };
 
     let body = if let Some(t) = tail {
         let tid = &t.ident;
@@ -544,16 +608,16 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
                     elem,
                 } => {
                     let cw = unraw(count);
-                    let count = Ident::new(&cw, count.span());
+                    let count_at = start(&Ident::new(&cw, count.span()));
                     (
                         quote!(&'a [<#elem as #rt::Fixed>::Raw]),
                         quote!(#rt::__private::vla_split::<#elem>(
                         rest,
-                        #rt::__private::count_from_raw::<#count_ty>(&raw.#count, #name_lit, #cw)?,
+                        #rt::__private::count_from_raw::<#count_ty>(#rt::__private::field::<#count_ty>(raw, #count_at), #name_lit, #cw)?,
                         #name_lit, #tw)?),
                         quote!(#rt::__private::vla_decode::<#elem>(
                         rest,
-                        #rt::__private::count_from_raw::<#count_ty>(&raw.#count, #name_lit, #cw)?,
+                        #rt::__private::count_from_raw::<#count_ty>(#rt::__private::field::<#count_ty>(raw, #count_at), #name_lit, #cw)?,
                         #name_lit, #tw)?),
                         quote!(#rt::VlaView::<'_, #elem>::new(self.tail).to_vec()?),
                         quote!(self.#tid.len() * <#elem as #rt::Fixed>::SIZE),
@@ -570,23 +634,24 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
                 ),
             };
         quote! {
-            #raw_struct
+            #layout_consts
 
             #[doc = #view_doc]
             #[derive(Clone, Copy)]
             #vis struct #view_name<'a> {
-                raw: &'a #raw_name,
+                raw: &'a #raw_ty,
                 tail: #tail_ty,
             }
 
             #[allow(deprecated)]
             impl<'a> #view_name<'a> {
-                /// The fixed part's wire layout.
+                /// The fixed part's wire bytes.
                 #[inline]
-                pub fn as_raw(&self) -> &'a #raw_name { self.raw }
+                pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
                 #(#accessors)*
                 /// Decode into the owned type.
                 #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
+                #[inline]
                 pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
                     let raw = self.raw;
                     ::core::result::Result::Ok(#ident { #(#fixed_from_raw,)* #tid: #tail_view_owned })
@@ -597,32 +662,36 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
             impl #rt::Wire for #ident {
                 type View<'a> = #view_name<'a>;
                 const WIRE_NAME: &'static str = #name_lit;
-                const FIXED_SIZE: usize = ::core::mem::size_of::<#raw_name>();
+                const FIXED_SIZE: usize = #ident::__VPP_SIZE;
 
                 #[inline]
                 fn encoded_len(&self) -> usize {
-                    ::core::mem::size_of::<#raw_name>() + #tail_len
+                    #ident::__VPP_SIZE + #tail_len
                 }
+                #[inline]
                 fn encode_to(&self, buf: &mut [u8]) -> ::core::result::Result<usize, #rt::EncodeError> {
                     let need = #rt::Wire::encoded_len(self);
                     if buf.len() < need {
                         return ::core::result::Result::Err(#rt::EncodeError::BufferTooSmall { ty: #name_lit, need, have: buf.len() });
                     }
-                    let (raw, rest) = #rt::__private::split_raw_mut::<#raw_name>(buf, #name_lit)?;
+                    let (raw, rest) = #rt::__private::split_raw_mut::<#raw_ty>(buf, #name_lit)?;
                     #(#fixed_to_raw)*
                     let n = #tail_encode;
-                    ::core::result::Result::Ok(::core::mem::size_of::<#raw_name>() + n)
+                    ::core::result::Result::Ok(#ident::__VPP_SIZE + n)
                 }
+                #[inline]
                 fn decode(buf: &[u8]) -> ::core::result::Result<(Self, usize), #rt::DecodeError> {
-                    let (raw, rest) = #rt::__private::split_raw::<#raw_name>(buf, #name_lit)?;
+                    let (raw, rest) = #rt::__private::split_raw::<#raw_ty>(buf, #name_lit)?;
                     let (#tid, n) = #tail_owned_decode;
-                    ::core::result::Result::Ok((#ident { #(#fixed_from_raw,)* #tid }, ::core::mem::size_of::<#raw_name>() + n))
+                    ::core::result::Result::Ok((#ident { #(#fixed_from_raw,)* #tid }, #ident::__VPP_SIZE + n))
                 }
+                #[inline]
                 fn view(buf: &[u8]) -> ::core::result::Result<(#view_name<'_>, usize), #rt::DecodeError> {
-                    let (raw, rest) = #rt::__private::split_raw::<#raw_name>(buf, #name_lit)?;
+                    let (raw, rest) = #rt::__private::split_raw::<#raw_ty>(buf, #name_lit)?;
                     let (tail, n) = #tail_split;
-                    ::core::result::Result::Ok((#view_name { raw, tail }, ::core::mem::size_of::<#raw_name>() + n))
+                    ::core::result::Result::Ok((#view_name { raw, tail }, #ident::__VPP_SIZE + n))
                 }
+                #[inline]
                 fn view_to_owned(view: &#view_name<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
                     view.to_owned()
                 }
@@ -630,22 +699,23 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
         }
     } else {
         quote! {
-            #raw_struct
+            #layout_consts
 
             #[doc = #view_doc]
             #[derive(Clone, Copy)]
             #vis struct #view_name<'a> {
-                raw: &'a #raw_name,
+                raw: &'a #raw_ty,
             }
 
             #[allow(deprecated)]
             impl<'a> #view_name<'a> {
-                /// The wire layout.
+                /// The wire bytes.
                 #[inline]
-                pub fn as_raw(&self) -> &'a #raw_name { self.raw }
+                pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
                 #(#accessors)*
                 /// Decode into the owned type.
                 #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
+                #[inline]
                 pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
                     <#ident as #rt::Fixed>::from_raw(self.raw)
                 }
@@ -653,22 +723,22 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
 
             #[allow(deprecated)]
             impl #rt::Fixed for #ident {
-                type Raw = #raw_name;
+                type Raw = #raw_ty;
                 type View<'a> = #view_name<'a>;
                 const WIRE_NAME: &'static str = #name_lit;
                 #[inline]
-                fn from_raw(raw: &#raw_name) -> ::core::result::Result<Self, #rt::DecodeError> {
+                fn from_raw(raw: &#raw_ty) -> ::core::result::Result<Self, #rt::DecodeError> {
                     let _ = raw;
                     ::core::result::Result::Ok(#ident { #(#fixed_from_raw,)* })
                 }
                 #[inline]
-                fn to_raw(&self, raw: &mut #raw_name) -> ::core::result::Result<(), #rt::EncodeError> {
+                fn to_raw(&self, raw: &mut #raw_ty) -> ::core::result::Result<(), #rt::EncodeError> {
                     let _ = &raw;
                     #(#fixed_to_raw)*
                     ::core::result::Result::Ok(())
                 }
                 #[inline]
-                fn view_raw(raw: &#raw_name) -> #view_name<'_> { #view_name { raw } }
+                fn view_raw(raw: &#raw_ty) -> #view_name<'_> { #view_name { raw } }
                 #[inline]
                 fn view_to_owned(view: &#view_name<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
                     view.to_owned()
@@ -679,7 +749,19 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
     let _ = &field_idents;
 
     let message = if is_message {
-        message_impl(ident, &wire_name, &ta)?
+        let at = |name: &str, ty: &str| {
+            fields
+                .iter()
+                .find(|f| f.wire == name && matches!(f.kind, Kind::Fixed) && is_named(&f.ty, ty))
+                .map(|f| start(&f.ident))
+        };
+        message_impl(
+            ident,
+            &wire_name,
+            &ta,
+            at("retval", "i32"),
+            at("cursor", "u32"),
+        )?
     } else {
         if ta.crc.is_some() || ta.kind.is_some() || ta.header.is_some() {
             return Err(syn::Error::new(
@@ -698,7 +780,7 @@ pub fn derive(input: DeriveInput, is_message: bool) -> syn::Result<TokenStream> 
 
     Ok(quote! {
         #body
-        #common
+        #codec_common
         #message
     })
 }
@@ -714,8 +796,19 @@ fn message_impl(
     ident: &Ident,
     wire_name: &str,
     ta: &crate::attrs::TypeAttrs,
+    retval_at: Option<TokenStream>,
+    cursor_at: Option<TokenStream>,
 ) -> syn::Result<TokenStream> {
-    let rt = rt();
+    let rt = ta.codec();
+    // Facts the layout fixes, as constants: the runtime reads `retval` and `cursor` in place.
+    let offset_of = |at: Option<TokenStream>| match at {
+        Some(at) => quote!(::core::option::Option::Some(
+            <Self as #rt::Message>::HEADER.body_offset() + #at
+        )),
+        None => quote!(::core::option::Option::None),
+    };
+    let retval_offset = offset_of(retval_at);
+    let cursor_offset = offset_of(cursor_at);
     let Some((crc, _)) = ta.crc else {
         return Err(syn::Error::new(
             Span::call_site(),
@@ -801,14 +894,47 @@ fn message_impl(
             const NAME_CRC: &'static str = #name_crc;
             const KIND: #rt::MessageKind = #rt::MessageKind::#kind_tok;
             const HEADER: #rt::Header = #rt::Header::#header_tok;
+            const RETVAL_OFFSET: ::core::option::Option<usize> = #retval_offset;
+            const CURSOR_OFFSET: ::core::option::Option<usize> = #cursor_offset;
+            #[inline]
+            fn id_slot() -> &'static #rt::IdSlot {
+                static SLOT: #rt::IdSlot = #rt::IdSlot::new();
+                &SLOT
+            }
         }
     })
 }
 
 /// `typedef u32 interface_index;` as `struct InterfaceIndex(pub u32)`.
-fn derive_alias(input: &DeriveInput, wire_name: String, inner: &Type) -> syn::Result<TokenStream> {
-    let rt = rt();
+fn derive_alias(
+    input: &DeriveInput,
+    wire_name: String,
+    inner: &Type,
+    rt: &TokenStream,
+    part: Part,
+) -> syn::Result<TokenStream> {
     let ident = &input.ident;
+    match part {
+        Part::Codec => {}
+        Part::Reflect => {
+            return Ok(quote! {
+                #[allow(deprecated)]
+                impl #rt::Reflect for #ident {
+                    #[inline]
+                    fn to_value(&self) -> #rt::Value { #rt::Reflect::to_value(&self.0) }
+                }
+            })
+        }
+        Part::Random => {
+            return Ok(quote! {
+                #[allow(deprecated)]
+                impl #rt::Random for #ident {
+                    #[inline]
+                    fn random(rng: &mut #rt::SmallRng) -> Self { #ident(<#inner as #rt::Random>::random(rng)) }
+                }
+            })
+        }
+    }
     let scalar = [
         "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "f64", "bool",
     ]
@@ -865,27 +991,23 @@ fn derive_alias(input: &DeriveInput, wire_name: String, inner: &Type) -> syn::Re
         }
         #[allow(deprecated)]
         impl ::core::default::Default for #ident {
+            #[inline]
             fn default() -> Self { #ident(<#inner as #rt::WireDefault>::wire_default()) }
         }
         #[allow(deprecated)]
         impl #rt::WireDefault for #ident {
+            #[inline]
             fn wire_default() -> Self { ::core::default::Default::default() }
-        }
-        #[allow(deprecated)]
-        impl #rt::Reflect for #ident {
-            fn to_value(&self) -> #rt::Value { #rt::Reflect::to_value(&self.0) }
-        }
-        #[allow(deprecated)]
-        impl #rt::Random for #ident {
-            fn random(rng: &mut #rt::SmallRng) -> Self { #ident(<#inner as #rt::Random>::random(rng)) }
         }
         #literal
         #[allow(deprecated)]
         impl ::core::convert::From<#inner> for #ident {
+            #[inline]
             fn from(v: #inner) -> Self { #ident(v) }
         }
         #[allow(deprecated)]
         impl ::core::convert::From<#ident> for #inner {
+            #[inline]
             fn from(v: #ident) -> Self { v.0 }
         }
     })

@@ -1,11 +1,12 @@
 //! `VppTagged`: a typedef `{ tag; union [discriminator=tag] }` as a Rust enum.
 
 use crate::attrs::{field_attrs, no_generics, snake, type_attrs, unraw};
+use crate::Part;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Data, DeriveInput, Fields};
 
-pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
+pub fn derive(input: DeriveInput, part: Part) -> syn::Result<TokenStream> {
     no_generics(&input.generics)?;
     let Data::Enum(data) = &input.data else {
         return Err(syn::Error::new_spanned(
@@ -22,7 +23,8 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
     };
     let ident = &input.ident;
     let wire_name = ta.name.clone().unwrap_or_else(|| snake(ident));
-    let rt = quote!(::vppapi_runtime::codec);
+    let rt = ta.codec();
+    let zc_crate = format!("{}::__private::zerocopy", ta.codec_str());
     let raw = format_ident!("{}Raw", ident);
     let view = format_ident!("{}View", ident);
     let tag_w = unraw(&tag_id);
@@ -78,6 +80,52 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
     let size_msg = format!("VppTagged `{wire_name}`: a case payload is larger than the union");
     let vis = &input.vis;
 
+    match part {
+        Part::Codec => {}
+        Part::Reflect => {
+            return Ok(quote! {
+            #[allow(deprecated)]
+            impl #rt::Reflect for #ident {
+                /// `{tag, union}` in wire terms; the union as its largest arm.
+                fn to_value(&self) -> #rt::Value {
+                    let mut raw = <#raw as #rt::__private::zerocopy::FromZeros>::new_zeroed();
+                    let (tag, un) = match #rt::Fixed::to_raw(self, &mut raw) {
+                        ::core::result::Result::Ok(()) => (
+                            <#tag_ty as #rt::Fixed>::from_raw(&raw.#tag_id).map(|t| #rt::Reflect::to_value(&t)),
+                            <#un_ty as #rt::Fixed>::from_raw(&raw.#un_id).map(|u| #rt::Reflect::to_value(&u)),
+                        ),
+                        ::core::result::Result::Err(_) => return #rt::Value::Struct(::std::vec::Vec::new()),
+                    };
+                    match (tag, un) {
+                        (::core::result::Result::Ok(t), ::core::result::Result::Ok(u)) => #rt::Value::Struct(::std::vec![(#tag_w, t), (#un_w, u)]),
+                        _ => #rt::Value::Struct(::std::vec::Vec::new()),
+                    }
+                }
+            }
+            })
+        }
+        Part::Random => {
+            return Ok(quote! {
+            #[allow(deprecated)]
+            impl #rt::Random for #ident {
+                fn random(rng: &mut #rt::SmallRng) -> Self {
+                    if rng.unknowns && rng.one_in(5) {
+                        for _ in 0..16 {
+                            let t = <#tag_ty as #rt::Random>::random(rng);
+                            if #(t != #vcases)&&* {
+                                return #ident::#other(t, <#un_ty as #rt::Random>::random(rng));
+                            }
+                        }
+                    }
+                    let cases: &[fn(&mut #rt::SmallRng) -> #ident] = &[
+                        #( |rng| #ident::#vnames(<#vtys as #rt::Random>::random(rng)) ),*
+                    ];
+                    cases[rng.below(cases.len() as u64) as usize](rng)
+                }
+            }
+            })
+        }
+    }
     Ok(quote! {
         const _: () = {
             #( ::core::assert!(<#vtys as #rt::Fixed>::SIZE <= <#un_ty as #rt::Fixed>::SIZE, #size_msg); )*
@@ -91,7 +139,7 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
             #rt::__private::zerocopy::Immutable,
             #rt::__private::zerocopy::Unaligned
         )]
-        #[zerocopy(crate = "::vppapi_runtime::codec::__private::zerocopy")]
+        #[zerocopy(crate = #zc_crate)]
         #[repr(C)]
         #vis struct #raw {
             #vis #tag_id: <#tag_ty as #rt::Fixed>::Raw,
@@ -159,41 +207,6 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
         #[allow(deprecated)]
         impl #rt::WireDefault for #ident {
             fn wire_default() -> Self { ::core::default::Default::default() }
-        }
-        #[allow(deprecated)]
-        impl #rt::Reflect for #ident {
-            /// `{tag, union}` in wire terms; the union as its largest arm.
-            fn to_value(&self) -> #rt::Value {
-                let mut raw = <#raw as #rt::__private::zerocopy::FromZeros>::new_zeroed();
-                let (tag, un) = match #rt::Fixed::to_raw(self, &mut raw) {
-                    ::core::result::Result::Ok(()) => (
-                        <#tag_ty as #rt::Fixed>::from_raw(&raw.#tag_id).map(|t| #rt::Reflect::to_value(&t)),
-                        <#un_ty as #rt::Fixed>::from_raw(&raw.#un_id).map(|u| #rt::Reflect::to_value(&u)),
-                    ),
-                    ::core::result::Result::Err(_) => return #rt::Value::Struct(::std::vec::Vec::new()),
-                };
-                match (tag, un) {
-                    (::core::result::Result::Ok(t), ::core::result::Result::Ok(u)) => #rt::Value::Struct(::std::vec![(#tag_w, t), (#un_w, u)]),
-                    _ => #rt::Value::Struct(::std::vec::Vec::new()),
-                }
-            }
-        }
-        #[allow(deprecated)]
-        impl #rt::Random for #ident {
-            fn random(rng: &mut #rt::SmallRng) -> Self {
-                if rng.unknowns && rng.one_in(5) {
-                    for _ in 0..16 {
-                        let t = <#tag_ty as #rt::Random>::random(rng);
-                        if #(t != #vcases)&&* {
-                            return #ident::#other(t, <#un_ty as #rt::Random>::random(rng));
-                        }
-                    }
-                }
-                let cases: &[fn(&mut #rt::SmallRng) -> #ident] = &[
-                    #( |rng| #ident::#vnames(<#vtys as #rt::Random>::random(rng)) ),*
-                ];
-                cases[rng.below(cases.len() as u64) as usize](rng)
-            }
         }
     })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::codec::{Dump, Message, Reflect, Request};
+use crate::codec::{Dump, Message, Request};
 use crate::config::Config;
 use crate::connection::{ConnState, Connection};
 use crate::error::{Error, Result};
@@ -42,7 +42,6 @@ impl BlockingConnection {
     pub fn call<M>(&self, req: &M) -> Result<M::Reply>
     where
         M: Request + Sync,
-        M::Reply: Reflect,
     {
         self.rt.block_on(self.conn.call(req))
     }
@@ -51,7 +50,6 @@ impl BlockingConnection {
     pub fn call_with_timeout<M>(&self, req: &M, timeout: Duration) -> Result<M::Reply>
     where
         M: Request + Sync,
-        M::Reply: Reflect,
     {
         self.rt.block_on(self.conn.call_with_timeout(req, timeout))
     }

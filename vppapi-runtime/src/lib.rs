@@ -7,13 +7,13 @@
 //! with its [`Config`], compatibility checks ([`compat`]), metrics, trace and a blocking
 //! facade ([`BlockingConnection`]).
 //!
-//! Generated code and hand-written messages use the derives re-exported here:
-//! [`VppMessage`], [`VppType`], [`VppEnum`], [`VppFlags`], [`VppUnion`], [`VppTagged`].
+//! Generated code and hand-written messages use the derives of `vppapi-codec`, re-exported
+//! here: [`VppMessage`], [`VppType`], [`VppEnum`], [`VppFlags`], [`VppUnion`], [`VppTagged`]
+//! (and the optional [`VppReflect`], [`VppRandom`]). They name `::vppapi_codec`: depend on
+//! `vppapi-codec` too, or write `#[vpp(crate = "::vppapi_runtime::codec")]` on each item.
 
-// The derives emit `::vppapi_runtime::...` paths; this lets the crate use them on its own types.
-extern crate self as vppapi_runtime;
-
-pub mod codec;
+/// The codec (the `vppapi-codec` crate): traits, views, net types, derives.
+pub use vppapi_codec as codec;
 
 pub mod api_error;
 pub mod blocking;
@@ -43,4 +43,6 @@ pub use codec::net::{
 pub use codec::{
     decode_message, encode_message, view_message, DecodeError, EncodeError, Message, Wire,
 };
-pub use vppapi_derive::{VppEnum, VppFlags, VppMessage, VppTagged, VppType, VppUnion};
+pub use vppapi_codec::{
+    VppEnum, VppFlags, VppMessage, VppRandom, VppReflect, VppTagged, VppType, VppUnion,
+};

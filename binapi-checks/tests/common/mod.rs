@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;
-use vppapi_runtime::codec::Value;
+use vppapi_codec::Value;
 
 /// `../shared/<sub>` next to the repository, or the directory in `env`.
 pub fn shared_dir(env: &str, sub: &str) -> Option<PathBuf> {

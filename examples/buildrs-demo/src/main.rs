@@ -48,11 +48,22 @@ mod tests {
     }
 
     #[test]
-    fn registry_knows_the_generated_messages() {
-        let e = vpp::registry::by_name("lb_add_del_as").expect("lb is generated");
+    fn table_knows_the_generated_messages() {
+        let e = vpp::table::by_name("lb_add_del_as").expect("lb is generated");
         assert_eq!(e.module, "lb");
-        assert!(vpp::registry::by_name("sw_interface_details").is_some());
+        assert!(e
+            .reply
+            .is_some_and(|r| r.starts_with("lb_add_del_as_reply_")));
+        assert!(vpp::table::by_name("sw_interface_details").is_some());
         // l2 was not asked for and nothing needs it.
-        assert!(vpp::registry::by_name("bridge_domain_dump").is_none());
+        assert!(vpp::table::by_name("bridge_domain_dump").is_none());
+    }
+
+    #[test]
+    fn layout_facts_are_constants() {
+        use vpp::interface::SwInterfaceSetFlagsReply;
+        let t = vpp::table::by_name("sw_interface_set_flags_reply").expect("generated");
+        assert_eq!(SwInterfaceSetFlagsReply::RETVAL_OFFSET, Some(6));
+        assert_eq!(t.retval_offset, SwInterfaceSetFlagsReply::RETVAL_OFFSET);
     }
 }

@@ -83,6 +83,10 @@ pub enum Command {
         /// Write a crate with this package name instead of one file.
         #[arg(long = "crate")]
         crate_name: Option<String>,
+        /// With --crate: each TREE is one release, labelled by its directory name (`24.10`);
+        /// the last is the crate root, the others modules `v24_10` with prefixed features.
+        #[arg(long, requires = "crate_name")]
+        releases: bool,
     },
     /// Print the .api.json vppapigen would write for an .api IDL file.
     Json {
@@ -149,7 +153,8 @@ pub fn run(cli: &Cli) -> Output {
             out,
             module,
             crate_name,
-        } => generate_cmd(tree, out, module, crate_name.as_deref()),
+            releases,
+        } => generate_cmd(tree, out, module, crate_name.as_deref(), *releases),
     };
     result.unwrap_or_else(|e| Output::fail(format!("error: {e}\n"), EXIT_ERROR))
 }
@@ -159,11 +164,39 @@ fn generate_cmd(
     out: &Path,
     modules: &[String],
     crate_name: Option<&str>,
+    releases: bool,
 ) -> Result<Output, String> {
-    let api = load(tree)?;
     let only = (!modules.is_empty()).then_some(modules);
-    let g = crate::gen::generate(&api, only).map_err(|e| e.to_string())?;
-    let messages: usize = g.modules.iter().map(|m| m.message_count).sum();
+    let mut rels = Vec::new();
+    if releases {
+        for t in tree {
+            let label = t
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| format!("{}: a release tree needs a directory name", t.display()))?;
+            let api = load(std::slice::from_ref(t))?;
+            let g = crate::gen::generate(&api, only).map_err(|e| format!("{label}: {e}"))?;
+            rels.push(crate::ReleaseBindings {
+                label,
+                generated: g,
+            });
+        }
+    } else {
+        let api = load(tree)?;
+        let g = crate::gen::generate(&api, only).map_err(|e| e.to_string())?;
+        let label = tree
+            .last()
+            .and_then(|t| t.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        rels.push(crate::ReleaseBindings {
+            label,
+            generated: g,
+        });
+    }
+    let count = |g: &crate::Generated| g.modules.iter().map(|m| m.message_count).sum::<usize>();
+    let messages: usize = rels.iter().map(|r| count(&r.generated)).sum();
+    let n_modules: usize = rels.iter().map(|r| r.generated.modules.len()).sum();
     let what = match crate_name {
         Some(name) => {
             let opts = if name == "vppapi-binapi" {
@@ -177,11 +210,12 @@ fn generate_cmd(
                     workspace: false,
                 }
             };
-            crate::write_crate(&g, &opts, out).map_err(|e| e.to_string())?;
+            crate::write_crate(&rels, &opts, out).map_err(|e| e.to_string())?;
             format!("crate {name} in {}", out.display())
         }
         None => {
             let p = out.join("vpp_api.rs");
+            let g = &rels[0].generated;
             std::fs::create_dir_all(out)
                 .and_then(|_| std::fs::write(&p, g.single_file()))
                 .map_err(|e| format!("writing {}: {e}", p.display()))?;
@@ -189,8 +223,7 @@ fn generate_cmd(
         }
     };
     Ok(Output::ok(format!(
-        "generated {} modules, {messages} messages: {what}\n",
-        g.modules.len()
+        "generated {n_modules} modules, {messages} messages: {what}\n"
     )))
 }
 

@@ -1,12 +1,12 @@
-//! The code generator: [`api_json::Api`] -> Rust modules that use the `vppapi-runtime` derives.
+//! The code generator: [`api_json::Api`] -> Rust modules that use the `vppapi-codec` derives.
 //!
 //! One module per API file. Every user type is generated once, in the module of the file that
 //! defines it ([`api_json::api::TypeEntry::home`]); other modules `use super::<home>::Type`.
 //! The common address types (`address`, `prefix`, `mac_address`, `interface_index`, ...) are
-//! re-exported from `vppapi_runtime::codec::net` instead of generated, when their definition has
+//! re-exported from `vppapi_codec::net` instead of generated, when their definition has
 //! the layout those types implement.
 //!
-//! Shape of the output for a message (see `vppapi-runtime/src/codec/mod.rs` for the derives):
+//! Shape of the output for a message (see `vppapi-codec/src/lib.rs` for the derives):
 //!
 //! ```text
 //! #[derive(Debug, Clone, PartialEq, VppMessage)]
@@ -66,6 +66,10 @@ pub struct GeneratedModule {
     pub type_count: usize,
     /// The module body (items, formatted), without the surrounding `mod`.
     pub code: String,
+    /// Rust names of its messages, in file order.
+    pub messages: Vec<String>,
+    /// Its messages' `MessageInfo` literals (for the table module).
+    infos: Vec<TokenStream>,
     items: syn::File,
 }
 
@@ -73,6 +77,8 @@ pub struct GeneratedModule {
 #[derive(Debug, Clone)]
 pub struct Generated {
     pub modules: Vec<GeneratedModule>,
+    /// The options it was generated with.
+    pub options: GenOptions,
 }
 
 /// The runtime's ready-made types, keyed by VPP type name: (Rust name, wire size, kind).
@@ -90,10 +96,54 @@ const RUNTIME_TYPES: &[(&str, &str, u32, &str)] = &[
     ("ip6_prefix", "Ip6Prefix", 17, "typedef"),
 ];
 
-/// Source of the registry support module (also emitted by [`Generated::single_file`]).
-pub const REGISTRY_SUPPORT: &str = include_str!("registry_support.rs");
+/// Whether the generated code gets an optional impl (`Reflect`, `Random`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Not generated.
+    Never,
+    /// Always generated.
+    Always,
+    /// Generated behind `#[cfg(feature = "...")]` of the crate the code is compiled in.
+    Feature(String),
+}
+
+/// How the generated code is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenOptions {
+    /// Path of the codec crate the code names (default `::vppapi_codec`); another path (a
+    /// facade's re-export, e.g. `::vppapi_runtime::codec`) is written into every derive as
+    /// `#[vpp(crate = "...")]`.
+    pub codec: String,
+    /// `Reflect` impls (conversion to a `Value` tree).
+    pub reflect: Gate,
+    /// `Random` impls (seeded random instances, for tests).
+    pub random: Gate,
+    /// Feature name of a module in [`Generated::table`] and [`Generated::registry`]:
+    /// `Some(prefix)` puts each module's entries under `#[cfg(feature = "<prefix><module>")]`.
+    pub module_features: Option<String>,
+}
+
+impl Default for GenOptions {
+    /// What a bindings crate uses: `::vppapi_codec`, `Reflect` and `Random` behind the crate's
+    /// `reflect` / `random` features, module entries behind the module features.
+    fn default() -> Self {
+        GenOptions {
+            codec: DEFAULT_CODEC.into(),
+            reflect: Gate::Feature("reflect".into()),
+            random: Gate::Feature("random".into()),
+            module_features: Some(String::new()),
+        }
+    }
+}
+
+/// The codec path the derives use unless told otherwise.
+pub const DEFAULT_CODEC: &str = "::vppapi_codec";
+
+/// Names the generator gives its own modules (an API module with one of them gets a suffix).
+const RESERVED_MODULES: &[&str] = &["registry", "table"];
 
 struct Ctx<'a> {
+    opts: &'a GenOptions,
     api: &'a Api,
     names: TypeNames,
     /// Type name -> generated module name.
@@ -113,6 +163,33 @@ struct Refs {
 }
 
 impl Ctx<'_> {
+    fn codec(&self) -> TokenStream {
+        self.opts
+            .codec
+            .parse()
+            .unwrap_or_else(|_| quote!(::vppapi_codec))
+    }
+
+    /// Attributes every generated item carries after its `#[derive(...)]`: the codec path when
+    /// it is not the default, and the optional derives (behind their features).
+    fn extras(&self) -> TokenStream {
+        let codec = self.codec();
+        let krate = if self.opts.codec == DEFAULT_CODEC {
+            quote!()
+        } else {
+            let c = &self.opts.codec;
+            quote!(#[vpp(crate = #c)])
+        };
+        let gate = |g: &Gate, d: TokenStream| match g {
+            Gate::Never => quote!(),
+            Gate::Always => quote!(#[derive(#d)]),
+            Gate::Feature(f) => quote!(#[cfg_attr(feature = #f, derive(#d))]),
+        };
+        let reflect = gate(&self.opts.reflect, quote!(#codec::VppReflect));
+        let random = gate(&self.opts.random, quote!(#codec::VppRandom));
+        quote!(#krate #reflect #random)
+    }
+
     fn type_size(&self, name: &str, depth: usize) -> Option<u32> {
         let entry = self.api.user_type(name)?;
         match &entry.def {
@@ -421,7 +498,14 @@ fn is_flag_like(e: &api_json::EnumDef) -> bool {
             .all(|m| m.value >= 0 && (m.value == 0 || (m.value & (m.value - 1)) == 0))
 }
 
-fn gen_enum(e: &api_json::EnumDef, rust: &str, flags: bool, refs: &mut Refs) -> TokenStream {
+fn gen_enum(
+    ctx: &Ctx,
+    e: &api_json::EnumDef,
+    rust: &str,
+    flags: bool,
+    refs: &mut Refs,
+) -> TokenStream {
+    let extras = ctx.extras();
     let id = type_ident(rust);
     let name = &e.name;
     let repr = format_ident!("{}", e.enumtype.name());
@@ -459,6 +543,7 @@ fn gen_enum(e: &api_json::EnumDef, rust: &str, flags: bool, refs: &mut Refs) -> 
     quote! {
         #[doc = #what]
         #[derive(Clone, Copy, PartialEq, Eq, Hash, #derive)]
+        #extras
         #[vpp(name = #name, values(#(#values),*))]
         pub struct #id(pub #repr);
     }
@@ -535,6 +620,7 @@ fn gen_tagged(
         });
     }
     refs.derives.insert("VppTagged");
+    let extras = ctx.extras();
     let docs = doc_attrs(
         t.comment.as_deref(),
         &[format!(
@@ -545,6 +631,7 @@ fn gen_tagged(
     Ok(quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, VppTagged)]
+        #extras
         #[vpp(name = #name, tag = #tag_id: #tag_ty, union = #un_id: #un_ty)]
         pub enum #id {
             #(#variants)*
@@ -583,17 +670,19 @@ fn gen_type(
     if let Some(rt) = ctx.runtime.get(name) {
         let id = type_ident(rt);
         let rid = type_ident(rust);
-        let doc = format!(" `{name}`: the runtime's ready-made type (same wire layout).");
+        let codec = ctx.codec();
+        let doc = format!(" `{name}`: the codec's ready-made type (same wire layout).");
         return Ok(if rt == &rust {
-            quote!(#[doc = #doc] pub use ::vppapi_runtime::codec::net::#id;)
+            quote!(#[doc = #doc] pub use #codec::net::#id;)
         } else {
-            quote!(#[doc = #doc] pub use ::vppapi_runtime::codec::net::#id as #rid;)
+            quote!(#[doc = #doc] pub use #codec::net::#id as #rid;)
         });
     }
     let id = type_ident(rust);
+    let extras = ctx.extras();
     Ok(match &entry.def {
-        UserType::Enum(e) => gen_enum(e, rust, is_flag_like(e), refs),
-        UserType::EnumFlag(e) => gen_enum(e, rust, true, refs),
+        UserType::Enum(e) => gen_enum(ctx, e, rust, is_flag_like(e), refs),
+        UserType::EnumFlag(e) => gen_enum(ctx, e, rust, true, refs),
         UserType::Union(u) => {
             let size = ctx
                 .api
@@ -623,6 +712,7 @@ fn gen_type(
             quote! {
                 #[doc = #doc]
                 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, VppUnion)]
+                #extras
                 #[vpp(name = #name, arms(#(#arms),*))]
                 pub struct #id(pub [u8; #n]);
             }
@@ -649,6 +739,7 @@ fn gen_type(
             quote! {
                 #[doc = #doc]
                 #[derive(#derives, VppType)]
+                #extras
                 #[vpp(name = #name)]
                 pub struct #id(pub #inner);
             }
@@ -667,6 +758,7 @@ fn gen_type(
             quote! {
                 #docs
                 #[derive(Debug, Clone, PartialEq, VppType)]
+                #extras
                 #[vpp(name = #name)]
                 pub struct #id {
                     #(#fields)*
@@ -790,15 +882,106 @@ fn gen_message(
     notes.insert(0, format!("`{}`", m.name_crc()));
     refs.derives.insert("VppMessage");
     let docs = doc_attrs(m.msg.comment.as_deref(), &notes);
+    let extras = ctx.extras();
     Ok(quote! {
         #docs
         #deprecated
         #[derive(Debug, Clone, PartialEq, VppMessage)]
+        #extras
         #[vpp(#(#vpp),*)]
         pub struct #id {
             #(#fields)*
         }
     })
+}
+
+/// The message's facts as a `MessageInfo` literal (the data-only table).
+fn message_info(ctx: &Ctx, module: &str, m: &api_json::api::MessageInfo) -> TokenStream {
+    let codec = ctx.codec();
+    let name = &m.msg.name;
+    let crc = syn::LitInt::new(
+        &format!("0x{:08x}", m.msg.crc),
+        proc_macro2::Span::call_site(),
+    );
+    let name_crc = m.name_crc();
+    let kind = match m.kind {
+        MessageKind::Request => quote!(Request),
+        MessageKind::Reply => quote!(Reply),
+        MessageKind::Details => quote!(Details),
+        MessageKind::Event => quote!(Event),
+        MessageKind::Other => quote!(Other),
+    };
+    let header = match header_of(&m.layout).1 {
+        "client_index,context" => quote!(ClientIndexContext),
+        "context" => quote!(Context),
+        "client_index" => quote!(ClientIndex),
+        _ => quote!(None),
+    };
+    let fixed = Literal::usize_unsuffixed(m.layout.fixed_size as usize);
+    let has_tail = m.layout.tail.is_some();
+    let at = |f: &str, ty: &str| match m
+        .layout
+        .fields
+        .iter()
+        .find(|l| l.name == f && l.ty == ty && l.kind == FieldKind::Scalar)
+    {
+        Some(l) => {
+            let o = Literal::usize_unsuffixed(l.offset as usize);
+            quote!(::core::option::Option::Some(#o))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let retval = at("retval", "i32");
+    let cursor = at("cursor", "u32");
+    let nc = |n: Option<&str>| match n.and_then(|n| ctx.api.message(n)) {
+        Some(r) => {
+            let s = r.name_crc();
+            quote!(::core::option::Option::Some(#s))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let svc = ctx.api.service(name);
+    let (reply, details, events) = match svc {
+        Some(s) => match s.kind {
+            ServiceKind::RequestReply | ServiceKind::Events => (
+                nc(s.service.reply.as_deref()),
+                nc(None),
+                s.service
+                    .events
+                    .iter()
+                    .flatten()
+                    .filter_map(|e| ctx.api.message(e).map(|e| e.name_crc()))
+                    .collect::<Vec<_>>(),
+            ),
+            ServiceKind::Dump => (nc(None), nc(s.service.reply.as_deref()), Vec::new()),
+            ServiceKind::Cursor => (
+                nc(s.service.reply.as_deref()),
+                nc(s.service.stream_msg.as_deref()),
+                Vec::new(),
+            ),
+            ServiceKind::NullReply => (nc(None), nc(None), Vec::new()),
+        },
+        None => (nc(None), nc(None), Vec::new()),
+    };
+    let deprecated = m.msg.options.iter().any(|(k, _)| k == "deprecated");
+    quote! {
+        #codec::MessageInfo {
+            name: #name,
+            crc: #crc,
+            name_crc: #name_crc,
+            module: #module,
+            kind: #codec::MessageKind::#kind,
+            header: #codec::Header::#header,
+            fixed_size: #fixed,
+            has_tail: #has_tail,
+            retval_offset: #retval,
+            cursor_offset: #cursor,
+            reply: #reply,
+            details: #details,
+            events: &[#(#events),*],
+            deprecated: #deprecated,
+        }
+    }
 }
 
 fn module_ident(name: &str) -> proc_macro2::Ident {
@@ -819,9 +1002,18 @@ fn runtime_types(api: &Api, names_ok: &dyn Fn(&str, u32) -> bool) -> HashMap<Str
     out
 }
 
-/// Generate the modules for `api`. `only`: module names to generate (plus every module they
-/// need); `None`: all.
+/// Generate the modules for `api` as a bindings crate has them ([`GenOptions::default`]).
+/// `only`: module names to generate (plus every module they need); `None`: all.
 pub fn generate(api: &Api, only: Option<&[String]>) -> Result<Generated, GenError> {
+    generate_with(api, only, &GenOptions::default())
+}
+
+/// [`generate`] with explicit options.
+pub fn generate_with(
+    api: &Api,
+    only: Option<&[String]>,
+    opts: &GenOptions,
+) -> Result<Generated, GenError> {
     // Module names, unique and valid identifiers, in file order.
     let mut file_module: Vec<String> = Vec::new();
     let mut used = BTreeSet::new();
@@ -830,7 +1022,7 @@ pub fn generate(api: &Api, only: Option<&[String]>) -> Result<Generated, GenErro
         n = n.trim_start_matches("r#").to_owned();
         let base = n.clone();
         let mut k = 2;
-        while !used.insert(n.clone()) || n == "registry" {
+        while !used.insert(n.clone()) || RESERVED_MODULES.contains(&n.as_str()) {
             n = format!("{base}_{k}");
             k += 1;
         }
@@ -853,6 +1045,7 @@ pub fn generate(api: &Api, only: Option<&[String]>) -> Result<Generated, GenErro
         api.types().map(|(n, _)| n),
     );
     let mut ctx = Ctx {
+        opts,
         api,
         names,
         type_module,
@@ -906,15 +1099,17 @@ pub fn generate(api: &Api, only: Option<&[String]>) -> Result<Generated, GenErro
             type_count += 1;
         }
         let mut msg_names = Vec::new();
+        let mut infos = Vec::new();
         for m in api.messages().filter(|m| m.file == fi) {
             items.push(gen_message(&ctx, module, m, &mut refs)?);
-            msg_names.push(type_ident(
-                ctx.names.message(&m.msg.name).unwrap_or_default(),
-            ));
+            infos.push(message_info(&ctx, module, m));
+            msg_names.push(
+                ctx.names
+                    .message(&m.msg.name)
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         }
-        let entries = msg_names
-            .iter()
-            .map(|n| quote!(super::registry::MessageEntry::of::<#n>(#module)));
         let imports = refs.external.iter().map(|(m, ns)| {
             let mid = module_ident(m);
             let ns = ns.iter().map(|n| type_ident(n));
@@ -924,7 +1119,8 @@ pub fn generate(api: &Api, only: Option<&[String]>) -> Result<Generated, GenErro
         let derive_use = if refs.derives.is_empty() {
             quote!()
         } else {
-            quote!(use ::vppapi_runtime::{#(#derives),*};)
+            let codec = ctx.codec();
+            quote!(use #codec::{#(#derives),*};)
         };
         let src = file
             .path
@@ -947,20 +1143,19 @@ pub fn generate(api: &Api, only: Option<&[String]>) -> Result<Generated, GenErro
             type_count
         ));
         let count = msg_names.len();
-        let count_lit = Literal::usize_unsuffixed(count);
         let tokens = quote! {
             #(#![doc = #head])*
             #![allow(deprecated)]
             #derive_use
             #(#imports)*
             #(#items)*
-            /// Registry entries of this module's messages.
-            pub static MESSAGES: [super::registry::MessageEntry; #count_lit] = [#(#entries),*];
         };
         let parsed: syn::File = syn::parse2(tokens)
             .map_err(|e| err(module, format!("generated code does not parse: {e}")))?;
         let code = prettyplease::unparse(&parsed);
         modules.push(GeneratedModule {
+            messages: msg_names,
+            infos,
             name: module.clone(),
             source_file: file.path.display().to_string(),
             deps: refs.external.keys().cloned().collect(),
@@ -989,7 +1184,10 @@ pub fn generate(api: &Api, only: Option<&[String]>) -> Result<Generated, GenErro
         }
         modules.retain(|m| keep.contains(&m.name));
     }
-    Ok(Generated { modules })
+    Ok(Generated {
+        modules,
+        options: opts.clone(),
+    })
 }
 
 impl Generated {
@@ -1001,29 +1199,129 @@ impl Generated {
             .collect()
     }
 
-    /// The registry module: the support code and the table of every module's messages, each
-    /// module under `#[cfg(feature = "<module>")]` when `features` is set.
-    pub fn registry(&self, features: bool) -> String {
-        let parts = self.modules.iter().map(|m| {
-            let id = module_ident(&m.name);
-            let name = &m.name;
-            let cfg = if features {
-                quote!(#[cfg(feature = #name)])
-            } else {
-                quote!()
-            };
-            quote!(#cfg &super::#id::MESSAGES)
-        });
-        let t = quote! {
-            /// Every generated module's messages.
-            pub static MODULES: &[&[MessageEntry]] = &[#(#parts),*];
-        };
-        let f: syn::File = syn::parse2(t).expect("registry table parses");
-        format!("{REGISTRY_SUPPORT}\n{}", prettyplease::unparse(&f))
+    fn module_cfg(&self, module: &str) -> TokenStream {
+        match &self.options.module_features {
+            Some(prefix) => {
+                let f = format!("{prefix}{module}");
+                quote!(#[cfg(feature = #f)])
+            }
+            None => quote!(),
+        }
     }
 
-    /// Everything in one file: `pub mod <module> { ... }` per module plus `pub mod registry`.
-    /// For `include!` from `OUT_DIR` (see [`crate::Builder`]).
+    /// The `table` module: every module's messages as `MessageInfo` data, whatever the
+    /// features (it holds no types and compiles no codec code), with look-ups by name and
+    /// `name_crc`. Simulators, compatibility checks and CLIs use it.
+    pub fn table(&self) -> String {
+        let codec: TokenStream = self
+            .options
+            .codec
+            .parse()
+            .unwrap_or_else(|_| quote!(::vppapi_codec));
+        let mut statics = Vec::new();
+        let mut parts = Vec::new();
+        for m in &self.modules {
+            let id = format_ident!("{}", m.name.to_uppercase());
+            let n = Literal::usize_unsuffixed(m.infos.len());
+            let infos = &m.infos;
+            let doc = format!(" The messages of `{}`.", m.name);
+            statics.push(quote! {
+                #[doc = #doc]
+                pub static #id: [MessageInfo; #n] = [#(#infos),*];
+            });
+            let name = &m.name;
+            parts.push(quote!((#name, &#id)));
+        }
+        let t = quote! {
+            //! The facts of every message as plain data: name, CRC, module, kind, header,
+            //! sizes, the offsets of `retval` and `cursor`, the service (reply, details,
+            //! events). Complete whatever the features: it compiles no codec code.
+            //! Generated by vppapi-gen, do not edit.
+
+            use #codec::MessageInfo;
+
+            /// Every module (API file) with its messages, in API file order.
+            pub static MODULES: &[(&str, &[MessageInfo])] = &[#(#parts),*];
+
+            /// Every message, module by module.
+            pub fn messages() -> impl Iterator<Item = &'static MessageInfo> {
+                MODULES.iter().flat_map(|(_, m)| m.iter())
+            }
+
+            /// The messages of a module.
+            pub fn module(name: &str) -> Option<&'static [MessageInfo]> {
+                MODULES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+            }
+
+            /// The message with this `name_crc` (`control_ping_51077d14`).
+            pub fn by_name_crc(name_crc: &str) -> Option<&'static MessageInfo> {
+                messages().find(|m| m.name_crc == name_crc)
+            }
+
+            /// The message with this name.
+            pub fn by_name(name: &str) -> Option<&'static MessageInfo> {
+                messages().find(|m| m.name == name)
+            }
+
+            #(#statics)*
+        };
+        let f: syn::File = syn::parse2(t).expect("table parses");
+        prettyplease::unparse(&f)
+    }
+
+    /// The `registry` module: a type-erased `MessageEntry` (decode to a `Value`, view,
+    /// re-encode, random instances) for every message of the enabled modules. It names the
+    /// modules; they never name it. It needs `Reflect` and `Random` (a bindings crate builds it
+    /// behind its `registry` feature).
+    pub fn registry(&self) -> String {
+        let codec: TokenStream = self
+            .options
+            .codec
+            .parse()
+            .unwrap_or_else(|_| quote!(::vppapi_codec));
+        let parts = self.modules.iter().map(|m| {
+            let id = module_ident(&m.name);
+            let cfg = self.module_cfg(&m.name);
+            let name = &m.name;
+            let entries = m.messages.iter().map(|n| {
+                let t = type_ident(n);
+                quote!(MessageEntry::of::<super::#id::#t>(#name))
+            });
+            quote!(#cfg &[#(#entries),*])
+        });
+        let t = quote! {
+            //! Every message of the enabled modules, type-erased: decode any message to a
+            //! `Value`, view it, re-encode it, make seeded random instances. For simulators,
+            //! fuzzers and differential tests. Generated by vppapi-gen, do not edit.
+            #![allow(deprecated)]
+
+            pub use #codec::registry::{Decoded, MessageEntry};
+
+            /// Every enabled module's messages.
+            pub static MODULES: &[&[MessageEntry]] = &[#(#parts),*];
+
+            /// Every message of the enabled modules.
+            pub fn messages() -> impl Iterator<Item = &'static MessageEntry> {
+                MODULES.iter().flat_map(|m| m.iter())
+            }
+
+            /// The message with this `name_crc` (`control_ping_51077d14`).
+            pub fn by_name_crc(name_crc: &str) -> Option<&'static MessageEntry> {
+                messages().find(|m| m.name_crc == name_crc)
+            }
+
+            /// The message with this name.
+            pub fn by_name(name: &str) -> Option<&'static MessageEntry> {
+                messages().find(|m| m.name == name)
+            }
+        };
+        let f: syn::File = syn::parse2(t).expect("registry parses");
+        prettyplease::unparse(&f)
+    }
+
+    /// Everything in one file: `pub mod <module> { ... }` per module, `pub mod table`, and
+    /// `pub mod registry` when both `Reflect` and `Random` are always generated. For `include!`
+    /// from `OUT_DIR` (see [`crate::Builder`]).
     pub fn single_file(&self) -> String {
         let mut out = String::from("// Generated by vppapi-gen. Do not edit.\n\n");
         for m in &self.modules {
@@ -1037,12 +1335,19 @@ impl Generated {
             out.push_str(&prettyplease::unparse(&f));
             out.push('\n');
         }
-        let reg: syn::File = syn::parse_str(&self.registry(false)).expect("registry parses");
-        let attrs = &reg.attrs;
-        let items = &reg.items;
-        let t = quote!(pub mod registry { #(#attrs)* #![allow(dead_code)] #(#items)* });
-        let f: syn::File = syn::parse2(t).expect("registry parses");
-        out.push_str(&prettyplease::unparse(&f));
+        let mut extra = vec![("table", self.table())];
+        if self.options.reflect == Gate::Always && self.options.random == Gate::Always {
+            extra.push(("registry", self.registry()));
+        }
+        for (name, text) in extra {
+            let id = format_ident!("{}", name);
+            let f: syn::File = syn::parse_str(&text).expect("generated module parses");
+            let attrs = &f.attrs;
+            let items = &f.items;
+            let t = quote!(pub mod #id { #(#attrs)* #![allow(dead_code)] #(#items)* });
+            let f: syn::File = syn::parse2(t).expect("module parses");
+            out.push_str(&prettyplease::unparse(&f));
+        }
         out
     }
 }

@@ -30,11 +30,10 @@ mod events;
 mod session;
 mod stream;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -49,8 +48,7 @@ use self::session::{Pending, PushError, Session};
 use self::stream::StreamEnd;
 use crate::api_error::ApiError;
 use crate::codec::{
-    decode_message, view_message, DecodeError, Dump, Message, MessageHeader, Reflect, Request,
-    Subscribe, Value,
+    decode_message, view_message, DecodeError, Dump, Message, MessageHeader, Request, Subscribe,
 };
 use crate::compat::{CompatReport, HandlerSet, MessageTable, Selection};
 use crate::config::Config;
@@ -161,80 +159,22 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-/// Where a reply's `retval` is, learned once per reply type from its field list.
-#[derive(Clone, Copy)]
-enum RetvalAt {
-    /// First field: a BE i32 at this offset of the message.
-    Offset(usize),
-    /// Later field: read from the decoded message.
-    Field,
-    /// No `retval` (e.g. `sockclnt_delete_reply` has `response`).
-    Absent,
-}
-
-fn retval_cache() -> &'static RwLock<HashMap<&'static str, RetvalAt>> {
-    static C: OnceLock<RwLock<HashMap<&'static str, RetvalAt>>> = OnceLock::new();
-    C.get_or_init(Default::default)
-}
-
-fn retval_from_value(v: &Value) -> Option<i32> {
-    match v {
-        Value::Struct(fields) => fields.iter().find_map(|(n, v)| match (n, v) {
-            (&"retval", Value::Int(i)) => Some(*i as i32),
-            _ => None,
+/// The reply's `retval`, if it has one: read in place at the offset the type declares
+/// ([`Message::RETVAL_OFFSET`]); nothing is decoded.
+fn retval_of<R: Message>(frame: &[u8]) -> Result<Option<i32>> {
+    let Some(o) = R::RETVAL_OFFSET else {
+        return Ok(None);
+    };
+    match frame.get(o..o + 4) {
+        Some(b) => Ok(Some(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
+        None => Err(Error::Decode {
+            message: R::NAME,
+            source: DecodeError::Truncated {
+                ty: R::NAME,
+                need: o + 4,
+                have: frame.len(),
+            },
         }),
-        _ => None,
-    }
-}
-
-/// The reply's `retval`, if it has one.
-fn retval_of<R: Message + Reflect>(frame: &[u8]) -> Result<Option<i32>> {
-    let cached = retval_cache()
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(R::NAME_CRC)
-        .copied();
-    let dec = |frame: &[u8]| {
-        decode_message::<R>(frame)
-            .map(|(_, r, _)| r)
-            .map_err(|source| Error::Decode {
-                message: R::NAME,
-                source,
-            })
-    };
-    let at = match cached {
-        Some(a) => a,
-        None => {
-            let v = dec(frame)?.to_value();
-            let a = match &v {
-                Value::Struct(f) => match f.iter().position(|(n, _)| *n == "retval") {
-                    Some(0) => RetvalAt::Offset(R::HEADER.body_offset()),
-                    Some(_) => RetvalAt::Field,
-                    None => RetvalAt::Absent,
-                },
-                _ => RetvalAt::Absent,
-            };
-            retval_cache()
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(R::NAME_CRC, a);
-            a
-        }
-    };
-    match at {
-        RetvalAt::Offset(o) => match frame.get(o..o + 4) {
-            Some(b) => Ok(Some(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
-            None => Err(Error::Decode {
-                message: R::NAME,
-                source: DecodeError::Truncated {
-                    ty: R::NAME,
-                    need: o + 4,
-                    have: frame.len(),
-                },
-            }),
-        },
-        RetvalAt::Field => Ok(retval_from_value(&dec(frame)?.to_value())),
-        RetvalAt::Absent => Ok(None),
     }
 }
 
@@ -505,7 +445,6 @@ impl Connection {
     pub async fn call<M>(&self, req: &M) -> Result<M::Reply>
     where
         M: Request + Sync,
-        M::Reply: Reflect,
     {
         self.call_with_timeout(req, self.inner.config.reply_timeout)
             .await
@@ -515,7 +454,6 @@ impl Connection {
     pub async fn call_with_timeout<M>(&self, req: &M, timeout: Duration) -> Result<M::Reply>
     where
         M: Request + Sync,
-        M::Reply: Reflect,
     {
         let raw = self.call_raw_with_timeout(req, timeout).await?;
         raw.decode().map_err(|source| Error::Decode {
@@ -528,7 +466,6 @@ impl Connection {
     pub async fn call_raw<M>(&self, req: &M) -> Result<RawReply<M::Reply>>
     where
         M: Request + Sync,
-        M::Reply: Reflect,
     {
         self.call_raw_with_timeout(req, self.inner.config.reply_timeout)
             .await
@@ -542,7 +479,6 @@ impl Connection {
     ) -> Result<RawReply<M::Reply>>
     where
         M: Request + Sync,
-        M::Reply: Reflect,
     {
         let session = self.session()?;
         call_on(&self.inner, &session, req, timeout).await
@@ -636,11 +572,11 @@ impl Connection {
 
     /// A cursor service (`X_get` → details + `X_get_reply`): one stream over all the
     /// details, re-issuing the request with the reply's cursor while VPP answers -165.
-    /// The request's first field must be its `u32 cursor` (true for every 26.06 cursor
-    /// service; the reply's cursor follows `retval`).
+    /// The request and the reply must have a `u32 cursor` and the reply an `i32 retval`
+    /// (their offsets are the messages' `CURSOR_OFFSET` / `RETVAL_OFFSET`).
     pub async fn stream<M>(&self, req: &M) -> Result<DetailsStream<M::Details>>
     where
-        M: Request + Dump + Reflect + Sync,
+        M: Request + Dump + Sync,
     {
         self.stream_raw(req).await.map(DetailsStream::new)
     }
@@ -648,17 +584,19 @@ impl Connection {
     /// [`Connection::stream`] yielding raw frames.
     pub async fn stream_raw<M>(&self, req: &M) -> Result<RawDetailsStream<M::Details>>
     where
-        M: Request + Dump + Reflect + Sync,
+        M: Request + Dump + Sync,
     {
-        match req.to_value() {
-            Value::Struct(f) if f.first().map(|(n, _)| *n) == Some("cursor") => {}
-            _ => {
-                return Err(Error::Usage(format!(
-                    "{} is not a cursor service request (first field is not `cursor`)",
-                    M::NAME
-                )))
-            }
-        }
+        let (Some(request_cursor), Some(reply_retval), Some(reply_cursor)) = (
+            M::CURSOR_OFFSET,
+            <M::Reply as Message>::RETVAL_OFFSET,
+            <M::Reply as Message>::CURSOR_OFFSET,
+        ) else {
+            return Err(Error::Usage(format!(
+                "{} is not a cursor service request (the request needs a `u32 cursor`, \
+                 the reply `i32 retval` and `u32 cursor`)",
+                M::NAME
+            )));
+        };
         let session = self.session()?;
         let id = message_id::<M>(&session)?;
         let details_id = expect_id::<M::Details>(&session)?;
@@ -701,6 +639,9 @@ impl Connection {
             StreamEnd::Cursor {
                 request,
                 reply_name: <M::Reply as Message>::NAME,
+                request_cursor: crate::transport::HEADER_LEN + request_cursor,
+                reply_retval,
+                reply_cursor,
             },
             M::NAME,
             self.inner.config.reply_timeout,
@@ -713,7 +654,6 @@ impl Connection {
     pub async fn subscribe<W, E, F>(&self, make: F) -> Result<EventStream<E>>
     where
         W: Subscribe + Send + Sync + 'static,
-        W::Reply: Reflect,
         E: Message,
         F: Fn(bool, u32) -> W + Send + Sync + 'static,
     {
@@ -793,7 +733,7 @@ impl Connection {
 
 /// The id VPP gave `M`, or why it has none.
 fn message_id<M: Message>(s: &Session) -> Result<u16> {
-    s.table.id(M::NAME_CRC).ok_or_else(|| Error::Unavailable {
+    s.id_of::<M>().ok_or_else(|| Error::Unavailable {
         name_crc: M::NAME_CRC,
         why: s
             .table
@@ -819,7 +759,6 @@ pub(crate) async fn call_on<M>(
 ) -> Result<RawReply<M::Reply>>
 where
     M: Request + Sync,
-    M::Reply: Reflect,
 {
     let id = message_id::<M>(session)?;
     expect_id::<M::Reply>(session)?;

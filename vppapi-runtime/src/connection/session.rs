@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
@@ -43,6 +43,9 @@ pub(crate) struct Session {
     pub vpe_pid: AtomicU32,
     pub version: Mutex<Option<String>>,
     ctx_offsets: Box<[AtomicU8]>,
+    /// Message ids by [`IdSlot`](crate::codec::IdSlot) index: 0 not looked up yet, else id + 1
+    /// (ids VPP does not have are not cached: the error path looks them up again).
+    ids: RwLock<Vec<u32>>,
     pending: Mutex<PendingMap>,
     pub write: WriteQueue,
     dead: watch::Sender<Option<String>>,
@@ -62,6 +65,7 @@ impl Session {
             vpe_pid: AtomicU32::new(0),
             version: Mutex::new(None),
             ctx_offsets: (0..=u16::MAX as usize).map(|_| AtomicU8::new(0)).collect(),
+            ids: RwLock::new(Vec::new()),
             pending: Mutex::new(PendingMap {
                 closed: false,
                 map: HashMap::new(),
@@ -69,6 +73,24 @@ impl Session {
             write: WriteQueue::new(high_water),
             dead: watch::channel(None).0,
         }
+    }
+
+    /// The id VPP gave message type `M` in this session, cached by the type's dense slot: no
+    /// name is hashed after the first call.
+    pub fn id_of<M: crate::codec::Message>(&self) -> Option<u16> {
+        let slot = M::id_slot().index();
+        if let Some(&v) = self.ids.read().unwrap_or_else(|p| p.into_inner()).get(slot) {
+            if v != 0 {
+                return Some((v - 1) as u16);
+            }
+        }
+        let id = self.table.id(M::NAME_CRC)?;
+        let mut ids = self.ids.write().unwrap_or_else(|p| p.into_inner());
+        if ids.len() <= slot {
+            ids.resize(slot + 1, 0);
+        }
+        ids[slot] = u32::from(id) + 1;
+        Some(id)
     }
 
     /// The VPP handle (the client index as a BE u32), as `sockclnt_delete` wants it.

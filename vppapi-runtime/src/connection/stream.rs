@@ -18,7 +18,7 @@ use super::session::{Pending, Session};
 use crate::api_error::{ApiError, EAGAIN};
 use crate::codec::{decode_message, view_message, DecodeError, Message, MessageHeader};
 use crate::error::{Error, Result};
-use crate::transport::{msg_id, HEADER_LEN};
+use crate::transport::msg_id;
 
 /// How the stream ends.
 pub(crate) enum StreamEnd {
@@ -28,6 +28,11 @@ pub(crate) enum StreamEnd {
     Cursor {
         request: Vec<u8>,
         reply_name: &'static str,
+        /// Offset of the request's `cursor` in `request` (the frame, socket header included).
+        request_cursor: usize,
+        /// Offsets of the reply's `retval` and `cursor` from `_vl_msg_id`.
+        reply_retval: usize,
+        reply_cursor: usize,
     },
 }
 
@@ -131,9 +136,13 @@ impl<D: Message> RawDetailsStream<D> {
             StreamEnd::Cursor {
                 request,
                 reply_name,
+                request_cursor,
+                reply_retval,
+                reply_cursor,
             } => {
+                let (rv_at, c_at, rc_at) = (*reply_retval, *reply_cursor, *request_cursor);
                 let retval = frame
-                    .get(6..10)
+                    .get(rv_at..rv_at + 4)
                     .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
                 match retval {
                     Some(0) => {
@@ -141,14 +150,14 @@ impl<D: Message> RawDetailsStream<D> {
                         Some(None)
                     }
                     Some(EAGAIN) => {
-                        let Some(c) = frame.get(10..14) else {
+                        let Some(c) = frame.get(c_at..c_at + 4) else {
                             self.finish();
                             return Some(Some(Err(Error::Usage(format!(
                                 "{reply_name}: retval -165 without a cursor"
                             )))));
                         };
-                        // Same context, cursor patched into the request's first field.
-                        request[HEADER_LEN + 10..HEADER_LEN + 14].copy_from_slice(c);
+                        // Same context, the reply's cursor patched into the request.
+                        request[rc_at..rc_at + 4].copy_from_slice(c);
                         let (tx, rx) = mpsc::unbounded_channel();
                         self.rx = rx;
                         let ok = self.session.insert_pending(

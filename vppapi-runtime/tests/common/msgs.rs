@@ -8,15 +8,15 @@ use vppapi_runtime::codec::{Message, Random, Reflect};
 use vppapi_runtime::{
     Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, MacAddress, Prefix,
 };
-use vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppType};
+use vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppRandom, VppReflect, VppType};
 
 // ---- memclnt.api -------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "control_ping", crc = 0x51077d14, kind = "request", reply = ControlPingReply)]
 pub struct ControlPing {}
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "control_ping_reply", crc = 0xf6b0b8ca, kind = "reply")]
 pub struct ControlPingReply {
     pub retval: i32,
@@ -25,7 +25,7 @@ pub struct ControlPingReply {
     pub vpe_pid: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "sockclnt_create",
     crc = 0x455fb9c4,
@@ -38,7 +38,7 @@ pub struct SockclntCreate {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, VppType)]
+#[derive(Debug, Clone, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "message_table_entry")]
 pub struct MessageTableEntry {
     pub index: u16,
@@ -46,7 +46,7 @@ pub struct MessageTableEntry {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "sockclnt_create_reply",
     crc = 0x35166268,
@@ -60,13 +60,13 @@ pub struct SockclntCreateReply {
     pub message_table: Vec<MessageTableEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "sockclnt_delete", crc = 0x8ac76db6, kind = "request", reply = SockclntDeleteReply)]
 pub struct SockclntDelete {
     pub index: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "sockclnt_delete_reply", crc = 0x8f38b1ee, kind = "reply")]
 pub struct SockclntDeleteReply {
     pub response: i32,
@@ -74,11 +74,11 @@ pub struct SockclntDeleteReply {
 
 // ---- vpe.api / vlib.api ------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "show_version", crc = 0x51077d14, kind = "request", reply = ShowVersionReply)]
 pub struct ShowVersion {}
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "show_version_reply", crc = 0xc919bde1, kind = "reply")]
 pub struct ShowVersionReply {
     pub retval: i32,
@@ -92,7 +92,7 @@ pub struct ShowVersionReply {
     pub build_directory: String,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "get_f64_endian_value",
     crc = 0x809fcd44,
@@ -104,21 +104,21 @@ pub struct GetF64EndianValue {
     pub f64_one: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "get_f64_endian_value_reply", crc = 0x7e02e404, kind = "reply")]
 pub struct GetF64EndianValueReply {
     pub retval: u32,
     pub f64_one_result: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "cli_inband", crc = 0xf8377302, kind = "request", reply = CliInbandReply)]
 pub struct CliInband {
     #[vpp(string)]
     pub cmd: String,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "cli_inband_reply", crc = 0x05879051, kind = "reply")]
 pub struct CliInbandReply {
     pub retval: i32,
@@ -129,14 +129,14 @@ pub struct CliInbandReply {
 // ---- interface.api -----------------------------------------------------------------------
 
 /// Declared `enum` in the API but used as flags (ADMIN_UP | LINK_UP).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags, VppReflect, VppRandom)]
 #[vpp(
     name = "if_status_flags",
     values(IF_STATUS_API_FLAG_ADMIN_UP = 1, IF_STATUS_API_FLAG_LINK_UP = 2)
 )]
 pub struct IfStatusFlags(pub u32);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "if_type",
     values(
@@ -148,7 +148,7 @@ pub struct IfStatusFlags(pub u32);
 )]
 pub struct IfType(pub u32);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "link_duplex",
     values(
@@ -159,7 +159,7 @@ pub struct IfType(pub u32);
 )]
 pub struct LinkDuplex(pub u32);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags, VppReflect, VppRandom)]
 #[vpp(
     name = "sub_if_flags",
     values(
@@ -177,7 +177,7 @@ pub struct LinkDuplex(pub u32);
 )]
 pub struct SubIfFlags(pub u32);
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "sw_interface_dump",
     crc = 0xaa610c27,
@@ -192,7 +192,7 @@ pub struct SwInterfaceDump {
     pub name_filter: String,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "sw_interface_details", crc = 0x6c221fc7, kind = "details")]
 pub struct SwInterfaceDetails {
     pub sw_if_index: InterfaceIndex,
@@ -226,7 +226,7 @@ pub struct SwInterfaceDetails {
     pub tag: String,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "sw_interface_event", crc = 0x2d3d95a7, kind = "event")]
 pub struct SwInterfaceEvent {
     pub pid: u32,
@@ -235,7 +235,7 @@ pub struct SwInterfaceEvent {
     pub deleted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "want_interface_events",
     crc = 0x476f5a08,
@@ -248,7 +248,7 @@ pub struct WantInterfaceEvents {
     pub pid: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "sw_interface_set_flags",
     crc = 0xf5aec1b8,
@@ -260,20 +260,20 @@ pub struct SwInterfaceSetFlags {
     pub flags: IfStatusFlags,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "create_loopback", crc = 0x42bb5d22, kind = "request", reply = CreateLoopbackReply)]
 pub struct CreateLoopback {
     pub mac_address: MacAddress,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "create_loopback_reply", crc = 0x5383d31f, kind = "reply")]
 pub struct CreateLoopbackReply {
     pub retval: i32,
     pub sw_if_index: InterfaceIndex,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "sw_interface_add_del_address",
     crc = 0x5463d73b,
@@ -290,7 +290,7 @@ pub struct SwInterfaceAddDelAddress {
 /// The `{context, retval}` replies (CRC 0xe8d4e804), one type per name as VPP keys by name+CRC.
 macro_rules! retval_reply {
     ($($t:ident = $name:literal),* $(,)?) => {$(
-        #[derive(Debug, Clone, PartialEq, VppMessage)]
+        #[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
         #[vpp(name = $name, crc = 0xe8d4e804, kind = "reply")]
         pub struct $t {
             pub retval: i32,
@@ -307,7 +307,7 @@ retval_reply! {
 
 // ---- l2.api ------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq, VppType)]
+#[derive(Debug, Clone, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "bridge_domain_sw_if")]
 pub struct BridgeDomainSwIf {
     pub context: u32,
@@ -315,7 +315,7 @@ pub struct BridgeDomainSwIf {
     pub shg: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "bridge_domain_dump",
     crc = 0x74396a43,
@@ -329,7 +329,7 @@ pub struct BridgeDomainDump {
     pub sw_if_index: InterfaceIndex,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "bridge_domain_details", crc = 0x0fa506fd, kind = "details")]
 pub struct BridgeDomainDetails {
     pub bd_id: u32,
@@ -350,7 +350,7 @@ pub struct BridgeDomainDetails {
 
 // ---- ip.api / fib_types.api --------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "fib_path_type",
     values(
@@ -369,7 +369,7 @@ pub struct BridgeDomainDetails {
 )]
 pub struct FibPathType(pub u32);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags, VppReflect, VppRandom)]
 #[vpp(
     name = "fib_path_flags",
     values(
@@ -381,7 +381,7 @@ pub struct FibPathType(pub u32);
 )]
 pub struct FibPathFlags(pub u32);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "fib_path_nh_proto",
     values(
@@ -394,7 +394,7 @@ pub struct FibPathFlags(pub u32);
 )]
 pub struct FibPathNhProto(pub u32);
 
-#[derive(Debug, Clone, Copy, PartialEq, VppType)]
+#[derive(Debug, Clone, Copy, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "fib_mpls_label")]
 pub struct FibMplsLabel {
     pub is_uniform: u8,
@@ -404,7 +404,7 @@ pub struct FibMplsLabel {
 }
 
 /// `address` here is a plain (undiscriminated) union: `proto` says which arm is meant.
-#[derive(Debug, Clone, Copy, PartialEq, VppType)]
+#[derive(Debug, Clone, Copy, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "fib_path_nh")]
 pub struct FibPathNh {
     pub address: AddressUnion,
@@ -413,7 +413,7 @@ pub struct FibPathNh {
     pub classify_table_index: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, VppType)]
+#[derive(Debug, Clone, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "fib_path")]
 pub struct FibPath {
     pub sw_if_index: u32,
@@ -430,7 +430,7 @@ pub struct FibPath {
 }
 
 /// A typedef ending in a VLA: variable size, so messages embed it with `tail`.
-#[derive(Debug, Clone, PartialEq, VppType)]
+#[derive(Debug, Clone, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "ip_route")]
 pub struct IpRoute {
     pub table_id: u32,
@@ -440,7 +440,7 @@ pub struct IpRoute {
     pub paths: Vec<FibPath>,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "ip_route_add_del", crc = 0xb8ecfe0d, kind = "request", reply = IpRouteAddDelReply)]
 pub struct IpRouteAddDel {
     #[vpp(default = true)]
@@ -450,7 +450,7 @@ pub struct IpRouteAddDel {
     pub route: IpRoute,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "ip_route_add_del_reply", crc = 0x1992deab, kind = "reply")]
 pub struct IpRouteAddDelReply {
     pub retval: i32,
@@ -458,7 +458,7 @@ pub struct IpRouteAddDelReply {
 }
 
 /// An `enumflag` (ip.api).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppFlags, VppReflect, VppRandom)]
 #[vpp(
     name = "ip_flow_hash_config",
     values(
@@ -474,7 +474,7 @@ pub struct IpRouteAddDelReply {
 )]
 pub struct IpFlowHashConfig(pub u32);
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(
     name = "set_ip_flow_hash_v2",
     crc = 0x6d132100,
@@ -489,7 +489,7 @@ pub struct SetIpFlowHashV2 {
 
 // ---- lb.api / lb_types.api ---------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "ip_proto",
     values(
@@ -510,7 +510,7 @@ pub struct SetIpFlowHashV2 {
 )]
 pub struct IpProto(pub u8);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "ip_dscp",
     values(
@@ -539,7 +539,7 @@ pub struct IpProto(pub u8);
 )]
 pub struct IpDscp(pub u8);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "lb_encap_type",
     values(
@@ -553,7 +553,7 @@ pub struct IpDscp(pub u8);
 )]
 pub struct LbEncapType(pub u32);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, VppEnum, VppReflect, VppRandom)]
 #[vpp(
     name = "lb_srv_type",
     values(
@@ -564,7 +564,7 @@ pub struct LbEncapType(pub u32);
 )]
 pub struct LbSrvType(pub u32);
 
-#[derive(Debug, Clone, Copy, PartialEq, VppType)]
+#[derive(Debug, Clone, Copy, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "lb_vip")]
 pub struct LbVip {
     pub pfx: AddressWithPrefix,
@@ -572,14 +572,14 @@ pub struct LbVip {
     pub port: u16,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, VppType)]
+#[derive(Debug, Clone, Copy, PartialEq, VppType, VppReflect, VppRandom)]
 #[vpp(name = "prefix_matcher")]
 pub struct PrefixMatcher {
     pub le: u8,
     pub ge: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "lb_add_del_as", crc = 0x35d72500, kind = "request", reply = LbAddDelAsReply)]
 pub struct LbAddDelAs {
     pub pfx: AddressWithPrefix,
@@ -591,7 +591,7 @@ pub struct LbAddDelAs {
     pub is_flush: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "lb_vip_dump", crc = 0x56110cb7, kind = "request", details = LbVipDetails)]
 pub struct LbVipDump {
     pub pfx: AddressWithPrefix,
@@ -601,7 +601,7 @@ pub struct LbVipDump {
     pub port: u16,
 }
 
-#[derive(Debug, Clone, PartialEq, VppMessage)]
+#[derive(Debug, Clone, PartialEq, VppMessage, VppReflect, VppRandom)]
 #[vpp(name = "lb_vip_details", crc = 0x1329ec9b, kind = "details")]
 pub struct LbVipDetails {
     pub vip: LbVip,
