@@ -12,7 +12,7 @@ use vppapi_runtime::codec::{
 use vppapi_runtime::{Address, AddressWithPrefix, InterfaceIndex, MacAddress, Prefix};
 
 // msgs.rs carries its own `#![allow(dead_code)]`.
-#[path = "../../vppapi-runtime/tests/common/msgs.rs"]
+#[path = "../../vppapi-codec/tests/common/msgs.rs"]
 mod msgs;
 use msgs::*;
 

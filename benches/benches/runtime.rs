@@ -13,7 +13,7 @@ use vpp_sim::{SimConfig, Simulator};
 use vppapi_runtime::memclnt::ControlPing;
 use vppapi_runtime::{Config, Connection};
 
-#[path = "../../vppapi-runtime/tests/common/msgs.rs"]
+#[path = "../../vppapi-codec/tests/common/msgs.rs"]
 mod msgs;
 use msgs::SwInterfaceDump;
 

@@ -5,7 +5,7 @@
 //! bytes must give the instance back and re-encode identically, and vpp_papi's own decode must
 //! agree with our field values.
 //!
-//! vpp_papi's known deviations (see `vppapi-runtime/tests/papi_diff.rs` for details) are kept
+//! vpp_papi's known deviations (see `vppapi-codec/tests/papi_diff.rs` for details) are kept
 //! out of the vectors (ASCII strings, declared enum values) or counted as quirks: an empty
 //! variable string is reported as 0 bytes consumed although its 4-byte length is on the wire.
 //!
@@ -110,7 +110,7 @@ fn every_message_of_every_release_is_byte_identical_with_vpp_papi() {
     };
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../vppapi-runtime/tests/papi_diff.py"
+        "/../vppapi-codec/tests/papi_diff.py"
     );
     let mut failures = Vec::new();
     let rels = releases();

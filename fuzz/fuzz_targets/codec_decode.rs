@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use vppapi_runtime::codec::{decode_message, view_message, DecodeError, EncodeError};
 
-#[path = "../../vppapi-runtime/tests/common/msgs.rs"]
+#[path = "../../vppapi-codec/tests/common/msgs.rs"]
 mod msgs;
 
 struct Decode<'a>(&'a [u8]);

@@ -146,6 +146,10 @@ pub use random::{Random, SmallRng};
 pub use scalar::ArrayView;
 pub use value::{Reflect, Value};
 pub use vla::VlaView;
+pub use net::{
+    Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, Ip4Address, Ip4Prefix,
+    Ip6Address, Ip6Prefix, MacAddress, Prefix,
+};
 pub use vppapi_derive::{
     VppEnum, VppFlags, VppMessage, VppRandom, VppReflect, VppTagged, VppType, VppUnion,
 };

@@ -287,7 +287,7 @@ pub fn derive_union(input: DeriveInput, part: Part) -> syn::Result<TokenStream> 
                     fallback.unwrap_or_else(|| #rt::Value::Bytes(self.0.to_vec()))
                 }
             }
-            })
+            });
         }
         Part::Random => {
             return Ok(quote! {

@@ -215,8 +215,6 @@ pub fn derive(input: DeriveInput, is_message: bool, part: Part) -> syn::Result<T
             "VPP types need named fields (a one-field tuple struct with VppType is an alias)",
         ));
     }
-    let ident = &input.ident;
-    let wire_name = ta.name.clone().unwrap_or_else(|| snake(ident));
     let fields = match &data.fields {
         Fields::Named(n) => n
             .named
@@ -225,542 +223,19 @@ pub fn derive(input: DeriveInput, is_message: bool, part: Part) -> syn::Result<T
             .collect::<syn::Result<Vec<_>>>()?,
         _ => Vec::new(),
     };
-
-    // Layout checks: one variable field, last; count fields named once, before their VLA.
-    let n = fields.len();
-    for (i, f) in fields.iter().enumerate() {
-        let var = matches!(f.kind, Kind::VarString | Kind::Vla { .. } | Kind::Tail);
-        if var && i + 1 != n {
-            let what = match f.kind {
-                Kind::VarString => "variable string",
-                Kind::Vla { .. } => "VLA",
-                _ => "variable-size field",
-            };
-            return Err(syn::Error::new_spanned(
-                &f.ident,
-                format!(
-                    "{what} `{}` must be the last field (VPP allows one variable part, at the end)",
-                    f.wire
-                ),
-            ));
-        }
-    }
-    let mut counts: Vec<(usize, Ident, Type)> = Vec::new(); // (insert before field index, name, type)
-    for (i, f) in fields.iter().enumerate() {
-        if let Kind::Vla {
-            count, count_ty, ..
-        } = &f.kind
-        {
-            if fields.iter().any(|g| g.ident == *count) {
-                return Err(syn::Error::new_spanned(
-                    count,
-                    format!("count field `{count}` is also a struct field: remove it, the count is written from `{}.len()`", f.ident),
-                ));
-            }
-            let pos = match &f.attrs.count_before {
-                None => i,
-                Some((name, span)) => match fields.iter().position(|g| unraw(&g.ident) == *name) {
-                    Some(p) if p <= i => p,
-                    Some(_) => {
-                        return Err(syn::Error::new(
-                            *span,
-                            "the count field must come before its VLA",
-                        ))
-                    }
-                    None => {
-                        return Err(syn::Error::new(
-                            *span,
-                            format!("count_before: no field named `{name}`"),
-                        ))
-                    }
-                },
-            };
-            let count = Ident::new(&unraw(count), count.span());
-            counts.push((pos, count, (**count_ty).clone()));
-        }
-    }
-
-    let vis = &input.vis;
-    let view_name = format_ident!("{}View", ident);
-    let name_lit = wire_name.as_str();
-
-    // The fixed part in wire order: one slot per count field, fixed field and fixed string.
-    // Its layout is a byte array; `__VPP_ENDS[i]` is where slot i ends (constants the compiler
-    // folds), so no per-type layout struct (and no zerocopy derive) is generated.
-    let mut slot_sizes: Vec<TokenStream> = Vec::new();
-    // ident of a field or count -> slot index
-    let mut slot_of: Vec<(String, usize)> = Vec::new();
-    for (i, f) in fields.iter().enumerate() {
-        for (pos, cid, cty) in &counts {
-            if *pos == i {
-                slot_of.push((cid.to_string(), slot_sizes.len()));
-                slot_sizes.push(quote!(<#cty as #rt::Fixed>::SIZE));
-            }
-        }
-        let ty = &f.ty;
-        match &f.kind {
-            Kind::Fixed => {
-                slot_of.push((f.ident.to_string(), slot_sizes.len()));
-                slot_sizes.push(quote_spanned!(ty.span()=> <#ty as #rt::Fixed>::SIZE));
-            }
-            Kind::FixedString(n) => {
-                slot_of.push((f.ident.to_string(), slot_sizes.len()));
-                slot_sizes.push(quote!(#n));
-            }
-            _ => {}
-        }
-    }
-    let n_slots = slot_sizes.len();
-    let start = |key: &Ident| -> TokenStream {
-        let k = key.to_string();
-        let i = slot_of
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, i)| *i)
-            .unwrap_or(0);
-        if i == 0 {
-            quote!(0usize)
-        } else {
-            let j = i - 1;
-            quote!(#ident::__VPP_ENDS[#j])
-        }
-    };
-    let size_expr = if n_slots == 0 {
-        quote!(0usize)
-    } else {
-        let last = n_slots - 1;
-        quote!(#ident::__VPP_ENDS[#last])
-    };
-    let layout_consts = quote! {
-        #[allow(deprecated)]
-        impl #ident {
-            #[doc(hidden)]
-            pub const __VPP_ENDS: [usize; #n_slots] = #rt::__private::ends([#(#slot_sizes),*]);
-            #[doc(hidden)]
-            pub const __VPP_SIZE: usize = #size_expr;
-        }
-    };
-    let raw_ty = quote!([u8; #ident::__VPP_SIZE]);
-
-    let tail = fields
-        .last()
-        .filter(|f| matches!(f.kind, Kind::VarString | Kind::Vla { .. } | Kind::Tail));
-
-    // Decoding of the fixed fields from `raw`.
-    let fixed_from_raw: Vec<TokenStream> = fields
-        .iter()
-        .filter_map(|f| {
-            let id = &f.ident;
-            let ty = &f.ty;
-            let w = &f.wire;
-            match &f.kind {
-                Kind::Fixed => {
-                    let at = start(id);
-                    Some(quote!(#id: <#ty as #rt::Fixed>::from_raw(#rt::__private::field::<#ty>(raw, #at))?))
-                }
-                Kind::FixedString(n) => {
-                    let at = start(id);
-                    Some(quote!(#id: #rt::__private::fixed_str_decode(&raw[#at..#at + #n], #name_lit, #w)?))
-                }
-                _ => None,
-            }
-        })
-        .collect();
-    let fixed_to_raw: Vec<TokenStream> = fields
-        .iter()
-        .filter_map(|f| {
-            let id = &f.ident;
-            let ty = &f.ty;
-            let w = &f.wire;
-            let limit = opt_limit(f.attrs.limit);
-            match &f.kind {
-                Kind::Fixed => {
-                    let at = start(id);
-                    Some(quote!(<#ty as #rt::Fixed>::to_raw(&self.#id, #rt::__private::field_mut::<#ty>(raw, #at))?;))
-                }
-                Kind::FixedString(n) => {
-                    let at = start(id);
-                    Some(quote!(#rt::__private::fixed_str_encode(&self.#id, &mut raw[#at..#at + #n], #name_lit, #w, #limit)?;))
-                }
-                Kind::Vla { count, count_ty, .. } => {
-                    let cw = unraw(count);
-                    let count = Ident::new(&cw, count.span());
-                    let at = start(&count);
-                    Some(quote! {
-                        #rt::__private::check_limit(self.#id.len(), #limit, #name_lit, #w)?;
-                        <#count_ty as #rt::Fixed>::to_raw(
-                            &#rt::__private::count_for::<#count_ty>(self.#id.len(), #name_lit, #cw)?,
-                            #rt::__private::field_mut::<#count_ty>(raw, #at),
-                        )?;
-                    })
-                }
-                _ => None,
-            }
-        })
-        .collect();
-
-    // View accessors.
-    let mut accessors = Vec::new();
-    for f in &fields {
-        let id = &f.ident;
-        let ty = &f.ty;
-        let w = &f.wire;
-        let doc = format!("`{w}`");
-        match &f.kind {
-            Kind::Fixed => {
-                let at = start(id);
-                accessors.push(quote! {
-                    #[doc = #doc]
-                    #[inline]
-                    pub fn #id(&self) -> <#ty as #rt::Fixed>::View<'a> {
-                        let raw: &'a [u8] = self.raw;
-                        <#ty as #rt::Fixed>::view_raw(#rt::__private::field::<#ty>(raw, #at))
-                    }
-                })
-            }
-            Kind::FixedString(n) => {
-                let b = format_ident!("{}_bytes", unraw(id));
-                let at = start(id);
-                accessors.push(quote! {
-                    #[doc = #doc]
-                    #[doc = " (up to the first NUL; invalid UTF-8 is an error)"]
-                    #[inline]
-                    pub fn #id(&self) -> ::core::result::Result<&'a str, #rt::DecodeError> {
-                        let raw: &'a [u8] = self.raw;
-                        #rt::__private::fixed_str_view(&raw[#at..#at + #n], #name_lit, #w)
-                    }
-                    #[doc = #doc]
-                    #[doc = " as bytes, up to the first NUL"]
-                    #[inline]
-                    pub fn #b(&self) -> &'a [u8] {
-                        let raw: &'a [u8] = self.raw;
-                        #rt::__private::fixed_str_bytes(&raw[#at..#at + #n])
-                    }
-                });
-            }
-            Kind::VarString => {
-                let b = format_ident!("{}_bytes", unraw(id));
-                accessors.push(quote! {
-                    #[doc = #doc]
-                    #[inline]
-                    pub fn #id(&self) -> ::core::result::Result<&'a str, #rt::DecodeError> {
-                        #rt::__private::var_str_view(self.tail, #name_lit, #w)
-                    }
-                    #[doc = #doc]
-                    #[doc = " as bytes"]
-                    #[inline]
-                    pub fn #b(&self) -> &'a [u8] { self.tail }
-                });
-            }
-            Kind::Vla { elem, .. } => accessors.push(quote! {
-                #[doc = #doc]
-                #[inline]
-                pub fn #id(&self) -> #rt::VlaView<'a, #elem> { #rt::VlaView::new(self.tail) }
-            }),
-            Kind::Tail => accessors.push(quote! {
-                #[doc = #doc]
-                #[inline]
-                pub fn #id(&self) -> <#ty as #rt::Wire>::View<'a> { self.tail }
-            }),
-        }
-    }
-
-    let field_idents: Vec<&Ident> = fields.iter().map(|f| &f.ident).collect();
-
-    // Default, Reflect, Random.
-    let defaults: Vec<TokenStream> = fields
-        .iter()
-        .map(|f| {
-            let id = &f.ident;
-            let ty = &f.ty;
-            match &f.attrs.default {
-                // VPP's JSON has integer defaults on bools (`sort_masks [default=0]`,
-                // `enable [default=0xffffffff]`): C truth, non-zero is true.
-                Some(syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(i),
-                    ..
-                })) if is_named(ty, "bool") => {
-                    let truth = i.base10_parse::<u128>().map(|v| v != 0).unwrap_or(true);
-                    quote!(#id: #truth)
-                }
-                // A bare literal is typed as the field's base type first, so `4294967295` works
-                // for `u32`, `InterfaceIndex` and enums alike.
-                Some(e @ syn::Expr::Lit(_)) | Some(e @ syn::Expr::Unary(_)) => quote!(#id: {
-                    let v: <#ty as #rt::LiteralDefault>::Literal = #e;
-                    ::core::convert::From::from(v)
-                }),
-                Some(e) => quote!(#id: ::core::convert::From::from(#e)),
-                None => quote!(#id: <#ty as #rt::WireDefault>::wire_default()),
-            }
-        })
-        .collect();
-    let mut reflect = Vec::new();
-    for (i, f) in fields.iter().enumerate() {
-        for (pos, cid, _) in &counts {
-            if *pos == i {
-                let cw = cid.to_string();
-                // Which VLA this count belongs to.
-                let vla = fields
-                    .iter()
-                    .find(|g| matches!(&g.kind, Kind::Vla { count, .. } if unraw(count) == cw))
-                    .map(|g| &g.ident);
-                reflect.push(quote!((#cw, #rt::Value::Int(self.#vla.len() as i128))));
-            }
-        }
-        let id = &f.ident;
-        let w = &f.wire;
-        reflect.push(quote!((#w, #rt::Reflect::to_value(&self.#id))));
-    }
-    let randoms: Vec<TokenStream> = fields
-        .iter()
-        .map(|f| {
-            let id = &f.ident;
-            let ty = &f.ty;
-            match &f.kind {
-                Kind::Fixed | Kind::Tail => quote!(#id: <#ty as #rt::Random>::random(rng)),
-                Kind::FixedString(n) => {
-                    let max = f.attrs.limit.map_or(n - 1, |l| l.min(n - 1));
-                    quote!(#id: rng.string(#max))
-                }
-                Kind::VarString => {
-                    let max = f.attrs.limit.unwrap_or(64);
-                    quote!(#id: rng.string(#max))
-                }
-                Kind::Vla { count_ty, elem, .. } => {
-                    let limit = f.attrs.limit.map_or(quote!(u64::MAX), |l| {
-                        let l = l as u64;
-                        quote!(#l)
-                    });
-                    quote! {
-                        #id: {
-                            let n = rng.len(::core::cmp::min(<#count_ty as #rt::__private::CountField>::MAX_LEN, #limit));
-                            (0..n).map(|_| <#elem as #rt::Random>::random(rng)).collect()
-                        }
-                    }
-                }
-            }
-        })
-        .collect();
-
-    let codec_common = quote! {
-        #[allow(deprecated)]
-        impl ::core::default::Default for #ident {
-            #[inline]
-            fn default() -> Self {
-                Self { #(#defaults,)* }
-            }
-        }
-        #[allow(deprecated)]
-        impl #rt::WireDefault for #ident {
-            #[inline]
-            fn wire_default() -> Self { ::core::default::Default::default() }
-        }
-    };
+    let plan = Plan::new(&input, &ta, rt, fields)?;
     match part {
         Part::Codec => {}
-        Part::Reflect => {
-            return Ok(quote! {
-                #[allow(deprecated)]
-                impl #rt::Reflect for #ident {
-                    #[inline]
-                    fn to_value(&self) -> #rt::Value {
-                        #rt::Value::Struct(::std::vec![#(#reflect),*])
-                    }
-                }
-            })
-        }
-        Part::Random => {
-            return Ok(quote! {
-                #[allow(deprecated)]
-                impl #rt::Random for #ident {
-                    #[inline]
-                    fn random(rng: &mut #rt::SmallRng) -> Self {
-                        let _ = &rng;
-                        Self { #(#randoms,)* }
-                    }
-                }
-            })
-        }
+        Part::Reflect => return Ok(plan.reflect_impl()),
+        Part::Random => return Ok(plan.random_impl()),
     }
-
-    let view_doc = format!("Zero-copy view of a received [`{ident}`] (`{wire_name}`).");
-
-    let body = if let Some(t) = tail {
-        let tid = &t.ident;
-        let tw = &t.wire;
-        let tty = &t.ty;
-        let (tail_ty, tail_split, tail_owned_decode, tail_view_owned, tail_len, tail_encode) =
-            match &t.kind {
-                Kind::VarString => (
-                    quote!(&'a [u8]),
-                    quote!(#rt::__private::var_str_split(rest, #name_lit, #tw)?),
-                    quote!(#rt::__private::var_str_decode(rest, #name_lit, #tw)?),
-                    quote!(::std::borrow::ToOwned::to_owned(#rt::__private::var_str_view(self.tail, #name_lit, #tw)?)),
-                    quote!(#rt::__private::var_str_len(&self.#tid)),
-                    {
-                        let limit = opt_limit(t.attrs.limit);
-                        quote!(#rt::__private::var_str_encode(&self.#tid, rest, #name_lit, #tw, #limit)?)
-                    },
-                ),
-                Kind::Vla {
-                    count,
-                    count_ty,
-                    elem,
-                } => {
-                    let cw = unraw(count);
-                    let count_at = start(&Ident::new(&cw, count.span()));
-                    (
-                        quote!(&'a [<#elem as #rt::Fixed>::Raw]),
-                        quote!(#rt::__private::vla_split::<#elem>(
-                        rest,
-                        #rt::__private::count_from_raw::<#count_ty>(#rt::__private::field::<#count_ty>(raw, #count_at), #name_lit, #cw)?,
-                        #name_lit, #tw)?),
-                        quote!(#rt::__private::vla_decode::<#elem>(
-                        rest,
-                        #rt::__private::count_from_raw::<#count_ty>(#rt::__private::field::<#count_ty>(raw, #count_at), #name_lit, #cw)?,
-                        #name_lit, #tw)?),
-                        quote!(#rt::VlaView::<'_, #elem>::new(self.tail).to_vec()?),
-                        quote!(self.#tid.len() * <#elem as #rt::Fixed>::SIZE),
-                        quote!(#rt::__private::vla_encode::<#elem>(&self.#tid, rest, #name_lit)?),
-                    )
-                }
-                _ => (
-                    quote!(<#tty as #rt::Wire>::View<'a>),
-                    quote!(<#tty as #rt::Wire>::view(rest)?),
-                    quote!(<#tty as #rt::Wire>::decode(rest)?),
-                    quote!(<#tty as #rt::Wire>::view_to_owned(&self.tail)?),
-                    quote!(<#tty as #rt::Wire>::encoded_len(&self.#tid)),
-                    quote!(<#tty as #rt::Wire>::encode_to(&self.#tid, rest)?),
-                ),
-            };
-        quote! {
-            #layout_consts
-
-            #[doc = #view_doc]
-            #[derive(Clone, Copy)]
-            #vis struct #view_name<'a> {
-                raw: &'a #raw_ty,
-                tail: #tail_ty,
-            }
-
-            #[allow(deprecated)]
-            impl<'a> #view_name<'a> {
-                /// The fixed part's wire bytes.
-                #[inline]
-                pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
-                #(#accessors)*
-                /// Decode into the owned type.
-                #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
-                #[inline]
-                pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
-                    let raw = self.raw;
-                    ::core::result::Result::Ok(#ident { #(#fixed_from_raw,)* #tid: #tail_view_owned })
-                }
-            }
-
-            #[allow(deprecated)]
-            impl #rt::Wire for #ident {
-                type View<'a> = #view_name<'a>;
-                const WIRE_NAME: &'static str = #name_lit;
-                const FIXED_SIZE: usize = #ident::__VPP_SIZE;
-
-                #[inline]
-                fn encoded_len(&self) -> usize {
-                    #ident::__VPP_SIZE + #tail_len
-                }
-                #[inline]
-                fn encode_to(&self, buf: &mut [u8]) -> ::core::result::Result<usize, #rt::EncodeError> {
-                    let need = #rt::Wire::encoded_len(self);
-                    if buf.len() < need {
-                        return ::core::result::Result::Err(#rt::EncodeError::BufferTooSmall { ty: #name_lit, need, have: buf.len() });
-                    }
-                    let (raw, rest) = #rt::__private::split_raw_mut::<#raw_ty>(buf, #name_lit)?;
-                    #(#fixed_to_raw)*
-                    let n = #tail_encode;
-                    ::core::result::Result::Ok(#ident::__VPP_SIZE + n)
-                }
-                #[inline]
-                fn decode(buf: &[u8]) -> ::core::result::Result<(Self, usize), #rt::DecodeError> {
-                    let (raw, rest) = #rt::__private::split_raw::<#raw_ty>(buf, #name_lit)?;
-                    let (#tid, n) = #tail_owned_decode;
-                    ::core::result::Result::Ok((#ident { #(#fixed_from_raw,)* #tid }, #ident::__VPP_SIZE + n))
-                }
-                #[inline]
-                fn view(buf: &[u8]) -> ::core::result::Result<(#view_name<'_>, usize), #rt::DecodeError> {
-                    let (raw, rest) = #rt::__private::split_raw::<#raw_ty>(buf, #name_lit)?;
-                    let (tail, n) = #tail_split;
-                    ::core::result::Result::Ok((#view_name { raw, tail }, #ident::__VPP_SIZE + n))
-                }
-                #[inline]
-                fn view_to_owned(view: &#view_name<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
-                    view.to_owned()
-                }
-            }
-        }
-    } else {
-        quote! {
-            #layout_consts
-
-            #[doc = #view_doc]
-            #[derive(Clone, Copy)]
-            #vis struct #view_name<'a> {
-                raw: &'a #raw_ty,
-            }
-
-            #[allow(deprecated)]
-            impl<'a> #view_name<'a> {
-                /// The wire bytes.
-                #[inline]
-                pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
-                #(#accessors)*
-                /// Decode into the owned type.
-                #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
-                #[inline]
-                pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
-                    <#ident as #rt::Fixed>::from_raw(self.raw)
-                }
-            }
-
-            #[allow(deprecated)]
-            impl #rt::Fixed for #ident {
-                type Raw = #raw_ty;
-                type View<'a> = #view_name<'a>;
-                const WIRE_NAME: &'static str = #name_lit;
-                #[inline]
-                fn from_raw(raw: &#raw_ty) -> ::core::result::Result<Self, #rt::DecodeError> {
-                    let _ = raw;
-                    ::core::result::Result::Ok(#ident { #(#fixed_from_raw,)* })
-                }
-                #[inline]
-                fn to_raw(&self, raw: &mut #raw_ty) -> ::core::result::Result<(), #rt::EncodeError> {
-                    let _ = &raw;
-                    #(#fixed_to_raw)*
-                    ::core::result::Result::Ok(())
-                }
-                #[inline]
-                fn view_raw(raw: &#raw_ty) -> #view_name<'_> { #view_name { raw } }
-                #[inline]
-                fn view_to_owned(view: &#view_name<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
-                    view.to_owned()
-                }
-            }
-        }
-    };
-    let _ = &field_idents;
-
     let message = if is_message {
-        let at = |name: &str, ty: &str| {
-            fields
-                .iter()
-                .find(|f| f.wire == name && matches!(f.kind, Kind::Fixed) && is_named(&f.ty, ty))
-                .map(|f| start(&f.ident))
-        };
         message_impl(
-            ident,
-            &wire_name,
+            &plan.ident,
+            &plan.wire_name,
             &ta,
-            at("retval", "i32"),
-            at("cursor", "u32"),
+            plan.fixed_field_start("retval", "i32"),
+            plan.fixed_field_start("cursor", "u32"),
         )?
     } else {
         if ta.crc.is_some() || ta.kind.is_some() || ta.header.is_some() {
@@ -777,12 +252,706 @@ pub fn derive(input: DeriveInput, is_message: bool, part: Part) -> syn::Result<T
             "values / arms / tag / union do not apply to structs",
         ));
     }
-
+    let wire = plan.wire_impl();
+    let default = plan.default_impl();
     Ok(quote! {
-        #body
-        #codec_common
+        #wire
+        #default
         #message
     })
+}
+
+/// What the derive knows about one struct: its fields, the count fields it adds, and the slots
+/// of its fixed part (count fields, fixed fields and fixed strings, in wire order).
+struct Plan {
+    ident: Ident,
+    vis: syn::Visibility,
+    rt: TokenStream,
+    wire_name: String,
+    fields: Vec<Field>,
+    /// (insert before field index, count name, count type)
+    counts: Vec<(usize, Ident, Type)>,
+    /// The size of each fixed slot, as a constant expression.
+    slot_sizes: Vec<TokenStream>,
+    /// Field or count name -> slot index.
+    slot_of: Vec<(String, usize)>,
+}
+
+impl Plan {
+    /// Check the layout (one variable field, last; count fields named once, before their VLA)
+    /// and lay out the fixed part.
+    fn new(
+        input: &DeriveInput,
+        ta: &crate::attrs::TypeAttrs,
+        rt: TokenStream,
+        fields: Vec<Field>,
+    ) -> syn::Result<Plan> {
+        let ident = input.ident.clone();
+        let wire_name = ta.name.clone().unwrap_or_else(|| snake(&ident));
+        let n = fields.len();
+        for (i, f) in fields.iter().enumerate() {
+            let var = matches!(f.kind, Kind::VarString | Kind::Vla { .. } | Kind::Tail);
+            if var && i + 1 != n {
+                let what = match f.kind {
+                    Kind::VarString => "variable string",
+                    Kind::Vla { .. } => "VLA",
+                    _ => "variable-size field",
+                };
+                return Err(syn::Error::new_spanned(
+                    &f.ident,
+                    format!(
+                        "{what} `{}` must be the last field (VPP allows one variable part, at the end)",
+                        f.wire
+                    ),
+                ));
+            }
+        }
+        let mut counts: Vec<(usize, Ident, Type)> = Vec::new(); // (insert before field index, name, type)
+        for (i, f) in fields.iter().enumerate() {
+            if let Kind::Vla {
+                count, count_ty, ..
+            } = &f.kind
+            {
+                if fields.iter().any(|g| g.ident == *count) {
+                    return Err(syn::Error::new_spanned(
+                        count,
+                        format!("count field `{count}` is also a struct field: remove it, the count is written from `{}.len()`", f.ident),
+                    ));
+                }
+                let pos = match &f.attrs.count_before {
+                    None => i,
+                    Some((name, span)) => {
+                        match fields.iter().position(|g| unraw(&g.ident) == *name) {
+                            Some(p) if p <= i => p,
+                            Some(_) => {
+                                return Err(syn::Error::new(
+                                    *span,
+                                    "the count field must come before its VLA",
+                                ))
+                            }
+                            None => {
+                                return Err(syn::Error::new(
+                                    *span,
+                                    format!("count_before: no field named `{name}`"),
+                                ))
+                            }
+                        }
+                    }
+                };
+                let count = Ident::new(&unraw(count), count.span());
+                counts.push((pos, count, (**count_ty).clone()));
+            }
+        }
+
+        // The fixed part in wire order: one slot per count field, fixed field and fixed string.
+        // Its layout is a byte array; `__VPP_ENDS[i]` is where slot i ends (constants the compiler
+        // folds), so no per-type layout struct (and no zerocopy derive) is generated.
+        let mut slot_sizes: Vec<TokenStream> = Vec::new();
+        // ident of a field or count -> slot index
+        let mut slot_of: Vec<(String, usize)> = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            for (pos, cid, cty) in &counts {
+                if *pos == i {
+                    slot_of.push((cid.to_string(), slot_sizes.len()));
+                    slot_sizes.push(quote!(<#cty as #rt::Fixed>::SIZE));
+                }
+            }
+            let ty = &f.ty;
+            match &f.kind {
+                Kind::Fixed => {
+                    slot_of.push((f.ident.to_string(), slot_sizes.len()));
+                    slot_sizes.push(quote_spanned!(ty.span()=> <#ty as #rt::Fixed>::SIZE));
+                }
+                Kind::FixedString(n) => {
+                    slot_of.push((f.ident.to_string(), slot_sizes.len()));
+                    slot_sizes.push(quote!(#n));
+                }
+                _ => {}
+            }
+        }
+
+        Ok(Plan {
+            ident,
+            vis: input.vis.clone(),
+            rt,
+            wire_name,
+            fields,
+            counts,
+            slot_sizes,
+            slot_of,
+        })
+    }
+
+    /// Where the slot of field or count `key` starts (a constant expression).
+    fn start(&self, key: &Ident) -> TokenStream {
+        let ident = &self.ident;
+        let k = key.to_string();
+        let i = self
+            .slot_of
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, i)| *i)
+            .unwrap_or(0);
+        if i == 0 {
+            quote!(0usize)
+        } else {
+            let j = i - 1;
+            quote!(#ident::__VPP_ENDS[#j])
+        }
+    }
+
+    /// The start of fixed field `name` of type `ty`, if there is one (`retval`, `cursor`).
+    fn fixed_field_start(&self, name: &str, ty: &str) -> Option<TokenStream> {
+        self.fields
+            .iter()
+            .find(|f| f.wire == name && matches!(f.kind, Kind::Fixed) && is_named(&f.ty, ty))
+            .map(|f| self.start(&f.ident))
+    }
+
+    /// The last field when it is variable (VLA, variable string, typedef with a tail).
+    fn tail(&self) -> Option<&Field> {
+        self.fields
+            .last()
+            .filter(|f| matches!(f.kind, Kind::VarString | Kind::Vla { .. } | Kind::Tail))
+    }
+
+    /// `__VPP_ENDS` (where each fixed slot ends) and `__VPP_SIZE`, as inherent constants.
+    fn layout_consts(&self) -> TokenStream {
+        let Plan {
+            ident,
+            rt,
+            slot_sizes,
+            ..
+        } = self;
+        let n_slots = slot_sizes.len();
+        let size_expr = if n_slots == 0 {
+            quote!(0usize)
+        } else {
+            let last = n_slots - 1;
+            quote!(#ident::__VPP_ENDS[#last])
+        };
+        quote! {
+            #[allow(deprecated)]
+            impl #ident {
+                #[doc(hidden)]
+                pub const __VPP_ENDS: [usize; #n_slots] = #rt::__private::ends([#(#slot_sizes),*]);
+                #[doc(hidden)]
+                pub const __VPP_SIZE: usize = #size_expr;
+            }
+        }
+    }
+
+    /// `field: value` of every fixed field, read from `raw`.
+    fn fixed_from_raw(&self) -> Vec<TokenStream> {
+        let Plan {
+            ident,
+            vis,
+            rt,
+            wire_name,
+            fields,
+            counts,
+            ..
+        } = self;
+        let name_lit = wire_name.as_str();
+        let start = |k: &Ident| self.start(k);
+        let _ = (ident, vis, rt, fields, counts, name_lit, &start);
+        // Decoding of the fixed fields from `raw`.
+        let fixed_from_raw: Vec<TokenStream> = fields
+            .iter()
+            .filter_map(|f| {
+                let id = &f.ident;
+                let ty = &f.ty;
+                let w = &f.wire;
+                match &f.kind {
+                    Kind::Fixed => {
+                        let at = start(id);
+                        Some(quote!(#id: <#ty as #rt::Fixed>::from_raw(#rt::__private::field::<#ty>(raw, #at))?))
+                    }
+                    Kind::FixedString(n) => {
+                        let at = start(id);
+                        Some(quote!(#id: #rt::__private::fixed_str_decode(&raw[#at..#at + #n], #name_lit, #w)?))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        fixed_from_raw
+    }
+
+    /// Statements writing every fixed field (and VLA count) into `raw`.
+    fn fixed_to_raw(&self) -> Vec<TokenStream> {
+        let Plan {
+            ident,
+            vis,
+            rt,
+            wire_name,
+            fields,
+            counts,
+            ..
+        } = self;
+        let name_lit = wire_name.as_str();
+        let start = |k: &Ident| self.start(k);
+        let _ = (ident, vis, rt, fields, counts, name_lit, &start);
+        let fixed_to_raw: Vec<TokenStream> = fields
+            .iter()
+            .filter_map(|f| {
+                let id = &f.ident;
+                let ty = &f.ty;
+                let w = &f.wire;
+                let limit = opt_limit(f.attrs.limit);
+                match &f.kind {
+                    Kind::Fixed => {
+                        let at = start(id);
+                        Some(quote!(<#ty as #rt::Fixed>::to_raw(&self.#id, #rt::__private::field_mut::<#ty>(raw, #at))?;))
+                    }
+                    Kind::FixedString(n) => {
+                        let at = start(id);
+                        Some(quote!(#rt::__private::fixed_str_encode(&self.#id, &mut raw[#at..#at + #n], #name_lit, #w, #limit)?;))
+                    }
+                    Kind::Vla { count, count_ty, .. } => {
+                        let cw = unraw(count);
+                        let count = Ident::new(&cw, count.span());
+                        let at = start(&count);
+                        Some(quote! {
+                            #rt::__private::check_limit(self.#id.len(), #limit, #name_lit, #w)?;
+                            <#count_ty as #rt::Fixed>::to_raw(
+                                &#rt::__private::count_for::<#count_ty>(self.#id.len(), #name_lit, #cw)?,
+                                #rt::__private::field_mut::<#count_ty>(raw, #at),
+                            )?;
+                        })
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+
+        fixed_to_raw
+    }
+
+    /// The view's accessor methods, one per field.
+    fn accessors(&self) -> Vec<TokenStream> {
+        let Plan {
+            ident,
+            vis,
+            rt,
+            wire_name,
+            fields,
+            counts,
+            ..
+        } = self;
+        let name_lit = wire_name.as_str();
+        let start = |k: &Ident| self.start(k);
+        let _ = (ident, vis, rt, fields, counts, name_lit, &start);
+        // View accessors.
+        let mut accessors = Vec::new();
+        for f in fields.iter() {
+            let id = &f.ident;
+            let ty = &f.ty;
+            let w = &f.wire;
+            let doc = format!("`{w}`");
+            match &f.kind {
+                Kind::Fixed => {
+                    let at = start(id);
+                    accessors.push(quote! {
+                        #[doc = #doc]
+                        #[inline]
+                        pub fn #id(&self) -> <#ty as #rt::Fixed>::View<'a> {
+                            let raw: &'a [u8] = self.raw;
+                            <#ty as #rt::Fixed>::view_raw(#rt::__private::field::<#ty>(raw, #at))
+                        }
+                    })
+                }
+                Kind::FixedString(n) => {
+                    let b = format_ident!("{}_bytes", unraw(id));
+                    let at = start(id);
+                    accessors.push(quote! {
+                        #[doc = #doc]
+                        #[doc = " (up to the first NUL; invalid UTF-8 is an error)"]
+                        #[inline]
+                        pub fn #id(&self) -> ::core::result::Result<&'a str, #rt::DecodeError> {
+                            let raw: &'a [u8] = self.raw;
+                            #rt::__private::fixed_str_view(&raw[#at..#at + #n], #name_lit, #w)
+                        }
+                        #[doc = #doc]
+                        #[doc = " as bytes, up to the first NUL"]
+                        #[inline]
+                        pub fn #b(&self) -> &'a [u8] {
+                            let raw: &'a [u8] = self.raw;
+                            #rt::__private::fixed_str_bytes(&raw[#at..#at + #n])
+                        }
+                    });
+                }
+                Kind::VarString => {
+                    let b = format_ident!("{}_bytes", unraw(id));
+                    accessors.push(quote! {
+                        #[doc = #doc]
+                        #[inline]
+                        pub fn #id(&self) -> ::core::result::Result<&'a str, #rt::DecodeError> {
+                            #rt::__private::var_str_view(self.tail, #name_lit, #w)
+                        }
+                        #[doc = #doc]
+                        #[doc = " as bytes"]
+                        #[inline]
+                        pub fn #b(&self) -> &'a [u8] { self.tail }
+                    });
+                }
+                Kind::Vla { elem, .. } => accessors.push(quote! {
+                    #[doc = #doc]
+                    #[inline]
+                    pub fn #id(&self) -> #rt::VlaView<'a, #elem> { #rt::VlaView::new(self.tail) }
+                }),
+                Kind::Tail => accessors.push(quote! {
+                    #[doc = #doc]
+                    #[inline]
+                    pub fn #id(&self) -> <#ty as #rt::Wire>::View<'a> { self.tail }
+                }),
+            }
+        }
+
+        accessors
+    }
+
+    /// `Default` (with the `default=` values) and `WireDefault`.
+    fn default_impl(&self) -> TokenStream {
+        let Plan {
+            ident,
+            vis,
+            rt,
+            wire_name,
+            fields,
+            counts,
+            ..
+        } = self;
+        let name_lit = wire_name.as_str();
+        let start = |k: &Ident| self.start(k);
+        let _ = (ident, vis, rt, fields, counts, name_lit, &start);
+        let defaults: Vec<TokenStream> = fields
+            .iter()
+            .map(|f| {
+                let id = &f.ident;
+                let ty = &f.ty;
+                match &f.attrs.default {
+                    // VPP's JSON has integer defaults on bools (`sort_masks [default=0]`,
+                    // `enable [default=0xffffffff]`): C truth, non-zero is true.
+                    Some(syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(i),
+                        ..
+                    })) if is_named(ty, "bool") => {
+                        let truth = i.base10_parse::<u128>().map(|v| v != 0).unwrap_or(true);
+                        quote!(#id: #truth)
+                    }
+                    // A bare literal is typed as the field's base type first, so `4294967295` works
+                    // for `u32`, `InterfaceIndex` and enums alike.
+                    Some(e @ syn::Expr::Lit(_)) | Some(e @ syn::Expr::Unary(_)) => quote!(#id: {
+                        let v: <#ty as #rt::LiteralDefault>::Literal = #e;
+                        ::core::convert::From::from(v)
+                    }),
+                    Some(e) => quote!(#id: ::core::convert::From::from(#e)),
+                    None => quote!(#id: <#ty as #rt::WireDefault>::wire_default()),
+                }
+            })
+            .collect();
+        let codec_common = quote! {
+            #[allow(deprecated)]
+            impl ::core::default::Default for #ident {
+                #[inline]
+                fn default() -> Self {
+                    Self { #(#defaults,)* }
+                }
+            }
+            #[allow(deprecated)]
+            impl #rt::WireDefault for #ident {
+                #[inline]
+                fn wire_default() -> Self { ::core::default::Default::default() }
+            }
+        };
+        codec_common
+    }
+
+    /// `Reflect`: the value tree, count fields included, in wire order.
+    fn reflect_impl(&self) -> TokenStream {
+        let Plan {
+            ident,
+            vis,
+            rt,
+            wire_name,
+            fields,
+            counts,
+            ..
+        } = self;
+        let name_lit = wire_name.as_str();
+        let start = |k: &Ident| self.start(k);
+        let _ = (ident, vis, rt, fields, counts, name_lit, &start);
+        let mut reflect = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            for (pos, cid, _) in counts.iter() {
+                if *pos == i {
+                    let cw = cid.to_string();
+                    // Which VLA this count belongs to.
+                    let vla = fields
+                        .iter()
+                        .find(|g| matches!(&g.kind, Kind::Vla { count, .. } if unraw(count) == cw))
+                        .map(|g| &g.ident);
+                    reflect.push(quote!((#cw, #rt::Value::Int(self.#vla.len() as i128))));
+                }
+            }
+            let id = &f.ident;
+            let w = &f.wire;
+            reflect.push(quote!((#w, #rt::Reflect::to_value(&self.#id))));
+        }
+        quote! {
+            #[allow(deprecated)]
+            impl #rt::Reflect for #ident {
+                #[inline]
+                fn to_value(&self) -> #rt::Value {
+                    #rt::Value::Struct(::std::vec![#(#reflect),*])
+                }
+            }
+        }
+    }
+
+    /// `Random`: a random value of every field within its limits.
+    fn random_impl(&self) -> TokenStream {
+        let Plan {
+            ident,
+            vis,
+            rt,
+            wire_name,
+            fields,
+            counts,
+            ..
+        } = self;
+        let name_lit = wire_name.as_str();
+        let start = |k: &Ident| self.start(k);
+        let _ = (ident, vis, rt, fields, counts, name_lit, &start);
+        let randoms: Vec<TokenStream> = fields
+            .iter()
+            .map(|f| {
+                let id = &f.ident;
+                let ty = &f.ty;
+                match &f.kind {
+                    Kind::Fixed | Kind::Tail => quote!(#id: <#ty as #rt::Random>::random(rng)),
+                    Kind::FixedString(n) => {
+                        let max = f.attrs.limit.map_or(n - 1, |l| l.min(n - 1));
+                        quote!(#id: rng.string(#max))
+                    }
+                    Kind::VarString => {
+                        let max = f.attrs.limit.unwrap_or(64);
+                        quote!(#id: rng.string(#max))
+                    }
+                    Kind::Vla { count_ty, elem, .. } => {
+                        let limit = f.attrs.limit.map_or(quote!(u64::MAX), |l| {
+                            let l = l as u64;
+                            quote!(#l)
+                        });
+                        quote! {
+                            #id: {
+                                let n = rng.len(::core::cmp::min(<#count_ty as #rt::__private::CountField>::MAX_LEN, #limit));
+                                (0..n).map(|_| <#elem as #rt::Random>::random(rng)).collect()
+                            }
+                        }
+                    }
+                }
+            })
+            .collect();
+
+        quote! {
+            #[allow(deprecated)]
+            impl #rt::Random for #ident {
+                #[inline]
+                fn random(rng: &mut #rt::SmallRng) -> Self {
+                    let _ = &rng;
+                    Self { #(#randoms,)* }
+                }
+            }
+        }
+    }
+
+    /// The view type and `Fixed` (no tail) or `Wire` (with a tail), with the layout constants.
+    fn wire_impl(&self) -> TokenStream {
+        let Plan {
+            ident,
+            vis,
+            rt,
+            wire_name,
+            fields,
+            counts,
+            ..
+        } = self;
+        let name_lit = wire_name.as_str();
+        let start = |k: &Ident| self.start(k);
+        let _ = (ident, vis, rt, fields, counts, name_lit, &start);
+        let layout_consts = self.layout_consts();
+        let raw_ty = quote!([u8; #ident::__VPP_SIZE]);
+        let view_name = format_ident!("{}View", ident);
+        let tail = self.tail();
+        let fixed_from_raw = self.fixed_from_raw();
+        let fixed_to_raw = self.fixed_to_raw();
+        let accessors = self.accessors();
+        let view_doc = format!("Zero-copy view of a received [`{ident}`] (`{wire_name}`).");
+
+        if let Some(t) = tail {
+            let tid = &t.ident;
+            let tw = &t.wire;
+            let tty = &t.ty;
+            let (tail_ty, tail_split, tail_owned_decode, tail_view_owned, tail_len, tail_encode) =
+                match &t.kind {
+                    Kind::VarString => (
+                        quote!(&'a [u8]),
+                        quote!(#rt::__private::var_str_split(rest, #name_lit, #tw)?),
+                        quote!(#rt::__private::var_str_decode(rest, #name_lit, #tw)?),
+                        quote!(::std::borrow::ToOwned::to_owned(#rt::__private::var_str_view(self.tail, #name_lit, #tw)?)),
+                        quote!(#rt::__private::var_str_len(&self.#tid)),
+                        {
+                            let limit = opt_limit(t.attrs.limit);
+                            quote!(#rt::__private::var_str_encode(&self.#tid, rest, #name_lit, #tw, #limit)?)
+                        },
+                    ),
+                    Kind::Vla {
+                        count,
+                        count_ty,
+                        elem,
+                    } => {
+                        let cw = unraw(count);
+                        let count_at = start(&Ident::new(&cw, count.span()));
+                        (
+                            quote!(&'a [<#elem as #rt::Fixed>::Raw]),
+                            quote!(#rt::__private::vla_split::<#elem>(
+                            rest,
+                            #rt::__private::count_from_raw::<#count_ty>(#rt::__private::field::<#count_ty>(raw, #count_at), #name_lit, #cw)?,
+                            #name_lit, #tw)?),
+                            quote!(#rt::__private::vla_decode::<#elem>(
+                            rest,
+                            #rt::__private::count_from_raw::<#count_ty>(#rt::__private::field::<#count_ty>(raw, #count_at), #name_lit, #cw)?,
+                            #name_lit, #tw)?),
+                            quote!(#rt::VlaView::<'_, #elem>::new(self.tail).to_vec()?),
+                            quote!(self.#tid.len() * <#elem as #rt::Fixed>::SIZE),
+                            quote!(#rt::__private::vla_encode::<#elem>(&self.#tid, rest, #name_lit)?),
+                        )
+                    }
+                    _ => (
+                        quote!(<#tty as #rt::Wire>::View<'a>),
+                        quote!(<#tty as #rt::Wire>::view(rest)?),
+                        quote!(<#tty as #rt::Wire>::decode(rest)?),
+                        quote!(<#tty as #rt::Wire>::view_to_owned(&self.tail)?),
+                        quote!(<#tty as #rt::Wire>::encoded_len(&self.#tid)),
+                        quote!(<#tty as #rt::Wire>::encode_to(&self.#tid, rest)?),
+                    ),
+                };
+            quote! {
+                #layout_consts
+
+                #[doc = #view_doc]
+                #[derive(Clone, Copy)]
+                #vis struct #view_name<'a> {
+                    raw: &'a #raw_ty,
+                    tail: #tail_ty,
+                }
+
+                #[allow(deprecated)]
+                impl<'a> #view_name<'a> {
+                    /// The fixed part's wire bytes.
+                    #[inline]
+                    pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
+                    #(#accessors)*
+                    /// Decode into the owned type.
+                    #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
+                    #[inline]
+                    pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
+                        let raw = self.raw;
+                        ::core::result::Result::Ok(#ident { #(#fixed_from_raw,)* #tid: #tail_view_owned })
+                    }
+                }
+
+                #[allow(deprecated)]
+                impl #rt::Wire for #ident {
+                    type View<'a> = #view_name<'a>;
+                    const WIRE_NAME: &'static str = #name_lit;
+                    const FIXED_SIZE: usize = #ident::__VPP_SIZE;
+
+                    #[inline]
+                    fn encoded_len(&self) -> usize {
+                        #ident::__VPP_SIZE + #tail_len
+                    }
+                    #[inline]
+                    fn encode_to(&self, buf: &mut [u8]) -> ::core::result::Result<usize, #rt::EncodeError> {
+                        let need = #rt::Wire::encoded_len(self);
+                        if buf.len() < need {
+                            return ::core::result::Result::Err(#rt::EncodeError::BufferTooSmall { ty: #name_lit, need, have: buf.len() });
+                        }
+                        let (raw, rest) = #rt::__private::split_raw_mut::<#raw_ty>(buf, #name_lit)?;
+                        #(#fixed_to_raw)*
+                        let n = #tail_encode;
+                        ::core::result::Result::Ok(#ident::__VPP_SIZE + n)
+                    }
+                    #[inline]
+                    fn decode(buf: &[u8]) -> ::core::result::Result<(Self, usize), #rt::DecodeError> {
+                        let (raw, rest) = #rt::__private::split_raw::<#raw_ty>(buf, #name_lit)?;
+                        let (#tid, n) = #tail_owned_decode;
+                        ::core::result::Result::Ok((#ident { #(#fixed_from_raw,)* #tid }, #ident::__VPP_SIZE + n))
+                    }
+                    #[inline]
+                    fn view(buf: &[u8]) -> ::core::result::Result<(#view_name<'_>, usize), #rt::DecodeError> {
+                        let (raw, rest) = #rt::__private::split_raw::<#raw_ty>(buf, #name_lit)?;
+                        let (tail, n) = #tail_split;
+                        ::core::result::Result::Ok((#view_name { raw, tail }, #ident::__VPP_SIZE + n))
+                    }
+                    #[inline]
+                    fn view_to_owned(view: &#view_name<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
+                        view.to_owned()
+                    }
+                }
+            }
+        } else {
+            quote! {
+                #layout_consts
+
+                #[doc = #view_doc]
+                #[derive(Clone, Copy)]
+                #vis struct #view_name<'a> {
+                    raw: &'a #raw_ty,
+                }
+
+                #[allow(deprecated)]
+                impl<'a> #view_name<'a> {
+                    /// The wire bytes.
+                    #[inline]
+                    pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
+                    #(#accessors)*
+                    /// Decode into the owned type.
+                    #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
+                    #[inline]
+                    pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
+                        <#ident as #rt::Fixed>::from_raw(self.raw)
+                    }
+                }
+
+                #[allow(deprecated)]
+                impl #rt::Fixed for #ident {
+                    type Raw = #raw_ty;
+                    type View<'a> = #view_name<'a>;
+                    const WIRE_NAME: &'static str = #name_lit;
+                    #[inline]
+                    fn from_raw(raw: &#raw_ty) -> ::core::result::Result<Self, #rt::DecodeError> {
+                        let _ = raw;
+                        ::core::result::Result::Ok(#ident { #(#fixed_from_raw,)* })
+                    }
+                    #[inline]
+                    fn to_raw(&self, raw: &mut #raw_ty) -> ::core::result::Result<(), #rt::EncodeError> {
+                        let _ = &raw;
+                        #(#fixed_to_raw)*
+                        ::core::result::Result::Ok(())
+                    }
+                    #[inline]
+                    fn view_raw(raw: &#raw_ty) -> #view_name<'_> { #view_name { raw } }
+                    #[inline]
+                    fn view_to_owned(view: &#view_name<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
+                        view.to_owned()
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn opt_limit(l: Option<usize>) -> TokenStream {

@@ -102,7 +102,7 @@ pub fn derive(input: DeriveInput, part: Part) -> syn::Result<TokenStream> {
                     }
                 }
             }
-            })
+            });
         }
         Part::Random => {
             return Ok(quote! {

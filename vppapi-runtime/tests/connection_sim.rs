@@ -2,8 +2,6 @@
 //! pipelining from many tasks, big dumps, timeouts, cancellation, events with their queue
 //! policies, health, restarts mid-load, compatibility and the blocking facade.
 
-#[path = "common/msgs.rs"]
-mod msgs;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use msgs::*;
+use vppapi_binapi::interface::{
+    CreateLoopback, SwInterfaceDetails, SwInterfaceDump, SwInterfaceEvent, SwInterfaceSetFlags,
+    WantInterfaceEvents,
+};
+use vppapi_binapi::interface_types::IfStatusFlags;
+use vppapi_binapi::lb::{LbAddDelAs, LbAddDelAsReply};
+use vppapi_binapi::vlib::CliInband;
+use vppapi_binapi::vpe::ShowVersionReply;
 use vpp_sim::model::{IfKind, Iface};
 use vpp_sim::{SimConfig, Simulator};
 use vppapi_runtime::codec::Message;

@@ -4,11 +4,11 @@
 #![allow(dead_code, missing_docs)]
 
 use std::fmt::Debug;
-use vppapi_runtime::codec::{Message, Random, Reflect};
-use vppapi_runtime::{
+use vppapi_codec::{Message, Random, Reflect};
+use vppapi_codec::{
     Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, MacAddress, Prefix,
 };
-use vppapi_runtime::{VppEnum, VppFlags, VppMessage, VppRandom, VppReflect, VppType};
+use vppapi_codec::{VppEnum, VppFlags, VppMessage, VppRandom, VppReflect, VppType};
 
 // ---- memclnt.api -------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ use common::msgs::{for_each_message, TestMessage, Visitor};
 use serde_json::{json, Value as Json};
 use std::io::Write;
 use std::process::{Command, Stdio};
-use vppapi_runtime::codec::{
+use vppapi_codec::{
     decode_message, encode_message, message_len, view_message, Header, Message, SmallRng,
 };
 
@@ -57,7 +57,7 @@ impl Visitor for Vectors {
                 .unwrap_or_else(|e| panic!("{}: encode failed: {e}", M::NAME));
             assert_eq!(n, buf.len(), "{}: encoded_len is not exact", M::NAME);
 
-            let mut args = to_json(&vppapi_runtime::codec::Reflect::to_value(&msg));
+            let mut args = to_json(&vppapi_codec::Reflect::to_value(&msg));
             let obj = args.as_object_mut().expect("messages reflect as structs");
             if M::HEADER.client_index_offset().is_some() {
                 obj.insert(

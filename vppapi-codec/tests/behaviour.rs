@@ -4,11 +4,11 @@ mod common;
 
 use common::msgs::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use vppapi_runtime::codec::{
+use vppapi_codec::{
     context_of, decode_message, encode_message, message_len, DecodeError, EncodeError, Header,
     Message, MessageKind, Wire,
 };
-use vppapi_runtime::{
+use vppapi_codec::{
     Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, MacAddress, Prefix,
 };
 
@@ -296,7 +296,7 @@ fn header_shapes() {
 
 #[test]
 fn limit_is_enforced() {
-    use vppapi_runtime::VppMessage;
+    use vppapi_codec::VppMessage;
     #[derive(Debug, Clone, PartialEq, VppMessage)]
     #[vpp(name = "limited", crc = 0x1, kind = "request")]
     struct Limited {
@@ -312,7 +312,7 @@ fn limit_is_enforced() {
 
 #[test]
 fn deprecated_messages_derive_without_warnings() {
-    use vppapi_runtime::VppMessage;
+    use vppapi_codec::VppMessage;
     // The crate denies warnings in CI (clippy -D warnings): the derive's own code must not
     // trip `deprecated`; only a user's own use of the type warns.
     #[deprecated(note = "use bridge_domain_add_del_v2")]
@@ -358,7 +358,7 @@ fn bool_is_any_non_zero_byte() {
 
 #[test]
 fn services_name_their_replies_details_and_events() {
-    use vppapi_runtime::codec::{Dump, Request, Subscribe};
+    use vppapi_codec::{Dump, Request, Subscribe};
     fn reply_of<R: Request>() -> &'static str {
         <R::Reply as Message>::NAME
     }
@@ -381,7 +381,7 @@ fn services_name_their_replies_details_and_events() {
 
 #[test]
 fn integer_defaults_on_bools_follow_c_truth() {
-    use vppapi_runtime::VppMessage;
+    use vppapi_codec::VppMessage;
     // classify_pcap_set_table.sort_masks [default=0], sw_interface_set_vpath.enable
     // [default=0xffffffff] in the 26.06 JSON.
     #[derive(Debug, Clone, PartialEq, VppMessage)]

@@ -1,7 +1,7 @@
 //! `Value` <-> JSON in the shape vpp_papi takes and gives (bytes as `{"$bytes": hex}`).
 
 use serde_json::{json, Map, Value as Json};
-use vppapi_runtime::codec::Value;
+use vppapi_codec::Value;
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()

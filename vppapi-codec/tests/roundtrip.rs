@@ -6,7 +6,7 @@ mod common;
 
 use common::msgs::{for_each_message, with_index, TestMessage, Visitor, MESSAGE_COUNT};
 use proptest::prelude::*;
-use vppapi_runtime::codec::{
+use vppapi_codec::{
     decode_message, encode_message, message_len, view_message, DecodeError, EncodeError, SmallRng,
 };
 

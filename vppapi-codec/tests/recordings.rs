@@ -11,7 +11,7 @@ use common::json::{hex, unhex};
 use common::msgs::{with_message, TestMessage, Visitor};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use vppapi_runtime::codec::{decode_message, encode_message, view_message, DecodeError, Message};
+use vppapi_codec::{decode_message, encode_message, view_message, DecodeError, Message};
 
 #[derive(Default)]
 struct Stats {
