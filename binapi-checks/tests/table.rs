@@ -42,7 +42,14 @@ fn table_agrees_with_the_derived_constants_for_every_message() {
                 "{what}"
             );
             assert_eq!((t.kind, t.header), (e.kind, e.header), "{what}");
-            assert_eq!(t.fixed_size, e.fixed_size, "{what}: fixed size");
+            // The table's fixed size is the true minimum (it counts the fixed prefix of a
+            // nested type that ends in the tail, e.g. `bier_route`); the codec's counts the
+            // message's own fixed fields only. Without a tail both are the whole message.
+            if t.has_tail {
+                assert!(t.fixed_size >= e.fixed_size, "{what}: fixed size");
+            } else {
+                assert_eq!(t.fixed_size, e.fixed_size, "{what}: fixed size");
+            }
             assert_eq!(t.retval_offset, e.retval_offset, "{what}: retval offset");
             assert_eq!(t.cursor_offset, e.cursor_offset, "{what}: cursor offset");
             with_retval += usize::from(t.retval_offset.is_some());

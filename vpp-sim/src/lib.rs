@@ -22,6 +22,7 @@ pub mod lb;
 pub mod model;
 mod server;
 pub mod stats;
+pub mod table;
 pub mod wire;
 
 pub use server::{Faults, SimConfig, Simulator};

@@ -134,7 +134,9 @@ pub struct MessageInfo {
     pub kind: MessageKind,
     /// Header fields after `_vl_msg_id`.
     pub header: Header,
-    /// Bytes of the fixed part from `_vl_msg_id` on (the whole message when it has no tail).
+    /// Bytes of the fixed part from `_vl_msg_id` on: the whole message when it has no tail,
+    /// else its minimum length (including the fixed prefix of a nested type that ends in the
+    /// tail).
     pub fixed_size: usize,
     /// Whether a variable tail (VLA or variable string) follows the fixed part.
     pub has_tail: bool,
