@@ -614,8 +614,10 @@ pub mod table;
 #[rustfmt::skip]
 pub mod registry;
 /// VPP 24.10.
+#[rustfmt::skip]
 pub mod v24_10;
 /// VPP 25.06.
+#[rustfmt::skip]
 pub mod v25_06;
 /// VPP 26.06 (the same modules as the crate root).
 pub mod v26_06 {
