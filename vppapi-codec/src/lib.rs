@@ -131,6 +131,7 @@ pub mod net;
 mod random;
 pub mod registry;
 mod scalar;
+mod shared;
 mod value;
 mod vla;
 
@@ -142,14 +143,15 @@ pub use message::{
     context_of, decode_message, encode_message, message_len, view_message, Dump, Header, IdSlot,
     Message, MessageHeader, MessageInfo, MessageKind, Request, Subscribe,
 };
-pub use random::{Random, SmallRng};
-pub use scalar::ArrayView;
-pub use value::{Reflect, Value};
-pub use vla::VlaView;
 pub use net::{
     Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, Ip4Address, Ip4Prefix,
     Ip6Address, Ip6Prefix, MacAddress, Prefix,
 };
+pub use random::{Random, SmallRng};
+pub use scalar::ArrayView;
+pub use shared::{EmptyView, RetvalView};
+pub use value::{Reflect, Value};
+pub use vla::VlaView;
 pub use vppapi_derive::{
     VppEnum, VppFlags, VppMessage, VppRandom, VppReflect, VppTagged, VppType, VppUnion,
 };

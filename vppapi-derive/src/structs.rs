@@ -903,28 +903,55 @@ impl Plan {
                 }
             }
         } else {
+            // The most common shapes (`{ i32 retval }` and `{}`: 752 of 2030 messages in 26.06)
+            // share one generic view type instead of one each.
+            let shared = match self.fields.as_slice() {
+                [] => Some(quote!(#rt::EmptyView)),
+                [f] if f.wire == "retval"
+                    && matches!(f.kind, Kind::Fixed)
+                    && is_named(&f.ty, "i32") =>
+                {
+                    Some(quote!(#rt::RetvalView))
+                }
+                _ => None,
+            };
+            let (view_def, view_new) = match shared {
+                Some(shared) => (
+                    quote! {
+                        #[doc = #view_doc]
+                        #vis type #view_name<'a> = #shared<'a, #ident>;
+                    },
+                    quote!(#view_name::new(raw)),
+                ),
+                None => (
+                    quote! {
+                        #[doc = #view_doc]
+                        #[derive(Clone, Copy)]
+                        #vis struct #view_name<'a> {
+                            raw: &'a #raw_ty,
+                        }
+
+                        #[allow(deprecated)]
+                        impl<'a> #view_name<'a> {
+                            /// The wire bytes.
+                            #[inline]
+                            pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
+                            #(#accessors)*
+                            /// Decode into the owned type.
+                            #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
+                            #[inline]
+                            pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
+                                <#ident as #rt::Fixed>::from_raw(self.raw)
+                            }
+                        }
+                    },
+                    quote!(#view_name { raw }),
+                ),
+            };
             quote! {
                 #layout_consts
 
-                #[doc = #view_doc]
-                #[derive(Clone, Copy)]
-                #vis struct #view_name<'a> {
-                    raw: &'a #raw_ty,
-                }
-
-                #[allow(deprecated)]
-                impl<'a> #view_name<'a> {
-                    /// The wire bytes.
-                    #[inline]
-                    pub fn as_raw(&self) -> &'a #raw_ty { self.raw }
-                    #(#accessors)*
-                    /// Decode into the owned type.
-                    #[allow(clippy::wrong_self_convention, clippy::should_implement_trait)]
-                    #[inline]
-                    pub fn to_owned(&self) -> ::core::result::Result<#ident, #rt::DecodeError> {
-                        <#ident as #rt::Fixed>::from_raw(self.raw)
-                    }
-                }
+                #view_def
 
                 #[allow(deprecated)]
                 impl #rt::Fixed for #ident {
@@ -943,7 +970,7 @@ impl Plan {
                         ::core::result::Result::Ok(())
                     }
                     #[inline]
-                    fn view_raw(raw: &#raw_ty) -> #view_name<'_> { #view_name { raw } }
+                    fn view_raw(raw: &#raw_ty) -> #view_name<'_> { #view_new }
                     #[inline]
                     fn view_to_owned(view: &#view_name<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
                         view.to_owned()

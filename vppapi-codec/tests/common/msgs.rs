@@ -4,10 +4,10 @@
 #![allow(dead_code, missing_docs)]
 
 use std::fmt::Debug;
-use vppapi_codec::{Message, Random, Reflect};
 use vppapi_codec::{
     Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, MacAddress, Prefix,
 };
+use vppapi_codec::{Message, Random, Reflect};
 use vppapi_codec::{VppEnum, VppFlags, VppMessage, VppRandom, VppReflect, VppType};
 
 // ---- memclnt.api -------------------------------------------------------------------------
