@@ -4,7 +4,7 @@
 //! request (owned, or a zero-copy view when it needs the raw bytes VPP reads) and returns the
 //! reply, the details of a dump, or both for a cursor service:
 //!
-//! ```ignore
+//! ```text
 //! h.on::<CreateLoopback>(|model, call, req| CreateLoopbackReply { .. });
 //! h.dump::<SwInterfaceDump>(|model, call, req| vec![SwInterfaceDetails { .. }]);
 //! ```
@@ -66,7 +66,13 @@ pub fn push_frame<M: Message>(
 ) {
     let start = buf.len();
     buf.resize(start + FRAME_HEADER + message_len(msg), 0);
-    match encode_message(msg, msg_id, client_index, context, &mut buf[start + FRAME_HEADER..]) {
+    match encode_message(
+        msg,
+        msg_id,
+        client_index,
+        context,
+        &mut buf[start + FRAME_HEADER..],
+    ) {
         Ok(n) => {
             buf.truncate(start + FRAME_HEADER + n);
             buf[start + 8..start + 12].copy_from_slice(&(n as u32).to_be_bytes());
@@ -115,6 +121,11 @@ impl<'a> Call<'a> {
             trailer: &[],
             then: Then::Nothing,
         }
+    }
+
+    /// The registration of the connection the request came on.
+    pub(crate) fn own_reg(&self) -> u32 {
+        self.out.own_reg
     }
 
     /// Sends event `msg` to registration `reg` after the reply; `client_index` is the
@@ -166,7 +177,8 @@ impl<'a> Call<'a> {
 }
 
 /// A registered handler: decodes the request body (from `_vl_msg_id` on) and answers.
-pub(crate) type Run = Box<dyn Fn(&mut Core, &mut Call, &[u8]) -> Result<(), DecodeError> + Send + Sync>;
+pub(crate) type Run =
+    Box<dyn Fn(&mut Core, &mut Call, &[u8]) -> Result<(), DecodeError> + Send + Sync>;
 
 /// What the server does with a request ID.
 pub(crate) struct Route {
@@ -187,10 +199,12 @@ impl Handlers {
         let mut routes: Vec<Option<Route>> = Vec::with_capacity(table.len() + 1);
         routes.push(None); // ID 0 is no message
         for (_, info) in table.iter() {
-            routes.push((info.kind == vppapi_codec::MessageKind::Request).then_some(Route {
-                run: None,
-                from_connection: false,
-            }));
+            routes.push(
+                (info.kind == vppapi_codec::MessageKind::Request).then_some(Route {
+                    run: None,
+                    from_connection: false,
+                }),
+            );
         }
         Handlers { table, routes }
     }
@@ -240,6 +254,25 @@ impl Handlers {
         self.on_core::<M, _>(move |core, call, req| f(&mut core.model, call, req));
     }
 
+    /// A request answered by its reply, handled on a zero-copy view of the request, with the
+    /// whole simulator state.
+    pub(crate) fn on_core_view<M, F>(&mut self, f: F) -> &mut Route
+    where
+        M: Request,
+        F: for<'v> Fn(&mut Core, &mut Call, <M as Wire>::View<'v>) -> M::Reply
+            + Send
+            + Sync
+            + 'static,
+    {
+        let reply = self.id::<M::Reply>();
+        self.add::<M>(Box::new(move |core, call, body| {
+            let (_, req, _) = view_message::<M>(body)?;
+            let r = f(core, call, req);
+            call.send(reply, &r);
+            Ok(())
+        }))
+    }
+
     /// A request answered by its reply, handled on a zero-copy view of the request: for
     /// handlers that read what VPP reads (raw union bytes, strings that need not be UTF-8).
     pub(crate) fn on_view<M, F>(&mut self, f: F)
@@ -250,13 +283,7 @@ impl Handlers {
             + Sync
             + 'static,
     {
-        let reply = self.id::<M::Reply>();
-        self.add::<M>(Box::new(move |core, call, body| {
-            let (_, req, _) = view_message::<M>(body)?;
-            let r = f(&mut core.model, call, req);
-            call.send(reply, &r);
-            Ok(())
-        }));
+        self.on_core_view::<M, _>(move |core, call, req| f(&mut core.model, call, req));
     }
 
     /// A legacy dump: its details, nothing after them (the client's `control_ping` ends it).
@@ -331,16 +358,19 @@ pub(crate) fn unimplemented(info: &MessageInfo, call: &mut Call) {
         .and_then(|r| table.id_by_name_crc(r))
         .and_then(|id| Some((id, table.info(id)?)))
     else {
-        debug!(name = info.name, "not modelled; dump answered with no details");
+        debug!(
+            name = info.name,
+            "not modelled; dump answered with no details"
+        );
         return;
     };
-    debug!(name = info.name, "not modelled: VNET_API_ERROR_UNIMPLEMENTED");
+    debug!(
+        name = info.name,
+        "not modelled: VNET_API_ERROR_UNIMPLEMENTED"
+    );
     let mut body = vec![0u8; reply.fixed_size.max(2)];
     body[..2].copy_from_slice(&id.to_be_bytes());
-    if let Some(b) = reply
-        .context_offset()
-        .and_then(|o| body.get_mut(o..o + 4))
-    {
+    if let Some(b) = reply.context_offset().and_then(|o| body.get_mut(o..o + 4)) {
         b.copy_from_slice(&call.context.to_be_bytes());
     }
     if let Some(b) = reply.retval_offset.and_then(|o| body.get_mut(o..o + 4)) {

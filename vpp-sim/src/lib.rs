@@ -1,9 +1,10 @@
 //! # vpp-sim: a VPP 26.06 simulator that is exact on the wire
 //!
 //! Serves VPP's binary API socket protocol (`vpp-wire.md` section 4) with the full 26.06
-//! message table ([`catalog::Catalog`]), stateful models of interfaces, addresses, L2 bridge
-//! domains, VXLAN, the LB plugin and interface events ([`model`]), an optional stats socket
-//! ([`stats`]) and scriptable faults ([`Faults`]) for tests of clients.
+//! message table ([`table::MessageTable`], from `vppapi_binapi::table`), stateful models of
+//! interfaces, addresses, L2 bridge domains, VXLAN, the LB plugin and interface events
+//! ([`model`]), an optional stats socket ([`stats`]) and scriptable faults ([`Faults`]) for
+//! tests of clients.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -13,16 +14,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Requests the models do not cover get their reply with `VNET_API_ERROR_UNIMPLEMENTED` (-9);
-//! unknown IDs, non-requests, truncated bodies and bad `client_index`es get no reply (logged
-//! with `tracing`), as on VPP.
+//! Handlers are registered by message type and written against the generated structs of
+//! `vppapi-binapi` ([`handlers`]). Requests the models do not cover get their reply with
+//! `VNET_API_ERROR_UNIMPLEMENTED` (-9); unknown IDs, non-requests, truncated bodies and bad
+//! `client_index`es get no reply (logged with `tracing`), as on VPP.
 
-pub mod catalog;
-pub mod lb;
+pub mod handlers;
 pub mod model;
 mod server;
 pub mod stats;
 pub mod table;
-pub mod wire;
 
 pub use server::{Faults, SimConfig, Simulator};

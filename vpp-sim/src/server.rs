@@ -13,10 +13,20 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use crate::catalog::{Answer, Catalog, Kind};
-use crate::model::{err, Model, Outbox, Req};
+use vppapi_binapi::memclnt::{
+    ControlPing, ControlPingReply, GetApiJson, GetApiJsonReply, MessageTableEntry, SockclntCreate,
+    SockclntCreateReply, SockclntDelete, SockclntDeleteReply,
+};
+use vppapi_binapi::vlib::{
+    GetF64EndianValue, GetF64EndianValueReply, GetF64IncrementByOne, GetF64IncrementByOneReply,
+};
+use vppapi_binapi::vpe::{ShowVersion, ShowVersionReply};
+use vppapi_codec::api_errno::UNIMPLEMENTED;
+
+use crate::handlers::{fit, lossy, unimplemented, Call, Handlers, Outbox, Then, FRAME_HEADER};
+use crate::model::{self, Model};
 use crate::stats::StatsMirror;
-use crate::wire::{Body, FrameWriter, FRAME_HEADER};
+use crate::table::MessageTable;
 
 /// Largest body the simulator accepts; a bigger `data_len` closes the connection (VPP would
 /// try to buffer it; a test double should fail fast instead of allocating).
@@ -155,11 +165,12 @@ struct Registration {
     close: watch::Sender<bool>,
 }
 
-struct Core {
+/// The simulator's state: what every handler may touch (all of it behind one mutex).
+pub(crate) struct Core {
     /// Pool of registrations; index 0 is the listener's, as in VPP.
     regs: Vec<Option<Registration>>,
     free: Vec<u32>,
-    model: Model,
+    pub(crate) model: Model,
     vpe_pid: u32,
     stats: Option<StatsMirror>,
 }
@@ -211,33 +222,11 @@ impl Core {
     }
 }
 
-/// What to do with a request ID (precomputed per ID).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Special {
-    SockclntCreate,
-    SockclntDelete,
-    ControlPing,
-    ShowVersion,
-    GetApiJson,
-    Model,
-}
-
-#[derive(Clone, Copy)]
-struct Route {
-    special: Special,
-    reply_id: u16,
-    details_id: u16,
-}
-
 struct Inner {
     cfg: SimConfig,
-    cat: &'static Catalog,
-    routes: Vec<Option<Route>>,
-    /// The `sockclnt_create_reply` table (count + entries), built once.
-    table: Vec<u8>,
+    table: &'static MessageTable,
+    handlers: Handlers,
     core: Mutex<Core>,
-    /// `get_api_json_reply.json`, if an API JSON directory was configured.
-    api_json: Option<String>,
     faults: Faults,
     conns: AtomicU64,
 }
@@ -260,44 +249,18 @@ impl Simulator {
     /// Binds the API socket (replacing a stale file) and, if configured, the stats socket.
     /// Must be called within a tokio runtime.
     pub async fn start(cfg: SimConfig) -> std::io::Result<Simulator> {
-        let cat = Catalog::vpp_26_06();
-        let mut routes = vec![None; cat.len() + 1];
-        for d in cat.iter().filter(|d| d.kind == Kind::Request) {
-            let special = match d.name {
-                "sockclnt_create" => Special::SockclntCreate,
-                "sockclnt_delete" => Special::SockclntDelete,
-                "control_ping" => Special::ControlPing,
-                "show_version" => Special::ShowVersion,
-                "get_api_json" => Special::GetApiJson,
-                _ => Special::Model,
-            };
-            let id = |n: &str| cat.id(n).unwrap_or(0);
-            let (reply_id, details_id) = match &d.answer {
-                Answer::Nothing => (0, 0),
-                Answer::Reply(r) => (id(r), 0),
-                Answer::Dump(x) => (0, id(x)),
-                Answer::Cursor { reply, details } => (id(reply), id(details)),
-            };
-            routes[usize::from(d.id)] = Some(Route {
-                special,
-                reply_id,
-                details_id,
-            });
-        }
-        let mut table = Vec::with_capacity(2 + 66 * cat.len());
-        table.extend_from_slice(&(cat.len() as u16).to_be_bytes());
-        for d in cat.iter() {
-            table.extend_from_slice(&d.id.to_be_bytes());
-            let mut name = [0u8; 64];
-            let n = d.name_crc.len().min(63);
-            name[..n].copy_from_slice(&d.name_crc.as_bytes()[..n]);
-            table.extend_from_slice(&name);
-        }
-        let model = Model::new(cat);
+        let table = MessageTable::vpp_26_06();
+        let api_json = match &cfg.api_json_dir {
+            Some(dir) => Some(api_json_documents(table, dir)?),
+            None => None,
+        };
+        let mut handlers = Handlers::new(table);
+        register_memclnt(&mut handlers, &cfg, table, api_json);
+        model::register(&mut handlers);
         let mut core = Core {
             regs: vec![None],
             free: Vec::new(),
-            model,
+            model: Model::new(),
             vpe_pid: cfg.vpe_pid.unwrap_or_else(std::process::id),
             stats: None,
         };
@@ -305,17 +268,11 @@ impl Simulator {
             core.stats = Some(StatsMirror::serve(p, &core.if_names())?);
             core.model.ifs_changed = false;
         }
-        let api_json = match &cfg.api_json_dir {
-            Some(dir) => Some(api_json_documents(cat, dir)?),
-            None => None,
-        };
         let inner = Arc::new(Inner {
             cfg,
-            cat,
-            routes,
             table,
+            handlers,
             core: Mutex::new(core),
-            api_json,
             faults: Faults::default(),
             conns: AtomicU64::new(0),
         });
@@ -388,7 +345,7 @@ impl Simulator {
         self.close_connections();
         {
             let mut core = lock(&self.inner.core);
-            core.model = Model::new(self.inner.cat);
+            core.model = Model::new();
             core.vpe_pid = core.vpe_pid.wrapping_add(1);
             core.regs.truncate(1);
             core.free.clear();
@@ -440,7 +397,7 @@ fn sync_stats(core: &mut Core) {
 
 /// VPP's `get_api_json` text: `[\n` + every registered module's `.api.json` (trailing newline
 /// cut) joined by `,` + `]`, in registration order; memclnt is not part of it.
-fn api_json_documents(cat: &Catalog, dir: &std::path::Path) -> std::io::Result<String> {
+fn api_json_documents(table: &MessageTable, dir: &std::path::Path) -> std::io::Result<String> {
     fn walk(d: &std::path::Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         for e in std::fs::read_dir(d)? {
             let p = e?.path();
@@ -454,14 +411,8 @@ fn api_json_documents(cat: &Catalog, dir: &std::path::Path) -> std::io::Result<S
     }
     let mut files = Vec::new();
     walk(dir, 0, &mut files)?;
-    let mut modules: Vec<&str> = Vec::new();
-    for d in cat.iter() {
-        if d.module != "memclnt" && modules.last() != Some(&d.module) {
-            modules.push(d.module);
-        }
-    }
     let mut docs = Vec::new();
-    for m in modules {
+    for &m in table.modules().iter().filter(|m| **m != "memclnt") {
         let name = format!("{m}.api.json");
         let Some(p) = files
             .iter()
@@ -645,134 +596,156 @@ impl Inner {
     }
 
     fn dispatch(&self, core: &mut Core, conn: u32, body: &[u8], out: &mut Outbox) -> Flow {
-        if body.len() < 2 {
+        let Some(id) = body.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
             warn!(len = body.len(), "frame without a message id: dropped");
             return Flow::Continue;
-        }
-        let id = u16::from_be_bytes([body[0], body[1]]);
-        let Some(route) = self.routes.get(usize::from(id)).copied().flatten() else {
+        };
+        let (Some(route), Some(info)) = (self.handlers.route(id), self.table.info(id)) else {
             warn!(id, "no handler for msg id {id}: dropped");
             return Flow::Continue;
         };
-        let def = self.cat.by_id(id).expect("routed ids exist");
-        if body.len() < def.fixed_size {
+        // VPP checks the fixed part (`calc_size`) before any handler; a handler's decode then
+        // checks the variable tail.
+        if body.len() < info.fixed_size {
             warn!(
                 id,
-                name = def.name,
+                name = info.name,
                 len = body.len(),
-                need = def.fixed_size,
+                need = info.fixed_size,
                 "truncated message: dropped"
             );
             return Flow::Continue;
         }
-        let b = Body(body);
-        if route.special == Special::SockclntCreate {
-            if let Some(Some(r)) = core.regs.get_mut(conn as usize) {
-                r.name = b.fixed_str(6, 64);
+        let client_index: [u8; 4] = body
+            .get(2..6)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or_default();
+        let reg = if route.from_connection {
+            // The handshake: answered on its connection, it has no client_index yet.
+            conn
+        } else {
+            match core.resolve(client_index) {
+                Some(reg) => reg,
+                None => {
+                    warn!(
+                        name = info.name,
+                        client_index = u32::from_be_bytes(client_index),
+                        "invalid client_index: dropped"
+                    );
+                    return Flow::Continue;
+                }
             }
-            let mut w = FrameWriter::new(&mut out.own, route.reply_id);
-            w.u32(0)
-                .bytes(b.bytes(2, 4))
-                .i32(0)
-                .u32(conn | 0x8000_0000)
-                .bytes(&self.table);
-            return Flow::Continue;
-        }
-        let client_index: [u8; 4] = b.arr(2).unwrap_or_default();
-        let Some(reg) = core.resolve(client_index) else {
-            warn!(
-                name = def.name,
-                client_index = u32::from_be_bytes(client_index),
-                "invalid client_index: dropped"
-            );
-            return Flow::Continue;
         };
-        let req = Req {
-            body: b,
-            ctx: b.arr(def.context_off.unwrap_or(6)).unwrap_or_default(),
-            reg,
-            client_index,
-            reply_id: route.reply_id,
-            details_id: route.details_id,
-        };
-        let faults = self.faults.active();
+        let ctx_off = info.header.context_offset().unwrap_or(6);
+        let context = body
+            .get(ctx_off..ctx_off + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0);
+        // Handshakes are never dropped by faults.
+        let faults = self.faults.active() && !route.from_connection;
         let mark = (out.buf(reg).len(), out.others.len());
-        let mut flow = Flow::Continue;
-        match route.special {
-            Special::ControlPing => {
-                let mut w = FrameWriter::new(out.buf(reg), route.reply_id);
-                w.bytes(&req.ctx).i32(0).u32(0).u32(core.vpe_pid);
-            }
-            Special::ShowVersion => {
-                let c = &self.cfg;
-                let mut w = FrameWriter::new(out.buf(reg), route.reply_id);
-                w.bytes(&req.ctx)
-                    .i32(0)
-                    .fixed_str(&c.program, 32)
-                    .fixed_str(&c.version, 32)
-                    .fixed_str(&c.build_date, 32)
-                    .fixed_str(&c.build_directory, 256);
-            }
-            Special::GetApiJson => match &self.api_json {
-                Some(json) => {
-                    FrameWriter::new(out.buf(reg), route.reply_id)
-                        .bytes(&req.ctx)
-                        .i32(0)
-                        .var_str(json)
-                        // VPP sends its C vector's terminating NUL after the string.
-                        .u8(0);
-                }
-                None => self.unimplemented(def.name, &req, out),
-            },
-            Special::SockclntDelete => {
-                let index = b.u32(10);
-                let target = core.resolve(index.to_be_bytes());
-                let response = if target.is_some() { 1 } else { -1 };
-                FrameWriter::new(out.buf(reg), route.reply_id)
-                    .bytes(&req.ctx)
-                    .i32(response);
-                match target {
-                    Some(t) if t == conn => flow = Flow::Close,
-                    Some(t) => {
-                        core.deliver(out);
-                        core.free_reg(t);
-                    }
-                    None => {}
+        let mut call = Call::new(out, reg, client_index, context);
+        match &route.run {
+            Some(run) => {
+                if let Err(e) = run(core, &mut call, body) {
+                    warn!(id, name = info.name, "cannot decode: {e}; dropped");
                 }
             }
-            Special::SockclntCreate => unreachable!("handled above"),
-            Special::Model => {
-                if !core.model.handle(def.name, &req, out) {
-                    self.unimplemented(def.name, &req, out);
-                }
-            }
+            None => unimplemented(info, &mut call),
         }
-        if faults && self.faults.should_drop(def.name) {
-            debug!(name = def.name, "fault: answer dropped");
+        let then = call.finish();
+        if faults && self.faults.should_drop(info.name) {
+            debug!(name = info.name, "fault: answer dropped");
             out.buf(reg).truncate(mark.0);
             out.others.truncate(mark.1);
         }
-        flow
-    }
-
-    /// The reply of a request the simulator does not model: `retval = -9`.
-    fn unimplemented(&self, name: &str, r: &Req, out: &mut Outbox) {
-        let reply = match self.cat.by_id(r.reply_id) {
-            Some(d) if r.reply_id != 0 => d,
-            _ => {
-                debug!(name, "not modelled; dump answered with no details");
-                return;
+        match then {
+            Then::Nothing => Flow::Continue,
+            Then::CloseOwn => Flow::Close,
+            Then::Free(t) => {
+                core.deliver(out);
+                core.free_reg(t);
+                Flow::Continue
             }
-        };
-        debug!(name, "not modelled: VNET_API_ERROR_UNIMPLEMENTED");
-        let mut body = vec![0u8; reply.fixed_size];
-        body[..2].copy_from_slice(&reply.id.to_be_bytes());
-        if let Some(o) = reply.context_off {
-            body[o..o + 4].copy_from_slice(&r.ctx);
         }
-        if let Some(o) = reply.retval_off {
-            body[o..o + 4].copy_from_slice(&err::UNIMPLEMENTED.to_be_bytes());
-        }
-        FrameWriter::new(out.buf(r.reg), reply.id).bytes(&body[2..]);
     }
+}
+
+/// The memclnt and vpe requests the server answers itself (registrations, ping, version, API
+/// JSON), and the two vlib requests whose reply has a `u32 retval`.
+fn register_memclnt(
+    h: &mut Handlers,
+    cfg: &SimConfig,
+    table: &'static MessageTable,
+    api_json: Option<String>,
+) {
+    // VPP's message table as `sockclnt_create_reply` sends it (every message of 26.06 here).
+    let entries: Vec<MessageTableEntry> = table
+        .iter()
+        .map(|(index, m)| MessageTableEntry {
+            index,
+            name: fit(m.name_crc, 64),
+        })
+        .collect();
+    // A view: VPP copies the name's bytes as they are.
+    h.on_core_view::<SockclntCreate, _>(move |core, call, req| {
+        if let Some(Some(r)) = core.regs.get_mut(call.reg as usize) {
+            r.name = lossy(req.name_bytes());
+        }
+        SockclntCreateReply {
+            response: 0,
+            index: call.reg | 0x8000_0000,
+            message_table: entries.clone(),
+        }
+    })
+    .from_connection = true;
+    h.on_core::<SockclntDelete, _>(|core, call, req| {
+        let target = core.resolve(req.index.to_be_bytes());
+        call.then = match target {
+            // Its own registration: the reply is flushed, then the connection closes.
+            Some(t) if t == call.own_reg() => Then::CloseOwn,
+            Some(t) => Then::Free(t),
+            None => Then::Nothing,
+        };
+        SockclntDeleteReply {
+            response: if target.is_some() { 1 } else { -1 },
+        }
+    });
+    h.on_core::<ControlPing, _>(|core, _, _| ControlPingReply {
+        retval: 0,
+        client_index: 0,
+        vpe_pid: core.vpe_pid,
+    });
+    let version = ShowVersionReply {
+        retval: 0,
+        program: fit(&cfg.program, 32),
+        version: fit(&cfg.version, 32),
+        build_date: fit(&cfg.build_date, 32),
+        build_directory: fit(&cfg.build_directory, 256),
+    };
+    h.on_core::<ShowVersion, _>(move |_, _, _| version.clone());
+    h.on_core::<GetApiJson, _>(move |_, call, _| match &api_json {
+        Some(json) => {
+            // VPP sends its C vector's terminating NUL after the string.
+            call.trailing_bytes(b"\0");
+            GetApiJsonReply {
+                retval: 0,
+                json: json.clone(),
+            }
+        }
+        None => GetApiJsonReply {
+            retval: UNIMPLEMENTED,
+            json: String::new(),
+        },
+    });
+    // Not modelled. Their replies' `retval` is a u32, which the table has no offset for:
+    // typed so that they still say UNIMPLEMENTED (-9) rather than a zero "success".
+    h.on_core::<GetF64EndianValue, _>(|_, _, _| GetF64EndianValueReply {
+        retval: UNIMPLEMENTED as u32,
+        f64_one_result: 0.0,
+    });
+    h.on_core::<GetF64IncrementByOne, _>(|_, _, _| GetF64IncrementByOneReply {
+        retval: UNIMPLEMENTED as u32,
+        f64_value: 0.0,
+    });
 }

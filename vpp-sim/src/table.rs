@@ -85,11 +85,12 @@ impl MessageTable {
     }
 
     fn build() -> MessageTable {
-        let mut modules: Vec<(&'static str, &'static [MessageInfo])> = vppapi_binapi::table::MODULES
-            .iter()
-            .filter(|(_, msgs)| !msgs.is_empty())
-            .copied()
-            .collect();
+        let mut modules: Vec<(&'static str, &'static [MessageInfo])> =
+            vppapi_binapi::table::MODULES
+                .iter()
+                .filter(|(_, msgs)| !msgs.is_empty())
+                .copied()
+                .collect();
         modules.sort_by_key(|(m, _)| {
             let pos = RECORDED_MODULE_ORDER.iter().position(|r| r == m);
             (pos.unwrap_or(usize::MAX), *m)
@@ -142,7 +143,10 @@ impl MessageTable {
 
     /// Every message with its ID, in ID order.
     pub fn iter(&self) -> impl Iterator<Item = (u16, &'static MessageInfo)> + '_ {
-        self.msgs.iter().enumerate().map(|(i, m)| (i as u16 + 1, *m))
+        self.msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i as u16 + 1, *m))
     }
 
     /// The modules that have messages, in registration (ID) order, memclnt first.

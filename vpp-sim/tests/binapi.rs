@@ -1,65 +1,62 @@
-//! Cross-checks against the generated 26.06 bindings (`vppapi-binapi`): the simulator's
-//! message table is exactly the bindings' registry (names, CRCs, modules, kinds, sizes, header
-//! shape), and every frame the simulator sends in a scripted session decodes with the typed
-//! bindings and re-encodes to the same bytes.
+//! Cross-checks against the generated 26.06 bindings (`vppapi-binapi` with `full` and
+//! `registry`, dev-dependency only): the simulator's message table (built from
+//! `vppapi_binapi::table`) is exactly the bindings' registry (names, CRCs, modules, kinds,
+//! header shape, sizes, offsets), and every frame the simulator sends in a scripted session
+//! decodes with the typed bindings and re-encodes to the same bytes.
 
 mod common;
 
 use common::*;
-use vpp_sim::catalog::{Catalog, Kind};
-use vppapi_runtime::codec::MessageKind;
+use vpp_sim::table::MessageTable;
 
 #[test]
-fn catalog_is_the_binapi_registry() {
-    let cat = Catalog::vpp_26_06();
+fn table_is_the_binapi_registry() {
+    let table = MessageTable::vpp_26_06();
     let reg: Vec<_> = vppapi_binapi::registry::messages().collect();
-    assert_eq!(reg.len(), cat.len());
+    assert_eq!(reg.len(), table.len());
     let mut nested = Vec::new();
     for e in reg {
-        let id = cat
+        let id = table
             .id_by_name_crc(e.name_crc)
-            .unwrap_or_else(|| panic!("{} missing from the catalog", e.name_crc));
-        let d = cat.by_id(id).unwrap();
+            .unwrap_or_else(|| panic!("{} missing from the table", e.name_crc));
+        let t = table.info(id).unwrap();
         assert_eq!(
-            (d.name, d.crc, d.module),
-            (e.name, e.crc, e.module),
+            (t.name, t.crc, t.module, t.kind, t.header),
+            (e.name, e.crc, e.module, e.kind, e.header),
             "{}",
             e.name_crc
         );
-        // The catalog's size is VPP's `sizeof` (what `calc_size` checks): it counts a variable
-        // string's u32 length and the fixed fields of a trailing typedef with a variable tail,
-        // which the bindings' `FIXED_SIZE` leaves to the tail.
-        if d.fixed_size != e.fixed_size {
-            assert!(d.fixed_size > e.fixed_size, "{}: fixed size", e.name_crc);
+        assert_eq!(t.retval_offset, e.retval_offset, "{}: retval", e.name_crc);
+        assert_eq!(t.cursor_offset, e.cursor_offset, "{}: cursor", e.name_crc);
+        // The table's size is VPP's `sizeof` (what `calc_size` checks, and the simulator's
+        // truncation check): it counts a variable string's u32 length and the fixed fields of
+        // a trailing typedef with a variable tail, which the bindings' `FIXED_SIZE` leaves to
+        // the tail.
+        if t.fixed_size != e.fixed_size {
+            assert!(t.has_tail, "{}: fixed size without a tail", e.name_crc);
+            assert!(t.fixed_size > e.fixed_size, "{}: fixed size", e.name_crc);
             nested.push(e.name);
         }
-        assert_eq!(
-            d.context_off,
-            e.header.context_offset(),
-            "{}: context",
-            e.name_crc
-        );
-        let kind = match e.kind {
-            MessageKind::Request => Kind::Request,
-            MessageKind::Reply => Kind::Reply,
-            MessageKind::Details => Kind::Details,
-            MessageKind::Event => Kind::Event,
-            MessageKind::Other => Kind::Other,
-        };
-        assert_eq!(d.kind, kind, "{}: kind", e.name_crc);
     }
     eprintln!("messages with a variable string or nested tail: {nested:?}");
     assert!(nested.contains(&"sw_interface_dump"));
     // vpp-wire.md 2.6: sw_interface_dump is 19 bytes even with an empty name filter.
-    assert_eq!(cat.def("sw_interface_dump").unwrap().fixed_size, 19);
+    let d = table.info(table.id("sw_interface_dump").unwrap()).unwrap();
+    assert_eq!(d.fixed_size, 19);
+    // Every request's reply, details and events are messages of the table.
+    for (_, t) in table.iter() {
+        for nc in t.reply.iter().chain(&t.details).chain(t.events) {
+            assert!(table.id_by_name_crc(nc).is_some(), "{}: {nc}", t.name);
+        }
+    }
 }
 
 /// Decodes a frame with the bindings and checks the re-encoding is byte-identical.
 fn check_typed(frame: &[u8]) {
     let body = &frame[16..];
     let id = u16::from_be_bytes([body[0], body[1]]);
-    let d = Catalog::vpp_26_06().by_id(id).expect("known id");
-    let e = vppapi_binapi::registry::by_name_crc(&d.name_crc).expect("in registry");
+    let d = MessageTable::vpp_26_06().info(id).expect("known id");
+    let e = vppapi_binapi::registry::by_name_crc(d.name_crc).expect("in registry");
     let (bytes, used) = e
         .reencode(body)
         .unwrap_or_else(|err| panic!("{}: {err}", d.name));
@@ -149,7 +146,9 @@ fn every_simulator_frame_decodes_with_the_bindings() {
         &[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff],
         1,
     );
-    let def = Catalog::vpp_26_06().def("ip_table_add_del").unwrap();
+    let def = MessageTable::vpp_26_06()
+        .info(id("ip_table_add_del"))
+        .unwrap();
     call(
         &mut c,
         "ip_table_add_del",

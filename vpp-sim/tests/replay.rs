@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
-use vpp_sim::catalog::Catalog;
+use vpp_sim::table::MessageTable;
 
 const SESSIONS: [&str; 9] = [
     "handshake",
@@ -66,7 +66,7 @@ fn replay_recordings_byte_for_byte() {
         eprintln!("notice: {} absent; replay test skipped", root.display());
         return;
     }
-    let cat = Catalog::vpp_26_06();
+    let cat = MessageTable::vpp_26_06();
     let api_dir = Some(
         std::env::var_os("VPP_API_ROOT")
             .map(PathBuf::from)

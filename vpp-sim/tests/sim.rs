@@ -5,7 +5,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use vpp_sim::catalog::Catalog;
+use vpp_sim::table::MessageTable;
+use vppapi_codec::MessageKind;
 
 fn create_loopback(c: &mut Raw, ctx: u32) -> u32 {
     let r = c.call("create_loopback", ctx, &[0; 6]);
@@ -22,7 +23,7 @@ fn handshake_table_and_ping() {
     let ts = TestSim::start(|c| c.vpe_pid = Some(4242));
     let mut c = ts.client();
     let r = c.handshake("t");
-    let cat = Catalog::vpp_26_06();
+    let cat = MessageTable::vpp_26_06();
     assert_eq!(&r[..2], &[0, 16]);
     assert_eq!(&r[6..10], &[0, 0, 0, 1], "context echoed");
     assert_eq!(be32(&r, 14), 0x8000_0001, "first client gets pool index 1");
@@ -36,7 +37,7 @@ fn handshake_table_and_ping() {
         (23, "control_ping"),
         (28, "get_api_json_reply"),
     ] {
-        assert_eq!(cat.by_id(i).unwrap().name, name);
+        assert_eq!(cat.info(i).unwrap().name, name);
     }
     let p = ping(&mut c, 0xdead_beef);
     assert_eq!(p.len(), 18);
@@ -72,7 +73,9 @@ fn unmodelled_request_gets_unimplemented() {
     let ts = TestSim::start(|_| {});
     let mut c = ts.client();
     c.handshake("t");
-    let def = Catalog::vpp_26_06().def("ip_table_add_del").unwrap();
+    let def = MessageTable::vpp_26_06()
+        .info(id("ip_table_add_del"))
+        .unwrap();
     let r = c.call("ip_table_add_del", 7, &vec![0; def.fixed_size - 10]);
     assert_eq!(
         u16::from_be_bytes([r[0], r[1]]),
@@ -85,6 +88,54 @@ fn unmodelled_request_gets_unimplemented() {
     c.send(&d);
     let p = ping(&mut c, 8);
     assert_eq!(u16::from_be_bytes([p[0], p[1]]), 24);
+}
+
+/// A request whose variable tail runs past the body fails to decode: no handler runs on
+/// zero-filled fields and no reply is sent (VPP drops it in `calc_size`).
+#[test]
+fn truncated_variable_tails_get_no_reply() {
+    let ts = TestSim::start(|_| {});
+    let mut c = ts.client();
+    c.handshake("t");
+    // cli_inband: the fixed part is complete, the command says 50 bytes, 3 follow.
+    let mut cli = vec![0, 0, 0, 50];
+    cli.extend_from_slice(b"sho");
+    c.send(&c.req("cli_inband", 1, &cli));
+    // sw_interface_dump: a name filter of 8 bytes, none sent.
+    c.send(&c.req(
+        "sw_interface_dump",
+        2,
+        &[0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 8],
+    ));
+    // bridge_domain_add_del_v2: one byte short of its fixed part.
+    let mut bd = vec![0, 0, 0, 5, 1, 1, 1, 1, 0, 0, 0];
+    bd.extend_from_slice(&[0; 64]);
+    c.send(&c.req("bridge_domain_add_del_v2", 3, &bd));
+    let p = ping(&mut c, 4);
+    assert_eq!(be32(&p, 2), 4, "only the ping is answered");
+    assert_eq!(
+        ts.sim().with_model(|m| m.bds.len()),
+        1,
+        "no bridge domain made"
+    );
+}
+
+/// `get_f64_*` (vlib) replies carry a `u32 retval`: still -9, never a zero "success".
+#[test]
+fn u32_retval_replies_say_unimplemented() {
+    let ts = TestSim::start(|_| {});
+    let mut c = ts.client();
+    c.handshake("t");
+    for (name, reply) in [
+        ("get_f64_endian_value", "get_f64_endian_value_reply"),
+        ("get_f64_increment_by_one", "get_f64_increment_by_one_reply"),
+    ] {
+        let r = c.call(name, 5, &1.0f64.to_le_bytes());
+        assert_eq!(u16::from_be_bytes([r[0], r[1]]), id(reply));
+        assert_eq!(be32(&r, 2), 5);
+        assert_eq!(rv(&r), -9);
+        assert_eq!(r.len(), 18);
+    }
 }
 
 #[test]
@@ -282,11 +333,11 @@ fn random_bodies_for_every_request_never_break_the_simulator() {
         seed ^= seed << 17;
         seed
     };
-    let cat = Catalog::vpp_26_06();
+    let cat = MessageTable::vpp_26_06();
     let mut sent = 0;
     for round in 0..3 {
-        for d in cat.iter() {
-            if d.kind != vpp_sim::catalog::Kind::Request
+        for (id, d) in cat.iter() {
+            if d.kind != MessageKind::Request
                 || matches!(
                     d.name,
                     "sockclnt_delete" | "sockclnt_create" | "memclnt_delete"
@@ -296,8 +347,8 @@ fn random_bodies_for_every_request_never_break_the_simulator() {
             }
             let len = d.fixed_size + (rnd() % 48) as usize;
             let mut b: Vec<u8> = (0..len.max(10)).map(|_| rnd() as u8).collect();
-            b[..2].copy_from_slice(&d.id.to_be_bytes());
-            if d.client_index_off == Some(2) {
+            b[..2].copy_from_slice(&id.to_be_bytes());
+            if d.header.client_index_offset() == Some(2) {
                 b[2..6].copy_from_slice(&c.index);
             }
             if round == 2 {

@@ -10,9 +10,11 @@
 //! The codec mirrors that shape:
 //!
 //! * [`Fixed`] is implemented by every type of constant size (scalars, enums, flags, aliases,
-//!   unions, typedefs without a tail, arrays of them). Its `Raw` type is a `zerocopy` struct of
-//!   byte-order-aware fields (`U32<BigEndian>`, `[u8; 64]`, …) with exactly the wire layout, so
-//!   the fixed prefix is read in place: no parsing, no copy, O(1).
+//!   unions, typedefs without a tail, arrays of them). Its `Raw` type has exactly the wire
+//!   layout: a `zerocopy` byte-order-aware scalar (`U32<BigEndian>`) for the base types, and
+//!   `[u8; N]` for typedefs and messages, whose fields sit at constant offsets
+//!   (`X::__VPP_ENDS`, folded by the compiler). The fixed prefix is read in place: no parsing,
+//!   no copy, O(1).
 //! * [`Wire`] is implemented by every type that can be encoded: `encoded_len` is exact,
 //!   `encode_to` writes straight into the caller's buffer (no allocation), `decode` builds the
 //!   owned value, and `view` gives a borrowed, length-checked window over received bytes whose
@@ -106,9 +108,10 @@
 //!
 //! ## Generated items per type `X`
 //!
-//! `XRaw` (the zerocopy layout of the fixed part, public fields), `XView<'a>` (accessors named
-//! like the fields; fixed/variable strings also get `NAME_bytes()`; VLAs return [`VlaView`];
-//! `as_raw()`; `to_owned()`), and impls of [`Fixed`] or [`Wire`], [`Message`] (messages, with
+//! `XView<'a>` (accessors named like the fields; fixed/variable strings also get
+//! `NAME_bytes()`; VLAs return [`VlaView`]; `as_raw()` gives the fixed part's bytes;
+//! `to_owned()`; for `{ i32 retval }` and empty messages an alias of the shared [`RetvalView`]
+//! / [`EmptyView`]), the hidden layout constants, and impls of [`Fixed`] or [`Wire`], [`Message`] (messages, with
 //! the layout's facts as constants: `RETVAL_OFFSET`, `CURSOR_OFFSET`, the context offset),
 //! `Default` and [`WireDefault`]. `#[derive(VppReflect)]` and `#[derive(VppRandom)]` add
 //! [`Reflect`] and [`Random`]; generated bindings put them behind features (`reflect`,
@@ -116,7 +119,9 @@
 //!
 //! Every generated method is `#[inline]`: nothing is compiled into machine code until a
 //! program uses it, so a crate of bindings for 2000 messages costs its users only the messages
-//! they send and receive. Enums and flags get consts, `KNOWN`,
+//! they send and receive.
+//!
+//! Enums and flags get consts, `KNOWN`,
 //! `Debug` (and for flags `Display` as `A|B|0x8`, `|`, `&`, `contains`); unions an accessor and
 //! `from_ARM` per arm. Aliases of base types and byte arrays must derive `Clone, Copy` (their
 //! view is the value itself).

@@ -6,7 +6,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use vpp_sim::catalog::Catalog;
+use vpp_sim::table::MessageTable;
 use vpp_sim::{SimConfig, Simulator};
 
 pub struct TestSim {
@@ -51,7 +51,7 @@ impl Drop for TestSim {
 }
 
 pub fn id(name: &str) -> u16 {
-    Catalog::vpp_26_06().id(name).unwrap()
+    MessageTable::vpp_26_06().id(name).unwrap()
 }
 
 pub struct Raw {
