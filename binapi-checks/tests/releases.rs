@@ -28,12 +28,23 @@ fn handler_set_picks_the_release_the_vpp_speaks() {
 
     let vpp_2606 = vpp_of(vppapi_binapi::table::messages());
     let sel = set.select(&vpp_2606);
-    assert_eq!(sel.chosen.map(|(n, h)| (n, *h)), Some(("cnat-26.06", "new")));
+    assert_eq!(
+        sel.chosen.map(|(n, h)| (n, *h)),
+        Some(("cnat-26.06", "new"))
+    );
     assert_eq!(sel.refused.len(), 1);
-    assert_eq!(sel.refused[0].report.different_crc.len(), 1, "{}", sel.refused[0]);
+    assert_eq!(
+        sel.refused[0].report.different_crc.len(),
+        1,
+        "{}",
+        sel.refused[0]
+    );
 
     let vpp_2410 = vpp_of(vppapi_binapi::v24_10::table::messages());
     let sel = set.select(&vpp_2410);
-    assert_eq!(sel.chosen.map(|(n, h)| (n, *h)), Some(("cnat-24.10", "old")));
+    assert_eq!(
+        sel.chosen.map(|(n, h)| (n, *h)),
+        Some(("cnat-24.10", "old"))
+    );
     assert!(sel.refused.is_empty());
 }

@@ -349,7 +349,10 @@ pub fn crate_files(releases: &[ReleaseBindings], opts: &CrateOptions) -> BTreeMa
     emit_release(&mut out, "src", &current.generated, "");
     for r in older {
         let m = r.module();
-        lib.push_str(&format!("/// VPP {}.\n#[rustfmt::skip]\npub mod {m};\n", r.label));
+        lib.push_str(&format!(
+            "/// VPP {}.\n#[rustfmt::skip]\npub mod {m};\n",
+            r.label
+        ));
         let mut sub = format!(
             "//! VPP {}: the same modules as the crate root, for this release (features \
              `{}<module>`).\n",
