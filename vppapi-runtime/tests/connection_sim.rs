@@ -44,6 +44,9 @@ impl Env {
         c.reply_timeout = Duration::from_secs(5);
         c.reconnect.initial_delay = Duration::from_millis(20);
         c.reconnect.max_delay = Duration::from_millis(200);
+        // No background health probe unless a test asks for one: a probe in flight would make
+        // the `pending_calls() == 0` checks racy. The health tests set their own interval.
+        c.health.interval = Duration::from_secs(3600);
         c
     }
     async fn connect(&self) -> Connection {
