@@ -1,5 +1,7 @@
 //! Shared helpers for the criterion benches in `benches/benches/`.
 
+pub mod floor;
+
 use std::path::PathBuf;
 
 /// The directory holding the real VPP API trees (`../shared/vpp-api` beside the repo), or
