@@ -156,8 +156,7 @@ impl ClientSegment {
         let vpp_pid = seg.r32(hdr_off + H_PID);
         let qcount = configs
             .iter()
-            .filter(|c| c.kind == RingKind::Queue)
-            .next_back()
+            .rfind(|c| c.kind == RingKind::Queue)
             .map(|c| c.count as u32);
         let input = Queue::validate(
             &seg,
