@@ -22,7 +22,11 @@
 pub mod handlers;
 pub mod model;
 mod server;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub mod shm;
 pub mod stats;
 pub mod table;
 
-pub use server::{Faults, SimConfig, Simulator};
+pub use server::{Faults, MainLoop, SimConfig, Simulator};
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub use shm::ShmStats;

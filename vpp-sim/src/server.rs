@@ -14,8 +14,8 @@ use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use vppapi_binapi::memclnt::{
-    ControlPing, ControlPingReply, GetApiJson, GetApiJsonReply, MessageTableEntry, SockclntCreate,
-    SockclntCreateReply, SockclntDelete, SockclntDeleteReply,
+    ControlPing, ControlPingReply, GetApiJson, GetApiJsonReply, MessageTableEntry,
+    SockInitShmReply, SockclntCreate, SockclntCreateReply, SockclntDelete, SockclntDeleteReply,
 };
 use vppapi_binapi::vlib::{
     GetF64EndianValue, GetF64EndianValueReply, GetF64IncrementByOne, GetF64IncrementByOneReply,
@@ -49,6 +49,26 @@ pub struct SimConfig {
     /// Directory of the 26.06 `.api.json` files (searched recursively); when set,
     /// `get_api_json` answers like VPP with every registered module's document.
     pub api_json_dir: Option<PathBuf>,
+    /// How VPP's main loop runs, which decides when shared-memory requests are seen.
+    pub main_loop: MainLoop,
+    /// Period of the dead-client scan that sends `memclnt_keepalive` to shared-memory
+    /// clients not heard from for that long (VPP: about 20 s when idle).
+    pub keepalive_period: Duration,
+}
+
+/// VPP's main loop, as the shared-memory transport sees it (shm doc 4.5, 8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainLoop {
+    /// No polling input node on the main thread (a stock VPP): the loop sleeps in
+    /// `epoll_wait` up to 10 ms between passes; only socket traffic wakes it early; one
+    /// segment message is handled per wake-up. Socket requests are answered at once.
+    Idle,
+    /// A polling input node on the main thread: segments are polled continuously (one core
+    /// spins) and the socket is only looked at every 1024 loops (~100 us late).
+    Busy,
+    /// Segments polled every given interval, the socket at once: not a VPP regime, a quick
+    /// setting for tests.
+    Polling(Duration),
 }
 
 impl SimConfig {
@@ -57,6 +77,8 @@ impl SimConfig {
             socket: socket.into(),
             stats_socket: None,
             vpe_pid: None,
+            main_loop: MainLoop::Idle,
+            keepalive_period: Duration::from_secs(20),
             program: "vpe".into(),
             version: "26.06-release".into(),
             build_date: "2026-06-24T00:00:00".into(),
@@ -145,6 +167,17 @@ impl Faults {
     fn active(&self) -> bool {
         self.inner.active.load(Ordering::Acquire)
     }
+    /// Whether requests are not being read (also stops polling the segments).
+    pub(crate) fn reading_stopped(&self) -> bool {
+        self.active() && lock(&self.inner.state).stop_reading
+    }
+    /// The latency fault, if set.
+    pub(crate) fn latency(&self) -> Option<Duration> {
+        if !self.active() {
+            return None;
+        }
+        lock(&self.inner.state).latency
+    }
     fn should_drop(&self, name: &str) -> bool {
         let mut s = lock(&self.inner.state);
         s.reply_count += 1;
@@ -154,22 +187,44 @@ impl Faults {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A connection's registration (`vl_api_registration_t` of a socket client).
-struct Registration {
-    name: String,
-    tx: mpsc::UnboundedSender<Vec<u8>>,
-    close: watch::Sender<bool>,
+/// What a socket connection's writer sends: frames, or the `"fdmsg"` with a segment's fd.
+pub(crate) enum Out {
+    Bytes(Vec<u8>),
+    #[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
+    Fd(std::os::fd::OwnedFd),
+}
+
+/// Where a registration's messages go.
+pub(crate) enum Sink {
+    /// A socket client: its connection's writer.
+    Socket {
+        tx: mpsc::UnboundedSender<Out>,
+        close: watch::Sender<bool>,
+    },
+    /// A shared-memory client: its input queue in a segment.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    Shm(crate::shm::ShmTarget),
+}
+
+/// A client registration (`vl_api_registration_t`).
+pub(crate) struct Registration {
+    pub(crate) name: String,
+    pub(crate) sink: Sink,
 }
 
 /// The simulator's state: what every handler may touch (all of it behind one mutex).
 pub(crate) struct Core {
     /// Pool of registrations; index 0 is the listener's, as in VPP.
-    regs: Vec<Option<Registration>>,
+    pub(crate) regs: Vec<Option<Registration>>,
     free: Vec<u32>,
+    /// VPP's pool of shared-memory clients (`vl_clients`): index → registration.
+    shm_pool: Vec<Option<u32>>,
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    shm: Arc<crate::shm::ShmMain>,
     pub(crate) model: Model,
     vpe_pid: u32,
     stats: Option<StatsMirror>,
@@ -195,40 +250,100 @@ impl Core {
             }
         }
     }
-    fn free_reg(&mut self, i: u32) {
+    pub(crate) fn free_reg(&mut self, i: u32) {
         if let Some(slot) = self.regs.get_mut(i as usize) {
             if let Some(r) = slot.take() {
-                let _ = r.close.send(true);
+                match r.sink {
+                    Sink::Socket { close, .. } => {
+                        let _ = close.send(true);
+                    }
+                    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                    Sink::Shm(_) => {
+                        for p in self.shm_pool.iter_mut() {
+                            if *p == Some(i) {
+                                *p = None;
+                            }
+                        }
+                    }
+                }
                 self.free.push(i);
                 self.model.client_gone(i);
             }
         }
     }
-    /// `vl_api_client_index_to_registration` for sockets: bit 31 set, pool index below.
-    fn resolve(&self, raw: [u8; 4]) -> Option<u32> {
+    /// A shared-memory client's registration: its raw index is `pool_index << 8` in host
+    /// order (epoch 0), as VPP's `vl_msg_api_handle_from_index_and_epoch`.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub(crate) fn alloc_shm_reg(&mut self, mut r: Registration) -> (u32, [u8; 4]) {
+        let pool = match self.shm_pool.iter().position(Option::is_none) {
+            Some(p) => p,
+            None => {
+                self.shm_pool.push(None);
+                self.shm_pool.len() - 1
+            }
+        };
+        let index = ((pool as u32) << 8).to_ne_bytes();
+        if let Sink::Shm(t) = &mut r.sink {
+            t.index = index;
+        }
+        let reg = self.alloc_reg(r);
+        self.shm_pool[pool] = Some(reg);
+        (reg, index)
+    }
+    /// `vl_api_client_index_to_registration`: bit 31 of the BE value set is a socket (pool
+    /// index below); clear is a shared-memory client (`pool_index << 8 | epoch`, host order).
+    pub(crate) fn resolve(&self, raw: [u8; 4]) -> Option<u32> {
         let v = u32::from_be_bytes(raw);
         if v & 0x8000_0000 == 0 {
-            return None;
+            let h = u32::from_ne_bytes(raw);
+            if h & 0xff != 0 {
+                return None; // another epoch
+            }
+            return self.shm_pool.get((h >> 8) as usize).copied().flatten();
         }
         let i = v & 0x7fff_ffff;
-        (i != 0 && matches!(self.regs.get(i as usize), Some(Some(_)))).then_some(i)
+        let socket = matches!(
+            self.regs.get(i as usize),
+            Some(Some(Registration {
+                sink: Sink::Socket { .. },
+                ..
+            }))
+        );
+        (i != 0 && socket).then_some(i)
     }
-    fn deliver(&self, out: &mut Outbox) {
-        for (reg, frames) in out.others.drain(..) {
-            if let Some(Some(r)) = self.regs.get(reg as usize) {
-                let _ = r.tx.send(frames);
+    /// Send `frames` to registration `reg` (its socket, or its queue in a segment).
+    pub(crate) fn deliver_to(&self, reg: u32, frames: Vec<u8>) {
+        match self.regs.get(reg as usize) {
+            Some(Some(Registration {
+                sink: Sink::Socket { tx, .. },
+                ..
+            })) => {
+                let _ = tx.send(Out::Bytes(frames));
             }
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            Some(Some(Registration {
+                sink: Sink::Shm(t), ..
+            })) => t.deliver(&frames, &self.shm),
+            _ => {}
+        }
+    }
+    pub(crate) fn deliver(&self, out: &mut Outbox) {
+        for (reg, frames) in out.others.drain(..) {
+            self.deliver_to(reg, frames);
         }
     }
 }
 
-struct Inner {
-    cfg: SimConfig,
-    table: &'static MessageTable,
+pub(crate) struct Inner {
+    pub(crate) cfg: SimConfig,
+    pub(crate) table: &'static MessageTable,
     handlers: Handlers,
-    core: Mutex<Core>,
-    faults: Faults,
+    pub(crate) core: Mutex<Core>,
+    pub(crate) faults: Faults,
     conns: AtomicU64,
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub(crate) shm: Arc<crate::shm::ShmMain>,
+    serialized_table: std::sync::OnceLock<Vec<u8>>,
 }
 
 /// A running simulator. Dropping it stops accepting and closes every connection.
@@ -257,9 +372,14 @@ impl Simulator {
         let mut handlers = Handlers::new(table);
         register_memclnt(&mut handlers, &cfg, table, api_json);
         model::register(&mut handlers);
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        let shm = Arc::new(crate::shm::ShmMain::new());
         let mut core = Core {
             regs: vec![None],
             free: Vec::new(),
+            shm_pool: Vec::new(),
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            shm: shm.clone(),
             model: Model::new(),
             vpe_pid: cfg.vpe_pid.unwrap_or_else(std::process::id),
             stats: None,
@@ -275,6 +395,9 @@ impl Simulator {
             core: Mutex::new(core),
             faults: Faults::default(),
             conns: AtomicU64::new(0),
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            shm,
+            serialized_table: std::sync::OnceLock::new(),
         });
         let sim = Simulator {
             inner,
@@ -336,6 +459,25 @@ impl Simulator {
         }
     }
 
+    /// Counters of the shared-memory side.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn shm_stats(&self) -> crate::shm::ShmStats {
+        self.inner.shm.stats()
+    }
+
+    /// VPP forgets every segment and their registrations (as its reaper does): requests
+    /// through them are never answered again; the sockets stay up.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn drop_segments(&self) {
+        let mut core = lock(&self.inner.core);
+        let shm: Vec<u32> = core.shm_pool.iter().flatten().copied().collect();
+        for r in shm {
+            core.free_reg(r);
+        }
+        drop(core);
+        self.inner.shm.clear();
+    }
+
     /// Restarts: closes all connections, clears all state, takes a new `vpe_pid` and
     /// recreates the API socket (and stats segment).
     pub async fn restart(&self) -> std::io::Result<()> {
@@ -343,12 +485,15 @@ impl Simulator {
             t.abort();
         }
         self.close_connections();
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        self.inner.shm.clear();
         {
             let mut core = lock(&self.inner.core);
             core.model = Model::new();
             core.vpe_pid = core.vpe_pid.wrapping_add(1);
             core.regs.truncate(1);
             core.free.clear();
+            core.shm_pool.clear();
             if let Some(p) = &self.inner.cfg.stats_socket {
                 core.stats = None;
                 let names = core.if_names();
@@ -379,11 +524,16 @@ impl Drop for Simulator {
             t.abort();
         }
         self.close_connections();
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            self.inner.shm.clear();
+            self.inner.shm.shutdown();
+        }
         let _ = std::fs::remove_file(&self.inner.cfg.socket);
     }
 }
 
-fn sync_stats(core: &mut Core) {
+pub(crate) fn sync_stats(core: &mut Core) {
     if core.model.ifs_changed {
         core.model.ifs_changed = false;
         let names = core.if_names();
@@ -441,23 +591,59 @@ async fn closed(rx: &mut watch::Receiver<bool>) {
     }
 }
 
+/// How late a busy main loop reads the socket (it polls it every 1024 loops; VPP 26.06 with
+/// a polling input node on main answered socket pings in 136 us against 22 us idle).
+const BUSY_SOCKET_DELAY: Duration = Duration::from_micros(110);
+
+/// Write the unframed `"fdmsg"` with `fd` in `SCM_RIGHTS` (shm doc 1.6).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+async fn send_fd(
+    wr: &tokio::net::unix::OwnedWriteHalf,
+    fd: &std::os::fd::OwnedFd,
+) -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    let sock: &UnixStream = wr.as_ref();
+    loop {
+        sock.writable().await?;
+        match sock.try_io(tokio::io::Interest::WRITABLE, || {
+            vppapi_shm::send_with_fd(sock.as_fd(), vppapi_shm::FDMSG, fd.as_fd())
+        }) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Result of handling one frame.
-enum Flow {
+pub(crate) enum Flow {
     Continue,
     /// `sockclnt_delete` of this connection: flush, then close.
     Close,
 }
 
 impl Inner {
+    /// VPP's message table serialized as `memclnt_create_reply.message_table` points to it.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub(crate) fn serialized_table(&self) -> &[u8] {
+        self.serialized_table.get_or_init(|| {
+            let entries: Vec<(u16, &str)> =
+                self.table.iter().map(|(i, m)| (i, m.name_crc)).collect();
+            vppapi_shm::serialize_message_table(&entries)
+        })
+    }
+
     async fn serve(self: Arc<Self>, stream: UnixStream) {
         self.conns.fetch_add(1, Ordering::Relaxed);
         let (mut rd, mut wr) = stream.into_split();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         let (close_tx, mut close_rx) = watch::channel(false);
         let reg = lock(&self.core).alloc_reg(Registration {
             name: String::new(),
-            tx: tx.clone(),
-            close: close_tx,
+            sink: Sink::Socket {
+                tx: tx.clone(),
+                close: close_tx,
+            },
         });
         debug!(reg, "client connected");
         let faults = self.faults.clone();
@@ -469,10 +655,15 @@ impl Inner {
                     m = rx.recv() => {
                         let Some(m) = m else { break };
                         batch.clear();
-                        batch.extend_from_slice(&m);
-                        while batch.len() < (1 << 20) {
+                        let mut fd = None;
+                        match m {
+                            Out::Bytes(m) => batch.extend_from_slice(&m),
+                            Out::Fd(f) => fd = Some(f),
+                        }
+                        while batch.len() < (1 << 20) && fd.is_none() {
                             match rx.try_recv() {
-                                Ok(m) => batch.extend_from_slice(&m),
+                                Ok(Out::Bytes(m)) => batch.extend_from_slice(&m),
+                                Ok(Out::Fd(f)) => fd = Some(f),
                                 Err(_) => break,
                             }
                         }
@@ -482,9 +673,17 @@ impl Inner {
                                 tokio::time::sleep(d).await;
                             }
                         }
-                        if wr.write_all(&batch).await.is_err() {
+                        if !batch.is_empty() && wr.write_all(&batch).await.is_err() {
                             break;
                         }
+                        // The reply is out: the unframed "fdmsg" with the segment's fd follows.
+                        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                        if let Some(fd) = fd.take() {
+                            if send_fd(&wr, &fd).await.is_err() {
+                                break;
+                            }
+                        }
+                        drop(fd);
                     }
                     _ = closed(&mut wclose) => break,
                 }
@@ -504,6 +703,19 @@ impl Inner {
             };
             if n == 0 {
                 break;
+            }
+            match self.cfg.main_loop {
+                // Socket traffic wakes the main loop out of its epoll sleep.
+                #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                MainLoop::Idle => self.shm.ring(),
+                // A busy main loop looks at the socket only every 1024 loops.
+                MainLoop::Busy => {
+                    let t = std::time::Instant::now();
+                    while t.elapsed() < BUSY_SOCKET_DELAY {
+                        std::hint::spin_loop();
+                    }
+                }
+                _ => {}
             }
             // Stopped reading: bytes that already arrived wait too.
             if self.faults.active() {
@@ -547,6 +759,16 @@ impl Inner {
                     tokio::time::sleep(d).await;
                 }
                 let body = &buf[start + FRAME_HEADER..start + FRAME_HEADER + len];
+                #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                if self.is_sock_init_shm(body) {
+                    let flow = self.sock_init_shm(reg, body, &tx, &mut out);
+                    start += FRAME_HEADER + len;
+                    if matches!(flow, Flow::Close) {
+                        closing = true;
+                        break;
+                    }
+                    continue;
+                }
                 let flow = {
                     let mut core = lock(&self.core);
                     let f = self.dispatch(&mut core, reg, body, &mut out);
@@ -560,11 +782,11 @@ impl Inner {
                     break;
                 }
                 if slow.is_some() && !out.own.is_empty() {
-                    let _ = tx.send(std::mem::take(&mut out.own));
+                    let _ = tx.send(Out::Bytes(std::mem::take(&mut out.own)));
                 }
             }
             if !out.own.is_empty() {
-                let _ = tx.send(out.own);
+                let _ = tx.send(Out::Bytes(out.own));
             }
             if start == buf.len() {
                 buf.clear();
@@ -580,8 +802,12 @@ impl Inner {
         // Registration freed (reapers run); the writer flushes what is queued, then closes.
         {
             let mut core = lock(&self.core);
-            if let Some(Some(r)) = core.regs.get(reg as usize) {
-                if r.tx.same_channel(&tx) {
+            if let Some(Some(Registration {
+                sink: Sink::Socket { tx: rtx, .. },
+                ..
+            })) = core.regs.get(reg as usize)
+            {
+                if rtx.same_channel(&tx) {
                     // Dropping the close sender does not signal `closed`: queued replies
                     // (sockclnt_delete_reply) are still written.
                     core.regs[reg as usize] = None;
@@ -595,7 +821,79 @@ impl Inner {
         debug!(reg, "client gone");
     }
 
-    fn dispatch(&self, core: &mut Core, conn: u32, body: &[u8], out: &mut Outbox) -> Flow {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn is_sock_init_shm(&self, body: &[u8]) -> bool {
+        body.len() >= 2
+            && self.table.id_by_name_crc("sock_init_shm_51646d92")
+                == Some(u16::from_be_bytes([body[0], body[1]]))
+    }
+
+    /// `sock_init_shm` (shm doc 1, 2): only on a socket registration; a short body gets no
+    /// reply; a size of 0 gets -101; what would crash VPP 26.06 drops the connection (and
+    /// is counted); otherwise the reply, then the fd.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn sock_init_shm(
+        self: &Arc<Self>,
+        conn: u32,
+        body: &[u8],
+        tx: &mpsc::UnboundedSender<Out>,
+        out: &mut Outbox,
+    ) -> Flow {
+        let req = match vppapi_shm::parse_sock_init_shm(body) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!("sock_init_shm: {e}: dropped (no reply)");
+                return Flow::Continue;
+            }
+        };
+        let (name, vpe_pid) = {
+            let core = lock(&self.core);
+            match core.resolve(req.client_index) {
+                Some(r) if r == conn => {
+                    let name = match core.regs.get(r as usize) {
+                        Some(Some(reg)) => reg.name.clone(),
+                        _ => String::new(),
+                    };
+                    (name, core.vpe_pid)
+                }
+                _ => {
+                    warn!("sock_init_shm from a non-socket client_index: dropped");
+                    return Flow::Continue;
+                }
+            }
+        };
+        let outcome =
+            crate::shm::sock_init_shm(self, &name, req.requested_size, &req.configs, vpe_pid);
+        let retval = match &outcome {
+            crate::shm::InitOutcome::Segment(_) => 0,
+            crate::shm::InitOutcome::Refused(rv) => *rv,
+            crate::shm::InitOutcome::Crash(why) => {
+                tracing::error!("sock_init_shm: {why}; dropping the connection");
+                return Flow::Close;
+            }
+        };
+        let reply = SockInitShmReply { retval };
+        crate::handlers::push_frame(
+            &mut out.own,
+            self.table.id_of::<SockInitShmReply>().unwrap_or(20),
+            [0; 4],
+            req.context,
+            &reply,
+        );
+        let _ = tx.send(Out::Bytes(std::mem::take(&mut out.own)));
+        if let crate::shm::InitOutcome::Segment(fd) = outcome {
+            let _ = tx.send(Out::Fd(fd));
+        }
+        Flow::Continue
+    }
+
+    pub(crate) fn dispatch(
+        &self,
+        core: &mut Core,
+        conn: u32,
+        body: &[u8],
+        out: &mut Outbox,
+    ) -> Flow {
         let Some(id) = body.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
             warn!(len = body.len(), "frame without a message id: dropped");
             return Flow::Continue;

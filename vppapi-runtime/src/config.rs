@@ -1,7 +1,8 @@
 //! Connection settings: one struct with defaults, and the same keys in a TOML file.
 //!
 //! ```toml
-//! socket_path = "/run/vpp/api.sock"
+//! endpoint = "socket:/run/vpp/api.sock"   # or "shm:/run/vpp/api.sock", or a plain path
+//! connect_via_shm = false                 # govppmux's `connect-via-shm`: upgrade to shm
 //! client_name = "my-agent"
 //! reply_timeout = "5s"
 //! connect_timeout = "10s"
@@ -25,7 +26,15 @@
 //!
 //! [trace]
 //! capacity = 0               # last N calls kept in memory; 0 = off
+//!
+//! [shm]                      # only used with an shm endpoint
+//! segment_size = 67108864
+//! route = "adaptive"         # or "segment": every request that fits goes through the segment
+//! probe_interval = "1s"
 //! ```
+//!
+//! The environment variable `GOVPPMUX_NOSOCK` (any non-empty value), as in govppmux, means
+//! "prefer shared memory": a `socket:` endpoint is then used as `shm:`.
 //!
 //! Durations are strings with a unit (`ms`, `s`, `m`, `h`) or plain numbers of seconds.
 
@@ -40,8 +49,15 @@ use crate::transport::DEFAULT_SOCKET;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The API socket (`socksvr { default }` puts it at `/run/vpp/api.sock`).
-    pub socket_path: PathBuf,
+    /// Where VPP is and how to talk to it: `socket:PATH` (the default, VPP's API socket;
+    /// `socksvr { default }` puts it at `/run/vpp/api.sock`) or `shm:PATH` (the same socket,
+    /// upgraded to a shared-memory segment; see [`crate::transport`]). The key `socket_path`
+    /// is accepted too.
+    #[serde(alias = "socket_path")]
+    pub endpoint: Endpoint,
+    /// Use shared memory with a `socket:` endpoint (govppmux's `connect-via-shm`).
+    #[serde(alias = "connect-via-shm")]
+    pub connect_via_shm: bool,
     /// The name shown by `show api clients` (at most 63 bytes).
     pub client_name: String,
     /// Default per-call reply timeout (VPP drops bad requests silently).
@@ -66,12 +82,15 @@ pub struct Config {
     pub events: EventConfig,
     /// In-memory trace of the last calls.
     pub trace: TraceConfig,
+    /// The shared-memory transport (used with an `shm:` endpoint).
+    pub shm: ShmConfig,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            socket_path: PathBuf::from(DEFAULT_SOCKET),
+            endpoint: Endpoint::Socket(PathBuf::from(DEFAULT_SOCKET)),
+            connect_via_shm: false,
             client_name: "vppapi-rs".into(),
             reply_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
@@ -82,16 +101,40 @@ impl Default for Config {
             reconnect: ReconnectConfig::default(),
             events: EventConfig::default(),
             trace: TraceConfig::default(),
+            shm: ShmConfig::default(),
         }
     }
 }
 
 impl Config {
-    /// Defaults with another socket path.
+    /// Defaults with another socket path (the socket transport).
     pub fn new(socket_path: impl Into<PathBuf>) -> Self {
         Self {
-            socket_path: socket_path.into(),
+            endpoint: Endpoint::Socket(socket_path.into()),
             ..Self::default()
+        }
+    }
+
+    /// Defaults with an endpoint (`socket:PATH`, `shm:PATH` or a plain path).
+    pub fn with_endpoint(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            ..Self::default()
+        }
+    }
+
+    /// The API socket path (both transports start on it).
+    pub fn socket_path(&self) -> &std::path::Path {
+        self.endpoint.path()
+    }
+
+    /// The endpoint the connection uses: [`Config::endpoint`], as `shm:` when
+    /// [`Config::connect_via_shm`] is set or `GOVPPMUX_NOSOCK` is in the environment.
+    pub fn effective_endpoint(&self) -> Endpoint {
+        let nosock = std::env::var_os("GOVPPMUX_NOSOCK").is_some_and(|v| !v.is_empty());
+        match &self.endpoint {
+            Endpoint::Socket(p) if self.connect_via_shm || nosock => Endpoint::Shm(p.clone()),
+            e => e.clone(),
         }
     }
 
@@ -149,6 +192,16 @@ impl Config {
         }
         if self.max_frame_len < 64 {
             return bad("max_frame_len", "must be at least 64");
+        }
+        if self.endpoint.path().as_os_str().is_empty() {
+            return bad("endpoint", "no socket path");
+        }
+        // Spec 1.5: below 2 pages + VPP's private heap + rings VPP crashes; 16 MiB is safe.
+        if self.shm.segment_size < (16 << 20) {
+            return bad("shm.segment_size", "must be at least 16 MiB (16777216)");
+        }
+        if self.shm.probe_interval.is_zero() {
+            return bad("shm.probe_interval", "must be positive");
         }
         Ok(())
     }
@@ -216,6 +269,113 @@ impl ReconnectConfig {
         let capped = base.min(self.max_delay.as_secs_f64());
         let jittered = capped * (1.0 - self.jitter * fastrand::f64());
         Duration::from_secs_f64(jittered.max(0.0))
+    }
+}
+
+/// Where VPP is and which transport reaches it. Written `socket:PATH`, `shm:PATH`, or a
+/// plain `PATH` (socket).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// VPP's API socket (`socksvr`): every message framed on the stream.
+    Socket(PathBuf),
+    /// The hybrid shared-memory transport: handshake on the API socket at this path, then
+    /// requests and replies through a memfd segment VPP creates (`sock_init_shm`); events,
+    /// and messages too large for a ring, stay on the socket.
+    Shm(PathBuf),
+}
+
+impl Endpoint {
+    /// The API socket path.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Endpoint::Socket(p) | Endpoint::Shm(p) => p,
+        }
+    }
+    /// Whether this is the shared-memory transport.
+    pub fn is_shm(&self) -> bool {
+        matches!(self, Endpoint::Shm(_))
+    }
+}
+
+impl std::str::FromStr for Endpoint {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        let (kind, path) = match s.split_once(':') {
+            Some((k @ ("socket" | "shm"), p)) => (k, p),
+            Some((k, _)) if !k.contains('/') && !k.is_empty() => {
+                return Err(ConfigError::Invalid(format!(
+                    "endpoint {s:?}: unknown transport {k:?} (socket:PATH or shm:PATH)"
+                )))
+            }
+            _ => ("socket", s),
+        };
+        if path.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "endpoint {s:?}: no socket path"
+            )));
+        }
+        Ok(match kind {
+            "shm" => Endpoint::Shm(path.into()),
+            _ => Endpoint::Socket(path.into()),
+        })
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Socket(p) => write!(f, "socket:{}", p.display()),
+            Endpoint::Shm(p) => write!(f, "shm:{}", p.display()),
+        }
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which path a request takes on the shared-memory transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShmRoute {
+    /// Per request, the path with the lower recent round-trip time; the other path is probed
+    /// once per `probe_interval`. On an idle VPP (its main loop sleeps in epoll and only a
+    /// socket message wakes it) that is the socket; on a busy one (the main loop polls, the
+    /// socket is read every 1024 loops) it is the segment.
+    Adaptive,
+    /// Every request that fits a ring slot goes through the segment.
+    Segment,
+}
+
+/// The shared-memory transport.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShmConfig {
+    /// `requested_size` of `sock_init_shm` (VPP's pages are allocated lazily).
+    pub segment_size: u32,
+    /// Request routing.
+    pub route: ShmRoute,
+    /// How often the adaptive router tries the path it is not using.
+    #[serde(with = "duration")]
+    pub probe_interval: Duration,
+}
+
+impl Default for ShmConfig {
+    fn default() -> Self {
+        Self {
+            segment_size: 64 << 20,
+            route: ShmRoute::Adaptive,
+            probe_interval: Duration::from_secs(1),
+        }
     }
 }
 
@@ -352,7 +512,10 @@ mod tests {
         assert_eq!(p.client_name, "agent");
         assert_eq!(p.health.threshold, 5);
         assert_eq!(p.health.interval, Duration::from_secs(1));
-        assert_eq!(p.socket_path, PathBuf::from("/run/vpp/api.sock"));
+        assert_eq!(
+            p.endpoint,
+            Endpoint::Socket(PathBuf::from("/run/vpp/api.sock"))
+        );
         let f = Config::from_toml("reply_timeout = 1.5").unwrap();
         assert_eq!(f.reply_timeout, Duration::from_millis(1500));
     }
@@ -367,6 +530,25 @@ mod tests {
         assert!(e.to_string().contains("health.threshold"), "{e}");
         let e = Config::from_toml("[events]\noverflow = \"block\"").unwrap_err();
         assert!(e.to_string().contains("block"), "{e}");
+    }
+
+    #[test]
+    fn endpoints_parse_with_govppmux_names() {
+        let c = Config::from_toml("endpoint = \"shm:/run/vpp/api.sock\"").unwrap();
+        assert_eq!(c.endpoint, Endpoint::Shm("/run/vpp/api.sock".into()));
+        let c = Config::from_toml("socket_path = \"/tmp/a.sock\"").unwrap();
+        assert_eq!(c.endpoint, Endpoint::Socket("/tmp/a.sock".into()));
+        let c = Config::from_toml("endpoint = \"socket:/x\"\nconnect-via-shm = true").unwrap();
+        assert_eq!(c.effective_endpoint(), Endpoint::Shm("/x".into()));
+        let e = Config::from_toml("endpoint = \"tcp:1.2.3.4\"").unwrap_err();
+        assert!(e.to_string().contains("unknown transport \"tcp\""), "{e}");
+        let e = Config::from_toml("endpoint = \"shm:\"").unwrap_err();
+        assert!(e.to_string().contains("no socket path"), "{e}");
+        let e = Config::from_toml("[shm]\nsegment_size = 4").unwrap_err();
+        assert!(e.to_string().contains("shm.segment_size"), "{e}");
+        let c = Config::with_endpoint("shm:/y".parse().unwrap());
+        assert_eq!(Config::from_toml(&c.to_toml()).unwrap(), c);
+        assert!(c.to_toml().contains("endpoint = \"shm:/y\""));
     }
 
     #[test]

@@ -29,12 +29,15 @@ pub mod transport;
 pub use api_error::ApiError;
 pub use blocking::BlockingConnection;
 pub use compat::{CompatReport, HandlerSet, MessageTable};
-pub use config::{Config, OverflowPolicy};
+pub use config::{Config, Endpoint, OverflowPolicy, ShmConfig, ShmRoute};
 pub use connection::{
     ConnState, Connection, DetailsStream, EventStream, RawDetailsStream, RawMessage, RawReply,
     ReconnectInfo,
 };
 pub use error::{Error, Result};
+/// Counters of a shared-memory session ([`Connection::shm_stats`]).
+#[cfg(shm_transport)]
+pub use vppapi_shm::ClientStats as ShmStats;
 
 pub use codec::net::{
     Address, AddressFamily, AddressUnion, AddressWithPrefix, InterfaceIndex, Ip4Address, Ip4Prefix,

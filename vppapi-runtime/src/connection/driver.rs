@@ -6,94 +6,63 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::UnixStream;
-
-use super::session::{reader_task, writer_task, Session};
+use super::session::{reader_task, writer_task, Session, SocketSide};
 use super::{call_on, Alive, ConnState, Connection, Inner, ReconnectInfo};
-use crate::codec::decode_message;
-use crate::compat::MessageTable;
+use crate::config::Endpoint;
 use crate::error::{Error, Result};
-use crate::memclnt::{
-    ControlPing, ShowVersion, SockclntCreate, SockclntCreateReply, SOCKCLNT_CREATE_ID,
-    SOCKCLNT_CREATE_REPLY_ID,
-};
-use crate::transport::{append_frame, msg_id, FrameReader};
+use crate::memclnt::{ControlPing, ShowVersion};
+use crate::transport::socket;
 
-/// Context of `sockclnt_create`: vpp_papi's constant, so our handshake bytes equal its.
-pub const HANDSHAKE_CONTEXT: u32 = 124;
-
-fn io_err(inner: &Inner, e: std::io::Error) -> Error {
-    Error::Io {
-        path: inner.config.socket_path.display().to_string(),
-        source: Arc::new(e),
-    }
-}
-
-/// Connect, handshake and start the session's reader and writer.
+/// Connect through the configured transport, handshake, and start the session's reader and
+/// writer (and, on shared memory, its receive thread).
 async fn establish(inner: &Arc<Inner>, generation: u64) -> Result<Arc<Session>> {
     let cfg = &inner.config;
-    let stream = UnixStream::connect(&cfg.socket_path)
-        .await
-        .map_err(|e| io_err(inner, e))?;
-    let (rd, mut wr) = stream.into_split();
-    let mut hello = Vec::with_capacity(86);
-    let create = SockclntCreate {
-        name: cfg.client_name.clone(),
-    };
-    append_frame(
-        &mut hello,
-        &create,
-        SOCKCLNT_CREATE_ID,
-        [0; 4],
-        HANDSHAKE_CONTEXT,
-    )
-    .map_err(|e| Error::Encode {
-        message: "sockclnt_create",
-        source: e,
-    })?;
-    wr.write_all(&hello).await.map_err(|e| io_err(inner, e))?;
-    let mut reader = FrameReader::new(rd, cfg.max_frame_len);
-    let reply = loop {
-        let frame = reader
-            .next_frame()
-            .await
-            .map_err(|e| Error::Handshake(e.to_string()))?
-            .ok_or_else(|| Error::Handshake("VPP closed the socket during the handshake".into()))?;
-        if msg_id(&frame) == SOCKCLNT_CREATE_REPLY_ID {
-            break frame;
+    let endpoint = cfg.effective_endpoint();
+    let path = endpoint.path();
+    #[allow(unused_mut)]
+    let mut hs = socket::connect(path, &cfg.client_name, cfg.max_frame_len).await?;
+    let shm = match &endpoint {
+        Endpoint::Socket(_) => None,
+        #[cfg(shm_transport)]
+        Endpoint::Shm(_) => {
+            Some(crate::transport::shm::upgrade(&mut hs, path, &cfg.client_name, &cfg.shm).await?)
         }
-        tracing::debug!(
-            id = msg_id(&frame),
-            "message before sockclnt_create_reply ignored"
-        );
+        #[cfg(not(shm_transport))]
+        Endpoint::Shm(_) => {
+            return Err(Error::Usage(
+                "this build has no shared-memory transport: it needs Linux with glibc (VPP's \
+                 process-shared mutexes and condition variables are glibc's) and \
+                 vppapi-runtime's `shm` feature; use a socket: endpoint"
+                    .into(),
+            ))
+        }
     };
-    let (hdr, r, _) = decode_message::<SockclntCreateReply>(&reply)
-        .map_err(|e| Error::Handshake(format!("sockclnt_create_reply: {e}")))?;
-    if r.response != 0 {
-        return Err(Error::Handshake(format!(
-            "sockclnt_create_reply response {}",
-            r.response
-        )));
-    }
-    if hdr.context != Some(HANDSHAKE_CONTEXT) {
-        tracing::warn!(context = ?hdr.context, "sockclnt_create_reply with another context");
-    }
-    let table = MessageTable::new(r.message_table.iter().map(|e| (e.index, e.name.as_str())));
-    let client_index = r.index.to_be_bytes();
+    let socket::Handshake {
+        stream,
+        buf,
+        client_index: socket_index,
+        table,
+    } = hs;
+    #[cfg(shm_transport)]
+    let client_index = shm.as_ref().map_or(socket_index, |s| s.index);
+    #[cfg(not(shm_transport))]
+    let client_index = socket_index;
     let session = Arc::new(Session::new(
         generation,
         client_index,
+        socket_index,
         table,
-        cfg.write_high_water,
-    ));
-    tokio::spawn(reader_task(
-        session.clone(),
-        reader,
+        SocketSide::new(stream, buf, cfg.write_high_water),
+        shm,
         inner.events.clone(),
         inner.metrics.clone(),
     ));
-    tokio::spawn(writer_task(session.clone(), wr));
+    #[cfg(shm_transport)]
+    if let Some(shm) = &session.shm {
+        shm.start(&session);
+    }
+    tokio::spawn(reader_task(session.clone()));
+    tokio::spawn(writer_task(session.clone()));
 
     // What VPP is (logged, exposed) and its pid (restart detection).
     let t = cfg.reply_timeout;

@@ -27,7 +27,7 @@
 
 mod driver;
 mod events;
-mod session;
+pub(crate) mod session;
 mod stream;
 
 use std::future::Future;
@@ -37,14 +37,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
 pub use events::EventStream;
 pub use stream::{DetailsStream, RawDetailsStream, RawMessage};
 
 use self::events::{EventHub, EventQueue, WantSender};
-use self::session::{Pending, PushError, Session};
+use self::session::{Hint, Pending, PushError, ReplySlot, Session, WaitError};
 use self::stream::StreamEnd;
 use crate::api_error::ApiError;
 use crate::codec::{
@@ -57,6 +57,15 @@ use crate::memclnt::{ControlPing, ControlPingReply};
 use crate::metrics::Metrics;
 use crate::trace::{CallOutcome, CallRecord, CallTrace};
 use crate::transport::append_frame;
+
+/// Requests that must go on the socket whatever the transport: event registrations.
+fn hint_for(name: &str) -> Hint {
+    if name.starts_with("want_") {
+        Hint::SocketOnly
+    } else {
+        Hint::Any
+    }
+}
 
 /// Observable connection state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,7 +162,7 @@ pub struct Connection {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("socket", &self.inner.config.socket_path)
+            .field("endpoint", &self.inner.config.endpoint)
             .field("state", &*self.inner.state.borrow())
             .finish()
     }
@@ -216,12 +225,16 @@ struct CallGuard<'a> {
     outcome: CallOutcome,
     retval: Option<i32>,
     pending: bool,
+    slot: Option<Arc<ReplySlot>>,
 }
 
 impl Drop for CallGuard<'_> {
     fn drop(&mut self) {
         if self.pending {
             self.session.remove_pending(self.context);
+        }
+        if let Some(slot) = self.slot.take() {
+            self.session.give_slot(slot);
         }
         let m = &self.inner.metrics;
         m.in_flight.dec();
@@ -364,6 +377,26 @@ impl Connection {
             .and_then(|s| s.version.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
+    /// The transport of the current session: `"socket"` or `"shm"` (`"none"` when not
+    /// connected).
+    pub fn transport(&self) -> &'static str {
+        match self.inner.current() {
+            Some(s) if s.shm.is_some() => "shm",
+            Some(_) => "socket",
+            None => "none",
+        }
+    }
+
+    /// Counters of the shared-memory segment of the current session (`None` on the socket):
+    /// requests sent and replies received through it, heap replies handed back, keepalives
+    /// answered, foreign addresses dropped.
+    #[cfg(shm_transport)]
+    pub fn shm_stats(&self) -> Option<crate::ShmStats> {
+        self.inner
+            .current()
+            .and_then(|s| s.shm.as_ref().map(|m| m.stats()))
+    }
+
     /// Session number (increments on every successful connect).
     pub fn generation(&self) -> Option<u64> {
         self.inner.current().map(|s| s.generation)
@@ -492,10 +525,11 @@ impl Connection {
         self.inner.metrics.calls.inc();
         let ci = session.client_index;
         let timeout = self.inner.config.reply_timeout;
-        let push = session
-            .write
-            .push_with(|buf| append_frame(buf, msg, id, ci, ctx).map(|_| ()));
-        tokio::time::timeout(timeout, push)
+        let deadline = tokio::time::Instant::now() + timeout;
+        let push = session.push(hint_for(M::NAME), deadline, |buf| {
+            append_frame(buf, msg, id, ci, ctx).map(|_| ())
+        });
+        tokio::time::timeout_at(deadline, push)
             .await
             .map_err(|_| Error::Timeout {
                 message: M::NAME,
@@ -543,11 +577,12 @@ impl Connection {
         self.inner.metrics.calls.inc();
         let ci = session.client_index;
         let timeout = self.inner.config.reply_timeout;
-        let push = session.write.push_with(|buf| {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let push = session.push(Hint::Any, deadline, |buf| {
             append_frame(buf, req, id, ci, ctx)?;
             append_frame(buf, &ControlPing {}, ping_id, ci, ctx).map(|_| ())
         });
-        let pushed = match tokio::time::timeout(timeout, push).await {
+        let pushed = match tokio::time::timeout_at(deadline, push).await {
             Ok(r) => r.map_err(|e| push_error(e, M::NAME)),
             Err(_) => Err(Error::Timeout {
                 message: M::NAME,
@@ -615,11 +650,12 @@ impl Connection {
         }
         self.inner.metrics.calls.inc();
         let timeout = self.inner.config.reply_timeout;
-        let push = session.write.push_with(|buf| {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let push = session.push(Hint::Any, deadline, |buf| {
             buf.extend_from_slice(&request);
             Ok(())
         });
-        let pushed = match tokio::time::timeout(timeout, push).await {
+        let pushed = match tokio::time::timeout_at(deadline, push).await {
             Ok(r) => r.map_err(|e| push_error(e, M::NAME)),
             Err(_) => Err(Error::Timeout {
                 message: M::NAME,
@@ -715,6 +751,10 @@ impl Connection {
     /// send), close the socket and stop reconnecting. Pending calls fail.
     pub async fn close(&self) {
         if let Some(s) = self.inner.current() {
+            #[cfg(shm_transport)]
+            if let Some(shm) = &s.shm {
+                shm.goodbye(&s.table).await;
+            }
             let del = crate::memclnt::SockclntDelete { index: s.handle() };
             let _ = call_on(&self.inner, &s, &del, Duration::from_millis(100)).await;
         }
@@ -765,8 +805,9 @@ where
     let ctx = inner.next_context(session);
     let span = tracing::debug_span!("vpp_call", message = M::NAME, context = ctx);
     async move {
-        let (tx, rx) = oneshot::channel();
-        if !session.insert_pending(ctx, Pending::Reply(tx)) {
+        let slot = session.take_slot();
+        if !session.insert_pending(ctx, Pending::Reply(slot.clone())) {
+            session.give_slot(slot);
             return Err(Error::ConnectionLost { message: M::NAME });
         }
         inner.metrics.calls.inc();
@@ -781,16 +822,17 @@ where
             outcome: CallOutcome::Cancelled,
             retval: None,
             pending: true,
+            slot: Some(slot),
         };
         let ci = session.client_index;
         // One deadline for queueing and waiting: a VPP that stops reading must not make
         // callers wait for the write queue forever either.
         let deadline = tokio::time::Instant::now() + timeout;
-        let push = session
-            .write
-            .push_with(|buf| append_frame(buf, req, id, ci, ctx).map(|_| ()));
-        match tokio::time::timeout_at(deadline, push).await {
-            Ok(Ok(())) => {}
+        let push = session.push(hint_for(M::NAME), deadline, |buf| {
+            append_frame(buf, req, id, ci, ctx).map(|_| ())
+        });
+        let path = match tokio::time::timeout_at(deadline, push).await {
+            Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 guard.outcome = CallOutcome::ConnectionLost;
                 return Err(push_error(e, M::NAME));
@@ -802,19 +844,27 @@ where
                     timeout,
                 });
             }
-        }
-        let frame = match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok(frame)) => {
+        };
+        let sent = Instant::now();
+        let slot = guard
+            .slot
+            .as_deref()
+            .expect("slot held until the guard drops");
+        let frame = match session.wait_reply(slot, deadline).await {
+            Ok(frame) => {
                 guard.pending = false;
+                session.observe(path, sent.elapsed());
                 frame
             }
-            Ok(Err(_)) => {
+            Err(WaitError::Lost) => {
                 guard.pending = false;
                 guard.outcome = CallOutcome::ConnectionLost;
                 return Err(Error::ConnectionLost { message: M::NAME });
             }
-            Err(_) => {
+            Err(WaitError::Timeout) => {
                 guard.outcome = CallOutcome::TimedOut;
+                // The path did not answer in time: let the router know.
+                session.observe(path, timeout);
                 tracing::debug!("no reply within {timeout:?}");
                 return Err(Error::Timeout {
                     message: M::NAME,

@@ -1,30 +1,98 @@
-//! One socket session: the client index and message table of one handshake, the pending
-//! calls keyed by context, the batched write queue and the reader that routes replies.
+//! One session: the client index and message table of one handshake, the pending calls keyed
+//! by context, and the link to VPP (the socket, read in place by whoever waits and written
+//! straight by the caller when nobody else writes; plus the segment on shared memory).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::io::AsyncWriteExt;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, watch, Notify};
 
 use super::events::EventHub;
 use crate::codec::EncodeError;
 use crate::compat::MessageTable;
 use crate::metrics::Metrics;
-use crate::transport::{msg_id, FrameReader};
+use crate::transport::{msg_id, FrameBuf};
+
+#[cfg(shm_transport)]
+pub(crate) use crate::transport::shm::ShmSide;
+
+/// Stand-in where the shared-memory transport cannot exist (never constructed).
+#[cfg(not(shm_transport))]
+pub(crate) enum ShmSide {}
 
 /// Where a reply waits.
 pub(crate) enum Pending {
-    /// One reply.
-    Reply(oneshot::Sender<Bytes>),
+    /// One reply, into a reusable slot.
+    Reply(Arc<ReplySlot>),
     /// Details until the frame with id `end_id` (which is delivered too, then the entry goes).
     Stream {
         tx: mpsc::UnboundedSender<Bytes>,
         end_id: u16,
     },
+}
+
+/// Where one call's reply lands. Slots are pooled per session: a call in steady state
+/// allocates nothing. A slot is only filled under the pending-map lock, so once a call has
+/// removed its context from the map no late reply can reach the slot it gives back.
+#[derive(Default)]
+pub(crate) struct ReplySlot {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    frame: Option<Bytes>,
+    lost: bool,
+    waker: Option<Waker>,
+}
+
+impl ReplySlot {
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fill(&self, frame: Option<Bytes>) {
+        let w = {
+            let mut g = self.lock();
+            match frame {
+                Some(f) => g.frame = Some(f),
+                None => g.lost = true,
+            }
+            g.waker.take()
+        };
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+
+    /// `Ok(frame)`, or `Err(())` when the session ended first.
+    pub fn poll_reply(&self, cx: &mut Context<'_>) -> Poll<Result<Bytes, ()>> {
+        let mut g = self.lock();
+        if let Some(f) = g.frame.take() {
+            return Poll::Ready(Ok(f));
+        }
+        if g.lost {
+            return Poll::Ready(Err(()));
+        }
+        match &g.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => g.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    fn reset(&self) {
+        let mut g = self.lock();
+        g.frame = None;
+        g.lost = false;
+        g.waker = None;
+    }
 }
 
 struct PendingMap {
@@ -36,9 +104,23 @@ struct PendingMap {
 const CTX_UNKNOWN: u8 = 0;
 const CTX_NONE: u8 = 1;
 
+/// How long after the last call the background reader leaves the socket to callers.
+const CALLER_LINGER: Duration = Duration::from_millis(1);
+
+/// Which way a request went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(shm_transport), allow(dead_code))]
+pub(crate) enum Path {
+    Socket,
+    Shm,
+}
+
 pub(crate) struct Session {
     pub generation: u64,
+    /// The index requests are encoded with (the segment's on shared memory).
     pub client_index: [u8; 4],
+    /// The socket registration's index (`sockclnt_delete`, requests sent on the socket).
+    pub socket_index: [u8; 4],
     pub table: Arc<MessageTable>,
     pub vpe_pid: AtomicU32,
     pub version: Mutex<Option<String>>,
@@ -47,20 +129,118 @@ pub(crate) struct Session {
     /// (ids VPP does not have are not cached: the error path looks them up again).
     ids: RwLock<Vec<u32>>,
     pending: Mutex<PendingMap>,
-    pub write: WriteQueue,
+    slots: Mutex<Vec<Arc<ReplySlot>>>,
+    pub sock: SocketSide,
+    pub shm: Option<ShmSide>,
+    events: Arc<EventHub>,
+    pub metrics: Metrics,
     dead: watch::Sender<Option<String>>,
 }
 
+/// The API socket of a session: one reader role (a waiting caller, or the background task
+/// when no caller waits) and a write queue with a direct path.
+pub(crate) struct SocketSide {
+    pub stream: UnixStream,
+    rbuf: Mutex<FrameBuf>,
+    /// Someone waits for readiness and reads (only one does: no thundering herd).
+    role: AtomicBool,
+    /// Callers waiting for the role.
+    handoff: Notify,
+    /// A caller wants the role the background reader holds.
+    want_role: Notify,
+    /// Callers waiting for a reply right now.
+    active: AtomicUsize,
+    /// When the last caller stopped waiting (ns since `epoch`).
+    last_end: AtomicU64,
+    epoch: Instant,
+    pub write: WriteQueue,
+}
+
+impl SocketSide {
+    pub fn new(stream: UnixStream, buf: FrameBuf, high_water: usize) -> Self {
+        Self {
+            stream,
+            rbuf: Mutex::new(buf),
+            role: AtomicBool::new(false),
+            handoff: Notify::new(),
+            want_role: Notify::new(),
+            active: AtomicUsize::new(0),
+            last_end: AtomicU64::new(0),
+            epoch: Instant::now(),
+            write: WriteQueue::new(high_water),
+        }
+    }
+
+    fn try_take_role(&self) -> bool {
+        !self.role.load(Ordering::Relaxed)
+            && self
+                .role
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    fn release_role(&self) {
+        self.role.store(false, Ordering::Release);
+        if self.active.load(Ordering::Acquire) > 0 {
+            self.handoff.notify_one();
+        }
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+}
+
+/// A caller counted as waiting; gives the reader role back (to the next caller) when done.
+struct Waiting<'a> {
+    sock: &'a SocketSide,
+    leader: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.sock
+            .last_end
+            .store(self.sock.now_ns(), Ordering::Relaxed);
+        self.sock.active.fetch_sub(1, Ordering::AcqRel);
+        if self.leader {
+            self.sock.release_role();
+        }
+    }
+}
+
+/// Which ways a request may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hint {
+    /// Whichever the transport prefers.
+    Any,
+    /// The socket, with the socket's index (event registrations: VPP sends events to the
+    /// registration that asked, and events cannot come through the segment).
+    SocketOnly,
+}
+
+/// Why a wait ended without a reply.
+pub(crate) enum WaitError {
+    Lost,
+    Timeout,
+}
+
 impl Session {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         generation: u64,
         client_index: [u8; 4],
+        socket_index: [u8; 4],
         table: MessageTable,
-        high_water: usize,
+        sock: SocketSide,
+        shm: Option<ShmSide>,
+        events: Arc<EventHub>,
+        metrics: Metrics,
     ) -> Self {
         Self {
             generation,
             client_index,
+            socket_index,
             table: Arc::new(table),
             vpe_pid: AtomicU32::new(0),
             version: Mutex::new(None),
@@ -68,9 +248,13 @@ impl Session {
             ids: RwLock::new(Vec::new()),
             pending: Mutex::new(PendingMap {
                 closed: false,
-                map: HashMap::new(),
+                map: HashMap::with_capacity(64),
             }),
-            write: WriteQueue::new(high_water),
+            slots: Mutex::new(Vec::new()),
+            sock,
+            shm,
+            events,
+            metrics,
             dead: watch::channel(None).0,
         }
     }
@@ -93,9 +277,9 @@ impl Session {
         Some(id)
     }
 
-    /// The VPP handle (the client index as a BE u32), as `sockclnt_delete` wants it.
+    /// The socket registration's handle (a BE u32), as `sockclnt_delete` wants it.
     pub fn handle(&self) -> u32 {
-        u32::from_be_bytes(self.client_index)
+        u32::from_be_bytes(self.socket_index)
     }
 
     /// Record where messages with `id` carry their context (from a known definition).
@@ -111,6 +295,24 @@ impl Session {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A reply slot from the pool.
+    pub fn take_slot(&self) -> Arc<ReplySlot> {
+        self.slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Give a slot back (its context must be out of the pending map).
+    pub fn give_slot(&self, slot: Arc<ReplySlot>) {
+        slot.reset();
+        let mut g = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if g.len() < 4096 {
+            g.push(slot);
+        }
+    }
+
     /// Register a pending entry under `ctx`; `false` if the session is already closed.
     pub fn insert_pending(&self, ctx: u32, p: Pending) -> bool {
         let mut g = self.lock_pending();
@@ -123,7 +325,8 @@ impl Session {
 
     /// Forget `ctx` (cancelled or timed-out call): a late reply is then discarded.
     pub fn remove_pending(&self, ctx: u32) {
-        self.lock_pending().map.remove(&ctx);
+        let removed = self.lock_pending().map.remove(&ctx);
+        drop(removed);
     }
 
     /// Whether `ctx` is in use (a long-running stream) so a new call must skip it.
@@ -136,17 +339,27 @@ impl Session {
         self.lock_pending().map.len()
     }
 
-    /// Fail everything in flight at once (senders dropped => ConnectionLost) and refuse new
-    /// entries; close the writer.
+    /// Fail everything in flight at once (slots marked lost, stream senders dropped =>
+    /// ConnectionLost) and refuse new entries; close the writer and the socket.
     pub fn close(&self, why: &str) {
         let drained = {
             let mut g = self.lock_pending();
             g.closed = true;
-            std::mem::take(&mut g.map)
+            let m = std::mem::take(&mut g.map);
+            for p in m.values() {
+                if let Pending::Reply(slot) = p {
+                    slot.fill(None);
+                }
+            }
+            m
         };
         drop(drained);
-        self.write.close();
-        self.dead.send_if_modified(|d| {
+        self.sock.write.close();
+        #[cfg(shm_transport)]
+        if let Some(shm) = &self.shm {
+            shm.stop();
+        }
+        let first = self.dead.send_if_modified(|d| {
             if d.is_none() {
                 *d = Some(why.to_string());
                 true
@@ -154,6 +367,18 @@ impl Session {
                 false
             }
         });
+        if first {
+            // Wake whoever waits for readiness; they see the session dead.
+            self.sock.handoff.notify_waiters();
+            self.sock.want_role.notify_waiters();
+        }
+    }
+
+    /// Shut the socket down both ways (VPP sees the end at once, even while streams still
+    /// hold the session).
+    pub fn shutdown_socket(&self) {
+        use std::os::fd::AsFd;
+        let _ = rustix::net::shutdown(self.sock.stream.as_fd(), rustix::net::Shutdown::Both);
     }
 
     /// Resolves when the session is dead (reader EOF/error, writer error, or closed).
@@ -162,14 +387,14 @@ impl Session {
     }
 
     /// Route one received frame: by context to a pending call or stream, else to events.
-    fn route(&self, frame: Bytes, events: &EventHub, metrics: &Metrics) {
+    pub fn route(&self, frame: Bytes) {
         let id = msg_id(&frame);
         let code = self.ctx_offsets[id as usize].load(Ordering::Relaxed);
         if code == CTX_UNKNOWN || code == CTX_NONE {
             match self.table.name_crc(id) {
-                Some(name) if events.dispatch(name, &frame, metrics) => {}
+                Some(name) if self.events.dispatch(name, &frame, &self.metrics) => {}
                 name => {
-                    metrics.unmatched_replies.inc();
+                    self.metrics.unmatched_replies.inc();
                     tracing::debug!(id, ?name, "VPP message with no taker dropped");
                 }
             }
@@ -182,63 +407,234 @@ impl Session {
         };
         let ctx = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         let mut g = self.lock_pending();
-        let stream_end = match g.map.get(&ctx) {
+        match g.map.get(&ctx) {
             None => {
                 drop(g);
-                metrics.unmatched_replies.inc();
+                self.metrics.unmatched_replies.inc();
                 tracing::debug!(
                     id,
                     ctx,
                     "reply for no pending call (cancelled or timed out)"
                 );
-                return;
             }
-            Some(Pending::Reply(_)) => None,
+            Some(Pending::Reply(_)) => {
+                if let Some(Pending::Reply(slot)) = g.map.remove(&ctx) {
+                    // Filled under the lock: see ReplySlot.
+                    slot.fill(Some(frame));
+                }
+            }
             Some(Pending::Stream { end_id, tx }) => {
-                if id != *end_id {
-                    if tx.send(frame).is_err() {
-                        g.map.remove(&ctx);
+                let end = id == *end_id;
+                if tx.send(frame).is_err() || end {
+                    g.map.remove(&ctx);
+                }
+            }
+        }
+    }
+
+    /// Send the frames `f` encodes (one request, or a dump and its ping) on the path the
+    /// transport picks; all of them take the same path, in order.
+    pub async fn push<F>(
+        &self,
+        hint: Hint,
+        deadline: tokio::time::Instant,
+        f: F,
+    ) -> Result<Path, PushError>
+    where
+        F: FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    {
+        #[allow(unused_mut)]
+        let mut bytes: Option<Vec<u8>> = None;
+        #[allow(unused_mut)]
+        let mut f = Some(f);
+        #[cfg(shm_transport)]
+        if let (Some(shm), Hint::Any) = (&self.shm, hint) {
+            if shm.choose() == Path::Shm {
+                use crate::transport::shm::ShmPush;
+                let enc = f.take().expect("encoder used once");
+                match shm.try_push(enc).map_err(PushError::Encode)? {
+                    ShmPush::Sent => return Ok(Path::Shm),
+                    ShmPush::Rest(rest) => {
+                        return if shm.push_rest(rest, deadline).await {
+                            Ok(Path::Shm)
+                        } else {
+                            Err(PushError::Closed)
+                        };
                     }
+                    ShmPush::Socket(b) => bytes = b,
+                }
+            }
+        }
+        let _ = (deadline, hint);
+        let (ci, si) = (self.client_index, self.socket_index);
+        self.sock
+            .write
+            .push_with(&self.sock.stream, |buf| {
+                let start = buf.len();
+                match (f, bytes) {
+                    (Some(f), _) => f(buf)?,
+                    (None, Some(b)) => buf.extend_from_slice(&b),
+                    (None, None) => {}
+                }
+                if ci != si {
+                    crate::transport::patch_client_index(&mut buf[start..], ci, si);
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(Path::Socket)
+    }
+
+    /// Queue a whole frame on the socket without waiting (a cursor request re-issued from
+    /// `poll` code), with the socket's index.
+    pub fn push_now(&self, frame: &mut [u8]) -> Result<(), PushError> {
+        if self.client_index != self.socket_index {
+            crate::transport::patch_client_index(frame, self.client_index, self.socket_index);
+        }
+        self.sock.write.push_now(frame)
+    }
+
+    /// A round trip observed on `path` (the shared-memory router learns from it).
+    pub fn observe(&self, path: Path, rtt: Duration) {
+        #[cfg(shm_transport)]
+        if let Some(shm) = &self.shm {
+            shm.observe(path, rtt);
+        }
+        let _ = (path, rtt);
+    }
+
+    /// Read whatever the socket holds and route it, without waiting. Ends the session on
+    /// end of stream or a framing error.
+    pub fn pump(&self) {
+        let Ok(mut rb) = self.sock.rbuf.try_lock() else {
+            return; // someone else is reading right now
+        };
+        loop {
+            loop {
+                match rb.next_frame() {
+                    Ok(Some(f)) => self.route(f),
+                    Ok(None) => break,
+                    Err(e) => {
+                        drop(rb);
+                        self.close(&format!("read: {e}"));
+                        return;
+                    }
+                }
+            }
+            match self.sock.stream.try_read_buf(rb.spare()) {
+                Ok(0) => {
+                    let why = match rb.eof_error() {
+                        None => "VPP closed the connection".to_string(),
+                        Some(e) => format!("read: {e}"),
+                    };
+                    drop(rb);
+                    tracing::info!(generation = self.generation, "session ended: {why}");
+                    self.close(&why);
                     return;
                 }
-                Some(())
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    drop(rb);
+                    self.close(&format!("read: {e}"));
+                    return;
+                }
             }
+        }
+    }
+
+    /// Wait for `slot`'s reply until `deadline`. The waiting caller reads the socket itself
+    /// when nobody else does: the reply then wakes it directly, with no hop through another
+    /// task (what makes a synchronous call as fast as a blocking C client on any runtime).
+    pub async fn wait_reply(
+        &self,
+        slot: &ReplySlot,
+        deadline: tokio::time::Instant,
+    ) -> Result<Bytes, WaitError> {
+        let sock = &self.sock;
+        sock.active.fetch_add(1, Ordering::AcqRel);
+        let mut w = Waiting {
+            sock,
+            leader: false,
         };
-        let entry = g.map.remove(&ctx);
-        drop(g);
-        match (entry, stream_end) {
-            (Some(Pending::Reply(tx)), _) => {
-                let _ = tx.send(frame);
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
+        let mut dead = self.dead.subscribe();
+        loop {
+            if !w.leader {
+                w.leader = sock.try_take_role();
+                if !w.leader {
+                    // The background reader may hold it: ask for it.
+                    sock.want_role.notify_one();
+                }
             }
-            (Some(Pending::Stream { tx, .. }), Some(())) => {
-                let _ = tx.send(frame);
+            let leader = w.leader;
+            tokio::select! {
+                biased;
+                r = poll_fn(|cx| slot.poll_reply(cx)) => {
+                    return r.map_err(|()| WaitError::Lost);
+                }
+                r = sock.stream.readable(), if leader => {
+                    if r.is_ok() {
+                        self.pump();
+                    } else {
+                        self.close("socket readiness failed");
+                    }
+                }
+                _ = sock.handoff.notified(), if !leader => {}
+                // Closed: the slot is marked lost (or the reply is in); the next turn sees it.
+                _ = dead.changed() => {}
+                _ = &mut sleep => return Err(WaitError::Timeout),
             }
-            _ => {}
         }
     }
 }
 
-/// Reads frames until EOF or error, routing each; then marks the session dead.
-pub(crate) async fn reader_task(
-    session: Arc<Session>,
-    mut reader: FrameReader<OwnedReadHalf>,
-    events: Arc<EventHub>,
-    metrics: Metrics,
-) {
-    let why = loop {
-        match reader.next_frame().await {
-            Ok(Some(frame)) => session.route(frame, &events, &metrics),
-            Ok(None) => break "VPP closed the connection".to_string(),
-            Err(e) => break format!("read: {e}"),
+/// Reads the socket while no caller does (events, stray replies, end of stream), until the
+/// session is dead.
+pub(crate) async fn reader_task(session: Arc<Session>) {
+    let sock = &session.sock;
+    let mut dead = session.dead_rx();
+    loop {
+        if dead.borrow().is_some() {
+            break;
         }
-    };
-    tracing::info!(generation = session.generation, "session ended: {why}");
-    session.close(&why);
+        let idle = sock.active.load(Ordering::Acquire) == 0
+            && sock
+                .now_ns()
+                .saturating_sub(sock.last_end.load(Ordering::Relaxed))
+                >= CALLER_LINGER.as_nanos() as u64;
+        if idle && sock.try_take_role() {
+            tokio::select! {
+                biased;
+                _ = dead.changed() => {}
+                r = sock.stream.readable() => {
+                    if r.is_ok() {
+                        session.pump();
+                    } else {
+                        session.close("socket readiness failed");
+                    }
+                }
+                _ = sock.want_role.notified() => {}
+            }
+            sock.release_role();
+            continue;
+        }
+        // Callers are reading (or just were): look again shortly.
+        tokio::select! {
+            _ = dead.changed() => {}
+            _ = tokio::time::sleep(CALLER_LINGER) => {}
+        }
+    }
+    // Route what is left (e.g. replies that came with the end of stream).
+    session.pump();
 }
 
 /// Outgoing bytes: callers encode straight into one shared buffer (no per-message
-/// allocation); the writer task swaps it out and writes everything queued in one go, so
-/// concurrent calls are batched into few `write` calls.
+/// allocation). When no write is in progress the caller writes the buffer to the socket
+/// itself (non-blocking); what the socket does not take, and everything queued while a write
+/// is in progress, the writer task sends in batches.
 pub(crate) struct WriteQueue {
     buf: Mutex<WriteBuf>,
     data: Notify,
@@ -248,6 +644,8 @@ pub(crate) struct WriteQueue {
 
 struct WriteBuf {
     bytes: Vec<u8>,
+    /// The writer task holds bytes it has not written yet: nobody may write before them.
+    busy: bool,
     closed: bool,
 }
 
@@ -262,6 +660,7 @@ impl WriteQueue {
         Self {
             buf: Mutex::new(WriteBuf {
                 bytes: Vec::with_capacity(64 * 1024),
+                busy: false,
                 closed: false,
             }),
             data: Notify::new(),
@@ -275,11 +674,13 @@ impl WriteQueue {
     }
 
     /// Append frames with `f` (all of them or none), waiting while the queue is above the
-    /// high-water mark.
+    /// high-water mark; written at once to `sock` when nothing is ahead of them.
     pub async fn push_with(
         &self,
+        sock: &UnixStream,
         f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(), PushError> {
+        let mut f = Some(f);
         loop {
             let drained = self.drained.notified();
             tokio::pin!(drained);
@@ -291,9 +692,25 @@ impl WriteQueue {
                 }
                 if g.bytes.len() < self.high_water {
                     let start = g.bytes.len();
-                    if let Err(e) = f(&mut g.bytes) {
+                    let enc = f.take().expect("encoder used once");
+                    if let Err(e) = enc(&mut g.bytes) {
                         g.bytes.truncate(start);
                         return Err(PushError::Encode(e));
+                    }
+                    if start == 0 && !g.busy {
+                        // Nothing ahead of us: write straight to the socket.
+                        match sock.try_write(&g.bytes) {
+                            Ok(n) if n == g.bytes.len() => {
+                                g.bytes.clear();
+                                return Ok(());
+                            }
+                            Ok(n) => {
+                                g.bytes.drain(..n);
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                            // The writer task meets the error too and ends the session.
+                            Err(_) => {}
+                        }
                     }
                     drop(g);
                     self.data.notify_one();
@@ -316,38 +733,49 @@ impl WriteQueue {
         Ok(())
     }
 
-    fn close(&self) {
+    pub fn close(&self) {
         self.lock().closed = true;
         self.data.notify_one();
         self.drained.notify_waiters();
     }
 }
 
-/// Writes whatever is queued, batch by batch; flushes what is left once closed.
-pub(crate) async fn writer_task(session: Arc<Session>, mut sock: OwnedWriteHalf) {
-    let q = &session.write;
+/// Writes whatever callers could not write themselves, batch by batch; flushes what is left
+/// once closed.
+pub(crate) async fn writer_task(session: Arc<Session>) {
+    let q = &session.sock.write;
+    let sock = &session.sock.stream;
     let mut spare: Vec<u8> = Vec::with_capacity(64 * 1024);
     loop {
         q.data.notified().await;
-        let closed = {
-            let mut g = q.lock();
-            std::mem::swap(&mut g.bytes, &mut spare);
-            g.closed
-        };
-        q.drained.notify_waiters();
-        if !spare.is_empty() {
-            if let Err(e) = sock.write_all(&spare).await {
-                session.close(&format!("write: {e}"));
-                return;
+        loop {
+            let closed = {
+                let mut g = q.lock();
+                std::mem::swap(&mut g.bytes, &mut spare);
+                g.busy = !spare.is_empty();
+                g.closed
+            };
+            q.drained.notify_waiters();
+            if spare.is_empty() {
+                if closed {
+                    // Everything queued is out (e.g. sockclnt_delete): VPP sees the end now.
+                    session.shutdown_socket();
+                    return;
+                }
+                break;
             }
+            let r = crate::transport::socket::write_all(sock, &spare).await;
             spare.clear();
             if spare.capacity() > 16 << 20 {
                 spare.shrink_to(1 << 20);
             }
-        }
-        if closed {
-            let _ = sock.shutdown().await;
-            return;
+            if let Err(e) = r {
+                q.lock().busy = false;
+                session.close(&format!("write: {e}"));
+                session.shutdown_socket();
+                return;
+            }
+            // Loop: take what was queued meanwhile before anyone may write directly.
         }
     }
 }

@@ -166,7 +166,7 @@ impl<D: Message> RawDetailsStream<D> {
                                 tx,
                                 end_id: self.end_id,
                             },
-                        ) && self.session.write.push_now(request).is_ok();
+                        ) && self.session.push_now(request).is_ok();
                         if ok {
                             self.end = end;
                             None

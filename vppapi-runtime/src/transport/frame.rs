@@ -1,7 +1,8 @@
-//! Socket framing (wire doc 4.2): every message in both directions is a 16-byte header
+//! Framing (wire doc 4.2): every message in both directions is a 16-byte header
 //! (`q` u64 = 0, `data_len` BE u32, `gc_mark_timestamp` u32 = 0) followed by the body, which
 //! starts with the BE `_vl_msg_id`. Receivers ignore `q` and the timestamp (VPP puts a pointer
-//! in `q`).
+//! in `q`). The shared-memory transport's `msgbuf_t` has the same 16 bytes, so a frame
+//! encoded here is also what goes into a ring slot.
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -97,55 +98,48 @@ pub enum FrameError {
     TooShort(usize),
 }
 
-/// Reads frames from a byte stream: one large buffer, frames split off as [`Bytes`] (shared,
-/// no copy), many frames per `read`.
-pub struct FrameReader<R> {
-    inner: R,
+/// Splits frames off one large receive buffer: [`Bytes`] shared with the buffer (no copy),
+/// any number of frames per read. The parser of both readers (the async [`FrameReader`] and
+/// the connection's in-place socket reader).
+#[derive(Debug)]
+pub struct FrameBuf {
     buf: BytesMut,
     max_body: usize,
 }
 
 /// Bytes asked from the OS per read (VPP writes in 4 KiB chunks; replies are small).
-const READ_CHUNK: usize = 64 * 1024;
+pub const READ_CHUNK: usize = 64 * 1024;
 
-impl<R: AsyncRead + Unpin> FrameReader<R> {
-    /// A reader refusing bodies longer than `max_body`.
-    pub fn new(inner: R, max_body: usize) -> Self {
+impl FrameBuf {
+    /// An empty buffer refusing bodies longer than `max_body`.
+    pub fn new(max_body: usize) -> Self {
         Self {
-            inner,
             buf: BytesMut::with_capacity(READ_CHUNK),
             max_body,
         }
     }
 
-    /// The next frame's body (from `_vl_msg_id` on), or `None` at a clean end of stream.
-    pub async fn next_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
-        loop {
-            if let Some(frame) = self.parse()? {
-                return Ok(Some(frame));
-            }
-            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-                self.buf.reserve(READ_CHUNK);
-            }
-            let n = self.inner.read_buf(&mut self.buf).await?;
-            if n == 0 {
-                if self.buf.is_empty() {
-                    return Ok(None);
-                }
-                let need = if self.buf.len() >= HEADER_LEN {
-                    HEADER_LEN + be32(&self.buf[8..12])
-                } else {
-                    HEADER_LEN
-                };
-                return Err(FrameError::Truncated {
-                    need,
-                    have: self.buf.len(),
-                });
-            }
+    /// Room to read into (grows by [`READ_CHUNK`] when less than a quarter of it is free;
+    /// reuses the allocation once earlier frames are dropped).
+    pub fn spare(&mut self) -> &mut BytesMut {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
         }
+        &mut self.buf
     }
 
-    fn parse(&mut self) -> Result<Option<Bytes>, FrameError> {
+    /// Bytes received and not yet returned as frames.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Append bytes (e.g. read by someone else).
+    pub fn extend_from_slice(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    /// The next complete frame's body (from `_vl_msg_id` on), if the buffer holds one.
+    pub fn next_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
         if self.buf.len() < HEADER_LEN {
             return Ok(None);
         }
@@ -166,6 +160,90 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
         let _ = self.buf.split_to(HEADER_LEN);
         Ok(Some(self.buf.split_to(len).freeze()))
+    }
+
+    /// The error for an end of stream now: `None` if the buffer is empty (a clean end).
+    pub fn eof_error(&self) -> Option<FrameError> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        let need = if self.buf.len() >= HEADER_LEN {
+            HEADER_LEN + be32(&self.buf[8..12])
+        } else {
+            HEADER_LEN
+        };
+        Some(FrameError::Truncated {
+            need,
+            have: self.buf.len(),
+        })
+    }
+}
+
+/// Reads frames from an async byte stream (a [`FrameBuf`] over an [`AsyncRead`]).
+pub struct FrameReader<R> {
+    inner: R,
+    buf: FrameBuf,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// A reader refusing bodies longer than `max_body`.
+    pub fn new(inner: R, max_body: usize) -> Self {
+        Self {
+            inner,
+            buf: FrameBuf::new(max_body),
+        }
+    }
+
+    /// The next frame's body (from `_vl_msg_id` on), or `None` at a clean end of stream.
+    pub async fn next_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
+        loop {
+            if let Some(frame) = self.buf.next_frame()? {
+                return Ok(Some(frame));
+            }
+            let n = self.inner.read_buf(self.buf.spare()).await?;
+            if n == 0 {
+                return match self.buf.eof_error() {
+                    None => Ok(None),
+                    Some(e) => Err(e),
+                };
+            }
+        }
+    }
+}
+
+/// The frames of a batch (header + body each, as [`append_frame`] writes them): `(start,
+/// total length)` of each. A malformed tail (our own encoder never writes one) ends it.
+pub fn frames(batch: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let hdr = batch.get(at..at + HEADER_LEN)?;
+        let len = HEADER_LEN + be32(&hdr[8..12]);
+        if at + len > batch.len() {
+            return None;
+        }
+        let r = (at, len);
+        at += len;
+        Some(r)
+    })
+}
+
+/// Rewrite the `client_index` of every request in `batch` that carries `from` (at body
+/// offset 2, where every request header has it) to `to`: the shared-memory transport encodes
+/// with its segment index and sends some requests on the socket instead.
+pub fn patch_client_index(batch: &mut [u8], from: [u8; 4], to: [u8; 4]) {
+    let mut at = 0usize;
+    while at + HEADER_LEN <= batch.len() {
+        let len = HEADER_LEN + be32(&batch[at + 8..at + 12]);
+        if at + len > batch.len() {
+            return;
+        }
+        if len >= HEADER_LEN + 6 {
+            let ci = &mut batch[at + HEADER_LEN + 2..at + HEADER_LEN + 6];
+            if *ci == from {
+                ci.copy_from_slice(&to);
+            }
+        }
+        at += len;
     }
 }
 
