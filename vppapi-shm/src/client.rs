@@ -39,6 +39,10 @@ pub struct ClientSegment {
     pub(crate) seg: Seg,
     _fd: OwnedFd,
     hdr_off: usize,
+    /// Offset of the region's data heap: every message VPP hands over lives above it.
+    data_base_off: usize,
+    /// Queue headers (offset, name): a message overlapping one is refused, never written.
+    headers: Vec<(usize, &'static str)>,
     vpp_pid: u32,
     pub(crate) input: Queue,
     pub(crate) own: Queue,
@@ -140,6 +144,14 @@ impl ClientSegment {
                 z - page
             )));
         }
+        let data_base = seg.r64(p + R_DATA_BASE);
+        if data_base < s + 2 * page || data_base >= s + z {
+            return Err(layout(format!(
+                "svm_region_t: data_base {data_base:#x} outside [{:#x}, {:#x})",
+                s + 2 * page,
+                s + z
+            )));
+        }
         let user_ctx = seg.r64(p + R_USER_CTX);
         let hdr_off = seg.tr_err(
             "vl_shmem_hdr_t (region user_ctx)",
@@ -193,11 +205,19 @@ impl ClientSegment {
             sys::getpid(),
         )?;
         seg.w32(SSVM_CLIENT_PID, sys::getpid());
+        let headers = [(&input, "vl_input_queue"), (&own, "own input queue")]
+            .into_iter()
+            .chain(vl_rings.iter().map(|r| (&r.q, "a vl_rings queue")))
+            .chain(client_rings.iter().map(|r| (&r.q, "a client_rings queue")))
+            .map(|(q, n)| (q.off, n))
+            .collect();
 
         Ok(ClientSegment {
             seg,
             _fd: fd,
             hdr_off,
+            data_base_off: (data_base - s) as usize,
+            headers,
             vpp_pid,
             input,
             own,
@@ -386,6 +406,20 @@ impl ClientSegment {
                 "message at {a:#x}: data_len {len} runs past the segment end"
             ));
         };
+        if mb < self.data_base_off {
+            return self.corrupt(format!(
+                "message at {a:#x} is below the data heap (VPP allocates none there)"
+            ));
+        }
+        if let Some((_, name)) = self
+            .headers
+            .iter()
+            .find(|(h, _)| mb < h + Q_HDR && *h < body + len as usize)
+        {
+            return self.corrupt(format!(
+                "message at {a:#x} (+{len}) overlaps the header of {name}"
+            ));
+        }
         if q != 0 && !self.is_ring_queue(q) {
             return self.corrupt(format!(
                 "message at {a:#x}: msgbuf.q {q:#x} names no ring of this segment"

@@ -9,6 +9,77 @@ use bytes::BytesMut;
 use crate::seg::{MB_SIZE, Q_HDR};
 use crate::{ClientSegment, Recv, RingConfig, RingKind, ServerSegment, ShmError};
 
+fn take<const N: usize>(d: &mut &[u8]) -> Option<[u8; N]> {
+    let (h, t) = d.split_first_chunk::<N>()?;
+    *d = t;
+    Some(*h)
+}
+
+/// The body of the `shm_recv` fuzz target: the input chooses queue elements (addresses inside,
+/// at the edges and outside the segment) and msgbuf headers/bodies at ring slots, then the
+/// client's receive path runs over them. Panics only on a bug.
+pub fn run_recv(data: &[u8]) -> crate::ClientStats {
+    let Ok(mut h) = Harness::new() else {
+        return Default::default();
+    };
+    let mut d = data;
+    let mut steps = 0;
+    while let Some([op, pick, jitter]) = take::<3>(&mut d) {
+        steps += 1;
+        if steps > 64 {
+            break;
+        }
+        let addr = match op >> 6 {
+            0 => h.candidate(pick, jitter),
+            1 => match take::<8>(&mut d) {
+                Some(b) => u64::from_le_bytes(b),
+                None => break,
+            },
+            _ => h.candidate(pick, jitter).wrapping_add((op & 0x3f) as u64),
+        };
+        match op & 3 {
+            0 | 1 => {
+                let Some([qsel, l0, l1, l2, l3, g0, blen]) = take::<7>(&mut d) else {
+                    break;
+                };
+                let (vl, cl) = h.server.ring_queue_addrs();
+                let q = match qsel % 5 {
+                    0 => 0,
+                    1 => vl[(qsel as usize / 5) % vl.len()],
+                    2 => cl[0],
+                    3 => h.server.vpp_base() + qsel as u64,
+                    _ => u64::from(qsel) << 40,
+                };
+                // small lengths most of the time, so that messages are accepted too
+                let len = if op & 0x20 != 0 {
+                    u32::from_le_bytes([l0, l1, l2, l3])
+                } else {
+                    (l0 as u32).to_be()
+                };
+                let n = (blen as usize).min(d.len());
+                let (body, rest) = d.split_at(n);
+                d = rest;
+                h.write_msgbuf(addr, q, len, g0 as u32, body);
+                h.push_own(addr);
+            }
+            2 => {
+                h.push_own(addr);
+            }
+            _ => {
+                while !matches!(h.recv(), Ok(Recv::Empty) | Err(_)) {}
+                h.drain_server();
+            }
+        }
+    }
+    for _ in 0..1100 {
+        match h.recv() {
+            Ok(Recv::Empty) | Err(_) => break,
+            Ok(_) => h.drain_server(),
+        }
+    }
+    h.client.stats()
+}
+
 /// A server segment and a client attached to it (two mappings, so addresses relocate).
 pub struct Harness {
     /// The server ("VPP") side.
@@ -128,4 +199,12 @@ impl Harness {
             }
         }
     }
+}
+
+/// Lock the client's own queue mutex and never unlock it (the calling thread "dies holding the
+/// lock" when it exits): for the EOWNERDEAD test.
+pub fn hold_own_queue_lock(client: &ClientSegment) -> Result<(), ShmError> {
+    let g = client.own.lock(&client.seg, Some(Duration::from_secs(1)))?;
+    std::mem::forget(g);
+    Ok(())
 }

@@ -668,7 +668,10 @@ pub fn send_with_fd(
     #[cfg(all(target_os = "linux", target_env = "gnu", not(vppapi_shm_force_stub)))]
     return sys::send_with_fd(sock, bytes, fd);
     #[cfg(not(all(target_os = "linux", target_env = "gnu", not(vppapi_shm_force_stub))))]
-    return stub::unsupported_io(fd, bytes.len()).map(|_| 0);
+    {
+        let _ = sock;
+        stub::unsupported_io::<usize>(fd, bytes.len())
+    }
 }
 
 /// Put `bytes` (zero-extended to `size`) into a fresh sealed memfd, e.g. a recorded segment

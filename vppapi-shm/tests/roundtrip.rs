@@ -528,3 +528,56 @@ fn attach_rejects_a_config_mismatch() {
         "{e}"
     );
 }
+
+#[test]
+fn peer_death_while_holding_a_queue_lock_is_reported() {
+    let (server, client) = pair(&fixture_configs(), 16 << 20);
+    let client = Arc::new(client);
+    let c = Arc::clone(&client);
+    thread::spawn(move || vppapi_shm::fuzzing::hold_own_queue_lock(&c).unwrap())
+        .join()
+        .unwrap();
+    let mut out = BytesMut::new();
+    match client.try_recv_into(&mut out) {
+        Err(ShmError::PeerDied { what }) => assert!(what.contains("own input queue"), "{what}"),
+        r => panic!("expected EOWNERDEAD to be reported, got {r:?}"),
+    }
+    // made consistent: the queue works again
+    server
+        .send_to(client.own_queue_addr(), &ping(24, [0; 4], 1), T)
+        .unwrap();
+    assert_eq!(client.recv_into(&mut out, T).unwrap(), Recv::Message(10));
+}
+
+/// The fuzz target's body on pseudo-random inputs (the same code `cargo fuzz run shm_recv` runs).
+#[test]
+fn fuzz_body_on_random_inputs() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut total = ClientStats::default();
+    for i in 0..300 {
+        let len = (next() % 600) as usize;
+        let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        let t0 = Instant::now();
+        let s = vppapi_shm::fuzzing::run_recv(&data);
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "input {i} took too long"
+        );
+        total.received += s.received;
+        total.foreign_dropped += s.foreign_dropped;
+        total.corrupt_dropped += s.corrupt_dropped;
+        total.keepalives += s.keepalives;
+        total.heap_frees += s.heap_frees;
+    }
+    eprintln!("{total:?}");
+    assert!(
+        total.received > 0 && total.foreign_dropped > 0 && total.corrupt_dropped > 0,
+        "{total:?}"
+    );
+}
