@@ -47,11 +47,12 @@
 //! [`ShmError::Unsupported`]. All `unsafe` lives in the private module `sys`.
 //!
 //! # Where the recordings and the spec differ
-//! Nothing of substance for what this crate implements. Notes: the spec's ring-geometry table says
-//! the `client_rings` vector was "moved by growth" without saying where from; the recording and the
-//! dlmalloc model in this crate agree it is first allocated in a 64-byte free chunk at 0x24840 and
-//! moved to 0x2cf18 by the third `vec_add2`. The spec's "VLIB counts ≥ 480" advice is unrelated to
-//! the fixture's config.
+//! No contradiction was found for what this crate implements; where the spec is silent the
+//! recordings decided: the vppinfra vector header's `hdr_size` byte counts 8-byte units (1) and the
+//! next byte is 0x83 (log2_align 3 | default_heap); the `client_rings` vector "moved by growth"
+//! was first a 64-byte free chunk at 0x24840 (a memalign leader) and moved to 0x2cf18 by the
+//! third `vec_add2`, which is why the data heap is placed by a dlmalloc model ([`ServerSegment`]
+//! matches every recorded offset). Validation accepts exactly what the recordings show.
 
 #![warn(missing_docs)]
 
