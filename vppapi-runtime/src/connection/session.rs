@@ -144,10 +144,14 @@ pub(crate) struct SocketSide {
     rbuf: Mutex<FrameBuf>,
     /// Someone waits for readiness and reads (only one does: no thundering herd).
     role: AtomicBool,
-    /// Callers waiting for the role.
-    handoff: Notify,
-    /// A caller wants the role the background reader holds.
+    /// A lone caller waits for the role the background reader gives up.
+    to_caller: Notify,
+    /// A lone caller wants the role the background reader holds.
     want_role: Notify,
+    /// The last reading caller left while others still wait: the background reader reads
+    /// for them.
+    to_reader: Notify,
+    reader_turn: AtomicBool,
     /// Callers waiting for a reply right now.
     active: AtomicUsize,
     /// When the last caller stopped waiting (ns since `epoch`).
@@ -162,8 +166,10 @@ impl SocketSide {
             stream,
             rbuf: Mutex::new(buf),
             role: AtomicBool::new(false),
-            handoff: Notify::new(),
+            to_caller: Notify::new(),
             want_role: Notify::new(),
+            to_reader: Notify::new(),
+            reader_turn: AtomicBool::new(false),
             active: AtomicUsize::new(0),
             last_end: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -179,10 +185,12 @@ impl SocketSide {
                 .is_ok()
     }
 
-    fn release_role(&self) {
+    /// A caller gives the role up; if others still wait, the background reader takes over.
+    fn caller_release_role(&self) {
         self.role.store(false, Ordering::Release);
         if self.active.load(Ordering::Acquire) > 0 {
-            self.handoff.notify_one();
+            self.reader_turn.store(true, Ordering::Release);
+            self.to_reader.notify_one();
         }
     }
 
@@ -204,7 +212,7 @@ impl Drop for Waiting<'_> {
             .store(self.sock.now_ns(), Ordering::Relaxed);
         self.sock.active.fetch_sub(1, Ordering::AcqRel);
         if self.leader {
-            self.sock.release_role();
+            self.sock.caller_release_role();
         }
     }
 }
@@ -369,8 +377,9 @@ impl Session {
         });
         if first {
             // Wake whoever waits for readiness; they see the session dead.
-            self.sock.handoff.notify_waiters();
+            self.sock.to_caller.notify_waiters();
             self.sock.want_role.notify_waiters();
+            self.sock.to_reader.notify_waiters();
         }
     }
 
@@ -467,9 +476,10 @@ impl Session {
         }
         let _ = (deadline, hint);
         let (ci, si) = (self.client_index, self.socket_index);
-        self.sock
+        let flush = self
+            .sock
             .write
-            .push_with(&self.sock.stream, |buf| {
+            .push_with(|buf| {
                 let start = buf.len();
                 match (f, bytes) {
                     (Some(f), _) => f(buf)?,
@@ -482,6 +492,16 @@ impl Session {
                 Ok(())
             })
             .await?;
+        if flush {
+            // This caller writes the batch itself, once the rest of this task's poll has
+            // had its turn: requests encoded meanwhile (a `join_all` of calls, other tasks on
+            // this worker) go in the same write, and VPP answers them in one go.
+            let mut owner = FlushOwner(Some(&self.sock.write));
+            tokio::task::yield_now().await;
+            if let Some(q) = owner.0.take() {
+                q.flush(&self.sock.stream);
+            }
+        }
         Ok(Path::Socket)
     }
 
@@ -553,22 +573,19 @@ impl Session {
         deadline: tokio::time::Instant,
     ) -> Result<Bytes, WaitError> {
         let sock = &self.sock;
-        sock.active.fetch_add(1, Ordering::AcqRel);
+        // A lone caller reads the socket itself (asking the background reader for the role
+        // if it holds it); with other calls in flight whoever reads already routes our reply.
+        let lone = sock.active.fetch_add(1, Ordering::AcqRel) == 0;
         let mut w = Waiting {
             sock,
-            leader: false,
+            leader: sock.try_take_role(),
         };
+        if !w.leader && lone {
+            sock.want_role.notify_one();
+        }
         let sleep = tokio::time::sleep_until(deadline);
         tokio::pin!(sleep);
-        let mut dead = self.dead.subscribe();
         loop {
-            if !w.leader {
-                w.leader = sock.try_take_role();
-                if !w.leader {
-                    // The background reader may hold it: ask for it.
-                    sock.want_role.notify_one();
-                }
-            }
             let leader = w.leader;
             tokio::select! {
                 biased;
@@ -582,9 +599,9 @@ impl Session {
                         self.close("socket readiness failed");
                     }
                 }
-                _ = sock.handoff.notified(), if !leader => {}
-                // Closed: the slot is marked lost (or the reply is in); the next turn sees it.
-                _ = dead.changed() => {}
+                _ = sock.to_caller.notified(), if !leader && lone => {
+                    w.leader = sock.try_take_role();
+                }
                 _ = &mut sleep => return Err(WaitError::Timeout),
             }
         }
@@ -605,25 +622,34 @@ pub(crate) async fn reader_task(session: Arc<Session>) {
                 .now_ns()
                 .saturating_sub(sock.last_end.load(Ordering::Relaxed))
                 >= CALLER_LINGER.as_nanos() as u64;
-        if idle && sock.try_take_role() {
-            tokio::select! {
-                biased;
-                _ = dead.changed() => {}
-                r = sock.stream.readable() => {
-                    if r.is_ok() {
-                        session.pump();
-                    } else {
-                        session.close("socket readiness failed");
+        let asked = sock.reader_turn.swap(false, Ordering::AcqRel);
+        if (idle || asked) && sock.try_take_role() {
+            // Read until a lone caller wants the role (it then reads its reply itself).
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = dead.changed() => break,
+                    r = sock.stream.readable() => {
+                        if r.is_ok() {
+                            session.pump();
+                        } else {
+                            session.close("socket readiness failed");
+                        }
                     }
+                    _ = sock.want_role.notified() => break,
                 }
-                _ = sock.want_role.notified() => {}
+                if dead.borrow().is_some() {
+                    break;
+                }
             }
-            sock.release_role();
+            sock.role.store(false, Ordering::Release);
+            sock.to_caller.notify_one();
             continue;
         }
-        // Callers are reading (or just were): look again shortly.
+        // Callers are reading (or just were): look again shortly, or when asked.
         tokio::select! {
             _ = dead.changed() => {}
+            _ = sock.to_reader.notified() => {}
             _ = tokio::time::sleep(CALLER_LINGER) => {}
         }
     }
@@ -631,10 +657,24 @@ pub(crate) async fn reader_task(session: Arc<Session>) {
     session.pump();
 }
 
+/// The caller that promised to write the queue; if its future is dropped first, the writer
+/// task is told instead.
+struct FlushOwner<'a>(Option<&'a WriteQueue>);
+
+impl Drop for FlushOwner<'_> {
+    fn drop(&mut self) {
+        if let Some(q) = self.0.take() {
+            q.lock().owner = false;
+            q.data.notify_one();
+        }
+    }
+}
+
 /// Outgoing bytes: callers encode straight into one shared buffer (no per-message
-/// allocation). When no write is in progress the caller writes the buffer to the socket
-/// itself (non-blocking); what the socket does not take, and everything queued while a write
-/// is in progress, the writer task sends in batches.
+/// allocation). The first caller to queue into an idle buffer writes it to the socket itself
+/// (non-blocking), after yielding once so that concurrent requests join the same write; what
+/// the socket does not take, and everything queued while the writer task has bytes in
+/// flight, the writer task sends in batches.
 pub(crate) struct WriteQueue {
     buf: Mutex<WriteBuf>,
     data: Notify,
@@ -644,6 +684,8 @@ pub(crate) struct WriteQueue {
 
 struct WriteBuf {
     bytes: Vec<u8>,
+    /// A caller will write the buffer (see [`FlushOwner`]).
+    owner: bool,
     /// The writer task holds bytes it has not written yet: nobody may write before them.
     busy: bool,
     closed: bool,
@@ -660,6 +702,7 @@ impl WriteQueue {
         Self {
             buf: Mutex::new(WriteBuf {
                 bytes: Vec::with_capacity(64 * 1024),
+                owner: false,
                 busy: false,
                 closed: false,
             }),
@@ -674,12 +717,11 @@ impl WriteQueue {
     }
 
     /// Append frames with `f` (all of them or none), waiting while the queue is above the
-    /// high-water mark; written at once to `sock` when nothing is ahead of them.
+    /// high-water mark. `Ok(true)`: the caller must write the queue ([`WriteQueue::flush`]).
     pub async fn push_with(
         &self,
-        sock: &UnixStream,
         f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
-    ) -> Result<(), PushError> {
+    ) -> Result<bool, PushError> {
         let mut f = Some(f);
         loop {
             let drained = self.drained.notified();
@@ -697,28 +739,42 @@ impl WriteQueue {
                         g.bytes.truncate(start);
                         return Err(PushError::Encode(e));
                     }
-                    if start == 0 && !g.busy {
-                        // Nothing ahead of us: write straight to the socket.
-                        match sock.try_write(&g.bytes) {
-                            Ok(n) if n == g.bytes.len() => {
-                                g.bytes.clear();
-                                return Ok(());
-                            }
-                            Ok(n) => {
-                                g.bytes.drain(..n);
-                            }
-                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                            // The writer task meets the error too and ends the session.
-                            Err(_) => {}
-                        }
+                    if g.busy {
+                        drop(g);
+                        self.data.notify_one();
+                        return Ok(false);
                     }
-                    drop(g);
-                    self.data.notify_one();
-                    return Ok(());
+                    if g.owner {
+                        return Ok(false); // the owner writes it
+                    }
+                    g.owner = true;
+                    return Ok(true);
                 }
             }
             drained.await;
         }
+    }
+
+    /// Write what is queued to `sock` without waiting; hand the rest to the writer task.
+    fn flush(&self, sock: &UnixStream) {
+        let mut g = self.lock();
+        g.owner = false;
+        if g.busy || g.bytes.is_empty() {
+            return;
+        }
+        match sock.try_write(&g.bytes) {
+            Ok(n) if n == g.bytes.len() => {
+                g.bytes.clear();
+                return;
+            }
+            Ok(n) => {
+                g.bytes.drain(..n);
+            }
+            // WouldBlock, or an error the writer task meets too (it ends the session).
+            Err(_) => {}
+        }
+        drop(g);
+        self.data.notify_one();
     }
 
     /// Append without waiting (used from `poll` code: one small frame at a time).

@@ -537,6 +537,8 @@ struct Router {
     rtt: [AtomicU64; 2],
     /// When each path was last tried while it was not the best.
     probed: [AtomicU64; 2],
+    /// When each path last answered.
+    seen: [AtomicU64; 2],
 }
 
 impl Router {
@@ -547,6 +549,7 @@ impl Router {
             epoch: Instant::now(),
             rtt: [AtomicU64::new(0), AtomicU64::new(0)],
             probed: [AtomicU64::new(0), AtomicU64::new(0)],
+            seen: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
 
@@ -587,9 +590,18 @@ impl Router {
 
     fn observe(&self, p: Path, rtt: Duration) {
         let ns = (rtt.as_nanos() as u64).max(1);
-        let a = &self.rtt[Self::idx(p)];
+        let i = Self::idx(p);
+        let now = self.epoch.elapsed().as_nanos() as u64 + self.probe_ns;
+        let seen = self.seen[i].swap(now, Ordering::Relaxed);
+        let a = &self.rtt[i];
         let old = a.load(Ordering::Relaxed);
-        let new = if old == 0 { ns } else { old - old / 8 + ns / 8 };
+        // A path not used for a probe interval has a stale estimate: its fresh sample
+        // replaces it (VPP's regime may have changed since); otherwise smooth over ~8 calls.
+        let new = if old == 0 || now.saturating_sub(seen) >= self.probe_ns {
+            ns
+        } else {
+            old - old / 8 + ns / 8
+        };
         a.store(new.max(1), Ordering::Relaxed);
     }
 }
@@ -623,7 +635,13 @@ mod tests {
             r.observe(Path::Shm, Duration::from_micros(20));
             r.observe(Path::Socket, Duration::from_micros(150));
         }
-        assert_eq!(r.choose(), Path::Shm);
+        // At most one probe of the socket, then the segment.
+        let picks: Vec<Path> = (0..20).map(|_| r.choose()).collect();
+        assert!(
+            picks.iter().filter(|p| **p == Path::Socket).count() <= 1,
+            "{picks:?}"
+        );
+        assert_eq!(picks[19], Path::Shm);
         let seg = Router::new(&ShmConfig {
             route: ShmRoute::Segment,
             ..ShmConfig::default()
