@@ -119,10 +119,12 @@ impl FrameBuf {
         }
     }
 
-    /// Room to read into (grows by [`READ_CHUNK`] when less than a quarter of it is free;
-    /// reuses the allocation once earlier frames are dropped).
+    /// Room to read into: the space of frames already dropped is taken back in place (no
+    /// allocation in steady state); a new [`READ_CHUNK`] is allocated only while earlier
+    /// frames are still held and less than a quarter of a chunk is free.
     pub fn spare(&mut self) -> &mut BytesMut {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+        let free = self.buf.capacity() - self.buf.len();
+        if free < READ_CHUNK / 2 && !self.buf.try_reclaim(READ_CHUNK) && free < READ_CHUNK / 4 {
             self.buf.reserve(READ_CHUNK);
         }
         &mut self.buf

@@ -457,7 +457,9 @@ fn receive_loop(
             let _ = drain(&seg, &mut buf, &session, &deleted, delete_id);
             return;
         }
-        if buf.capacity() - buf.len() < 64 << 10 {
+        // Take back the space of dropped frames in place; allocate only while they are held.
+        let free = buf.capacity() - buf.len();
+        if free < 128 << 10 && !buf.try_reclaim(256 << 10) && free < 64 << 10 {
             buf.reserve(256 << 10);
         }
         match seg.recv_into(&mut buf, RECV_TICK) {
