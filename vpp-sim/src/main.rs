@@ -1,4 +1,5 @@
-//! `vpp-sim --socket PATH [--stats-socket PATH]`: serves a simulated VPP 26.06 until killed.
+//! `vpp-sim --socket PATH [--stats-socket PATH] [--main-loop idle|busy|poll:USEC]`: serves a
+//! simulated VPP 26.06 (API socket and shared-memory segments) until killed.
 
 use clap::Parser;
 
@@ -14,6 +15,26 @@ struct Args {
     /// Directory of VPP 26.06 `.api.json` files, for `get_api_json`.
     #[arg(long)]
     api_json_dir: Option<std::path::PathBuf>,
+    /// VPP's main loop as shared-memory clients see it: `idle` (a stock VPP: epoll sleeps up
+    /// to 10 ms between passes), `busy` (a polling input node: segments polled, the socket
+    /// read late) or `poll:USEC` (segments polled every USEC microseconds).
+    #[arg(long, default_value = "idle", value_parser = parse_main_loop)]
+    main_loop: vpp_sim::MainLoop,
+}
+
+fn parse_main_loop(s: &str) -> Result<vpp_sim::MainLoop, String> {
+    match s {
+        "idle" => Ok(vpp_sim::MainLoop::Idle),
+        "busy" => Ok(vpp_sim::MainLoop::Busy),
+        _ => match s.strip_prefix("poll:").map(str::parse::<u64>) {
+            Some(Ok(us)) if us > 0 => Ok(vpp_sim::MainLoop::Polling(
+                std::time::Duration::from_micros(us),
+            )),
+            _ => Err(format!(
+                "unknown main loop {s:?}: idle, busy or poll:USEC (USEC > 0)"
+            )),
+        },
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -22,6 +43,7 @@ async fn main() {
     let mut cfg = vpp_sim::SimConfig::new(&args.socket);
     cfg.stats_socket = args.stats_socket;
     cfg.api_json_dir = args.api_json_dir;
+    cfg.main_loop = args.main_loop;
     let sim = match vpp_sim::Simulator::start(cfg).await {
         Ok(s) => s,
         Err(e) => {

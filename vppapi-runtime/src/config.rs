@@ -6,6 +6,7 @@
 //! client_name = "my-agent"
 //! reply_timeout = "5s"
 //! connect_timeout = "10s"
+//! busy_poll = "50us"         # a lone call polls the socket this long before parking
 //! resync_after_reconnect = true
 //!
 //! [health]
@@ -36,7 +37,7 @@
 //! The environment variable `GOVPPMUX_NOSOCK` (any non-empty value), as in govppmux, means
 //! "prefer shared memory": a `socket:` endpoint is then used as `shm:`.
 //!
-//! Durations are strings with a unit (`ms`, `s`, `m`, `h`) or plain numbers of seconds.
+//! Durations are strings with a unit (`us`, `ms`, `s`, `m`, `h`) or plain numbers of seconds.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -72,6 +73,11 @@ pub struct Config {
     pub max_frame_len: usize,
     /// Queued outgoing bytes above which callers wait for the writer.
     pub write_high_water: usize,
+    /// How long a lone synchronous call on a multi-thread runtime polls the socket for its
+    /// reply before it parks (like `SO_BUSY_POLL`): a reply within that window costs no
+    /// worker park and wake-up. Only while recent replies came within the window; 0 = never.
+    #[serde(with = "duration")]
+    pub busy_poll: Duration,
     /// Run the `on_reconnect` hooks after every reconnect.
     pub resync_after_reconnect: bool,
     /// Liveness probing.
@@ -96,6 +102,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(10),
             max_frame_len: 64 << 20,
             write_high_water: 4 << 20,
+            busy_poll: Duration::from_micros(50),
             resync_after_reconnect: true,
             health: HealthConfig::default(),
             reconnect: ReconnectConfig::default(),
@@ -442,7 +449,9 @@ mod duration {
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         let ms = d.as_millis();
-        if ms % 1000 == 0 {
+        if d.as_micros() % 1000 != 0 {
+            s.serialize_str(&format!("{}us", d.as_micros()))
+        } else if ms % 1000 == 0 {
             s.serialize_str(&format!("{}s", ms / 1000))
         } else {
             s.serialize_str(&format!("{ms}ms"))
@@ -476,13 +485,14 @@ mod duration {
             .parse()
             .map_err(|_| format!("invalid duration {t:?}: expected e.g. \"500ms\" or \"5s\""))?;
         let secs = match unit.trim() {
+            "us" => n / 1e6,
             "ms" => n / 1000.0,
             "s" | "" => n,
             "m" => n * 60.0,
             "h" => n * 3600.0,
             u => {
                 return Err(format!(
-                    "invalid duration unit {u:?} in {t:?} (ms, s, m, h)"
+                    "invalid duration unit {u:?} in {t:?} (us, ms, s, m, h)"
                 ))
             }
         };

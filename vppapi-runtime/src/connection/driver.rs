@@ -52,7 +52,7 @@ async fn establish(inner: &Arc<Inner>, generation: u64) -> Result<Arc<Session>> 
         client_index,
         socket_index,
         table,
-        SocketSide::new(stream, buf, cfg.write_high_water),
+        SocketSide::new(stream, buf, cfg.write_high_water, cfg.busy_poll),
         shm,
         inner.events.clone(),
         inner.metrics.clone(),

@@ -825,6 +825,7 @@ where
             slot: Some(slot),
         };
         let ci = session.client_index;
+        let mut active = session.begin_call();
         // One deadline for queueing and waiting: a VPP that stops reading must not make
         // callers wait for the write queue forever either.
         let deadline = tokio::time::Instant::now() + timeout;
@@ -850,7 +851,7 @@ where
             .slot
             .as_deref()
             .expect("slot held until the guard drops");
-        let frame = match session.wait_reply(slot, deadline).await {
+        let frame = match session.wait_reply(slot, deadline, &mut active, path).await {
             Ok(frame) => {
                 guard.pending = false;
                 session.observe(path, sent.elapsed());

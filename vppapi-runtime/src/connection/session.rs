@@ -87,6 +87,11 @@ impl ReplySlot {
         Poll::Pending
     }
 
+    /// The reply if it is there (no waker registered).
+    fn take_now(&self) -> Option<Bytes> {
+        self.lock().frame.take()
+    }
+
     fn reset(&self) {
         let mut g = self.lock();
         g.frame = None;
@@ -152,8 +157,14 @@ pub(crate) struct SocketSide {
     /// for them.
     to_reader: Notify,
     reader_turn: AtomicBool,
-    /// Callers waiting for a reply right now.
+    /// Lone callers waiting for the role (the background reader gives it up only to them).
+    lone_waiting: AtomicUsize,
+    /// Synchronous calls in progress.
     active: AtomicUsize,
+    /// Smoothed round trip of lone calls (ns), for the busy-poll decision.
+    lone_rtt: AtomicU64,
+    /// Longest busy-poll of a lone caller on a multi-thread runtime.
+    busy_poll: Duration,
     /// When the last caller stopped waiting (ns since `epoch`).
     last_end: AtomicU64,
     epoch: Instant,
@@ -161,8 +172,10 @@ pub(crate) struct SocketSide {
 }
 
 impl SocketSide {
-    pub fn new(stream: UnixStream, buf: FrameBuf, high_water: usize) -> Self {
+    pub fn new(stream: UnixStream, buf: FrameBuf, high_water: usize, busy_poll: Duration) -> Self {
         Self {
+            lone_rtt: AtomicU64::new(0),
+            busy_poll,
             stream,
             rbuf: Mutex::new(buf),
             role: AtomicBool::new(false),
@@ -170,6 +183,7 @@ impl SocketSide {
             want_role: Notify::new(),
             to_reader: Notify::new(),
             reader_turn: AtomicBool::new(false),
+            lone_waiting: AtomicUsize::new(0),
             active: AtomicUsize::new(0),
             last_end: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -199,20 +213,39 @@ impl SocketSide {
     }
 }
 
-/// A caller counted as waiting; gives the reader role back (to the next caller) when done.
-struct Waiting<'a> {
+/// A synchronous call in progress (from before its request is queued until its wait ends);
+/// gives the reader role back when done.
+pub(crate) struct CallActive<'a> {
     sock: &'a SocketSide,
     leader: bool,
+    /// Counted in `lone_waiting`.
+    asking: bool,
 }
 
-impl Drop for Waiting<'_> {
+impl CallActive<'_> {
+    fn stop_asking(&mut self) {
+        if self.asking {
+            self.asking = false;
+            self.sock.lone_waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for CallActive<'_> {
     fn drop(&mut self) {
+        // Asked the background reader for the role and leaves without it (the reply came
+        // first): the reader may have given it up for us; it must read for the others.
+        let asked = self.asking;
+        self.stop_asking();
         self.sock
             .last_end
             .store(self.sock.now_ns(), Ordering::Relaxed);
         self.sock.active.fetch_sub(1, Ordering::AcqRel);
         if self.leader {
             self.sock.caller_release_role();
+        } else if asked && self.sock.active.load(Ordering::Acquire) > 0 {
+            self.sock.reader_turn.store(true, Ordering::Release);
+            self.sock.to_reader.notify_one();
         }
     }
 }
@@ -493,11 +526,15 @@ impl Session {
             })
             .await?;
         if flush {
-            // This caller writes the batch itself, once the rest of this task's poll has
-            // had its turn: requests encoded meanwhile (a `join_all` of calls, other tasks on
-            // this worker) go in the same write, and VPP answers them in one go.
+            // This caller writes the batch itself. A lone call writes at once; with other
+            // calls in progress it first lets the rest of this task's poll have its turn, so
+            // that requests encoded meanwhile (a `join_all` of calls, other tasks on this
+            // worker) go in the same write and VPP answers them in one go. (A yield costs a
+            // worker wake-up on a multi-thread runtime: not worth it for one request.)
             let mut owner = FlushOwner(Some(&self.sock.write));
-            tokio::task::yield_now().await;
+            if self.sock.active.load(Ordering::Acquire) > 1 {
+                tokio::task::yield_now().await;
+            }
             if let Some(q) = owner.0.take() {
                 q.flush(&self.sock.stream);
             }
@@ -521,6 +558,54 @@ impl Session {
             shm.observe(path, rtt);
         }
         let _ = (path, rtt);
+    }
+
+    /// One non-blocking `recv` straight on the socket (tokio's readiness cache only learns of
+    /// data when a worker polls epoll, which is what busy-polling avoids) and route what
+    /// came. `false` if the session ended or another reader holds the buffer.
+    fn poll_socket(&self) -> bool {
+        use std::os::fd::AsFd;
+        let Ok(mut rb) = self.sock.rbuf.try_lock() else {
+            return false;
+        };
+        let mut tmp = [0u8; 4096];
+        loop {
+            match rustix::net::recv(
+                self.sock.stream.as_fd(),
+                &mut tmp[..],
+                rustix::net::RecvFlags::DONTWAIT,
+            ) {
+                Ok((0, _)) => {
+                    drop(rb);
+                    self.pump(); // sees the end of stream and closes
+                    return false;
+                }
+                Ok((n, _)) => {
+                    rb.extend_from_slice(&tmp[..n]);
+                    loop {
+                        match rb.next_frame() {
+                            Ok(Some(f)) => self.route(f),
+                            Ok(None) => break,
+                            Err(e) => {
+                                drop(rb);
+                                self.close(&format!("read: {e}"));
+                                return false;
+                            }
+                        }
+                    }
+                    if n < tmp.len() {
+                        return true;
+                    }
+                }
+                Err(rustix::io::Errno::AGAIN) => return true,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => {
+                    drop(rb);
+                    self.close(&format!("read: {e}"));
+                    return false;
+                }
+            }
+        }
     }
 
     /// Read whatever the socket holds and route it, without waiting. Ends the session on
@@ -564,6 +649,16 @@ impl Session {
         }
     }
 
+    /// Count a synchronous call as in progress (before its request is queued).
+    pub fn begin_call(&self) -> CallActive<'_> {
+        self.sock.active.fetch_add(1, Ordering::AcqRel);
+        CallActive {
+            sock: &self.sock,
+            leader: false,
+            asking: false,
+        }
+    }
+
     /// Wait for `slot`'s reply until `deadline`. The waiting caller reads the socket itself
     /// when nobody else does: the reply then wakes it directly, with no hop through another
     /// task (what makes a synchronous call as fast as a blocking C client on any runtime).
@@ -571,26 +666,46 @@ impl Session {
         &self,
         slot: &ReplySlot,
         deadline: tokio::time::Instant,
+        call: &mut CallActive<'_>,
+        path: Path,
     ) -> Result<Bytes, WaitError> {
         let sock = &self.sock;
-        // A lone caller reads the socket itself (asking the background reader for the role
-        // if it holds it); with other calls in flight whoever reads already routes our reply.
-        let lone = sock.active.fetch_add(1, Ordering::AcqRel) == 0;
-        let mut w = Waiting {
-            sock,
-            leader: sock.try_take_role(),
-        };
-        if !w.leader && lone {
+        // A lone call reads the socket itself (asking the background reader for the role if
+        // it holds it). With other calls in flight the background reader reads for all of
+        // them, on its own worker, while the callers' tasks take their replies: two cores
+        // in a pipeline.
+        let lone = sock.active.load(Ordering::Acquire) == 1;
+        call.leader = lone && sock.try_take_role();
+        if lone && !call.leader {
+            call.asking = true;
+            sock.lone_waiting.fetch_add(1, Ordering::AcqRel);
             sock.want_role.notify_one();
+            // It may have been given up meanwhile.
+            if sock.try_take_role() {
+                call.leader = true;
+                call.stop_asking();
+            }
         }
+        if !lone && !sock.role.load(Ordering::Acquire) {
+            // Calls in flight and nobody reading: the background reader reads for us.
+            sock.reader_turn.store(true, Ordering::Release);
+            sock.to_reader.notify_one();
+        }
+        // (A reply through the segment comes by the receive thread: nothing to poll for.)
+        if call.leader && path == Path::Socket {
+            if let Some(f) = self.busy_poll(slot) {
+                return Ok(f);
+            }
+        }
+        let started = Instant::now();
         let sleep = tokio::time::sleep_until(deadline);
         tokio::pin!(sleep);
-        loop {
-            let leader = w.leader;
+        let r = loop {
+            let leader = call.leader;
             tokio::select! {
                 biased;
                 r = poll_fn(|cx| slot.poll_reply(cx)) => {
-                    return r.map_err(|()| WaitError::Lost);
+                    break r.map_err(|()| WaitError::Lost);
                 }
                 r = sock.stream.readable(), if leader => {
                     if r.is_ok() {
@@ -600,11 +715,65 @@ impl Session {
                     }
                 }
                 _ = sock.to_caller.notified(), if !leader && lone => {
-                    w.leader = sock.try_take_role();
+                    call.leader = sock.try_take_role();
+                    if call.leader {
+                        call.stop_asking();
+                    }
                 }
-                _ = &mut sleep => return Err(WaitError::Timeout),
+                _ = &mut sleep => break Err(WaitError::Timeout),
             }
+        };
+        if lone && r.is_ok() {
+            self.note_lone_rtt(started.elapsed());
         }
+        r
+    }
+
+    /// A lone caller on a multi-thread runtime polls the socket for a short while before it
+    /// parks its task: a reply that comes within the window is taken without the runtime
+    /// parking this worker and waking one again (two futex round trips that cost more than
+    /// VPP's answer). Only when recent lone calls were answered within the window; never on a
+    /// current-thread runtime (there the reply could only come after we yield).
+    fn busy_poll(&self, slot: &ReplySlot) -> Option<Bytes> {
+        let budget = self.sock.busy_poll;
+        if budget.is_zero()
+            || !matches!(
+                tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()),
+                Ok(tokio::runtime::RuntimeFlavor::MultiThread)
+            )
+        {
+            return None;
+        }
+        let rtt = self.sock.lone_rtt.load(Ordering::Relaxed);
+        if rtt > budget.as_nanos() as u64 {
+            return None;
+        }
+        let start = Instant::now();
+        loop {
+            if !self.poll_socket() {
+                return None;
+            }
+            if let Some(f) = slot.take_now() {
+                self.note_lone_rtt(start.elapsed());
+                return Some(f);
+            }
+            if start.elapsed() >= budget {
+                // Not answered in time: remember it, so slow VPPs stop being polled for.
+                self.note_lone_rtt(budget * 2);
+                return None;
+            }
+            std::hint::spin_loop();
+        }
+    }
+
+    fn note_lone_rtt(&self, d: Duration) {
+        let ns = d.as_nanos() as u64;
+        let a = &self.sock.lone_rtt;
+        let old = a.load(Ordering::Relaxed);
+        a.store(
+            if old == 0 { ns } else { old - old / 8 + ns / 8 },
+            Ordering::Relaxed,
+        );
     }
 }
 
@@ -623,7 +792,11 @@ pub(crate) async fn reader_task(session: Arc<Session>) {
                 .saturating_sub(sock.last_end.load(Ordering::Relaxed))
                 >= CALLER_LINGER.as_nanos() as u64;
         let asked = sock.reader_turn.swap(false, Ordering::AcqRel);
-        if (idle || asked) && sock.try_take_role() {
+        // Safety net: calls waiting, nobody reading, no lone caller asking for the role.
+        let orphaned = sock.active.load(Ordering::Acquire) > 0
+            && !sock.role.load(Ordering::Acquire)
+            && sock.lone_waiting.load(Ordering::Acquire) == 0;
+        if (idle || asked || orphaned) && sock.try_take_role() {
             // Read until a lone caller wants the role (it then reads its reply itself).
             loop {
                 tokio::select! {
@@ -636,7 +809,13 @@ pub(crate) async fn reader_task(session: Arc<Session>) {
                             session.close("socket readiness failed");
                         }
                     }
-                    _ = sock.want_role.notified() => break,
+                    // Given up only to a lone caller that is really waiting for it
+                    // (a stale wake-up must not leave the socket unread).
+                    _ = sock.want_role.notified() => {
+                        if sock.lone_waiting.load(Ordering::Acquire) > 0 {
+                            break;
+                        }
+                    }
                 }
                 if dead.borrow().is_some() {
                     break;
