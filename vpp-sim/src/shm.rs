@@ -117,8 +117,16 @@ impl ShmMain {
         }
     }
 
-    /// Socket traffic wakes VPP's main loop (its epoll returns).
+    /// Socket traffic wakes VPP's main loop (its epoll returns). In VPP that wake-up is the
+    /// socket's own handling; here the socket is served elsewhere, so the loop is only
+    /// woken when a segment has a request waiting (what the wake-up would then find).
     pub fn ring(&self) {
+        {
+            let g = lock(&self.segs);
+            if !g.1.iter().any(|s| s.seg.input_pending()) {
+                return;
+            }
+        }
         let (m, c) = &self.bell;
         let mut g = lock(m);
         if !*g {
@@ -236,6 +244,7 @@ fn main_loop(inner: Arc<Inner>) {
     let mut rr = 0usize;
     let mut last_scan = Instant::now();
     let mut spins = 0u32;
+    let mut rng = u64::from(std::process::id()) | 1;
     while !main.stop.load(Ordering::Acquire) {
         {
             let g = lock(&main.segs);
@@ -260,10 +269,13 @@ fn main_loop(inner: Arc<Inner>) {
                     }
                 }
                 scan(&inner, &mut last_scan);
-                let tick = Duration::from_millis(10);
-                let into =
-                    Duration::from_nanos((last_scan.elapsed().as_nanos() % tick.as_nanos()) as u64);
-                main.sleep(tick.saturating_sub(into).max(Duration::from_micros(100)));
+                // epoll_wait sleeps up to 10 ms, less when a timer is due: VPP 26.06 was
+                // measured at a 5.1 ms median per segment request, spread over 0..10 ms.
+                rng = rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let us = 100 + (rng >> 33) % 9_900;
+                main.sleep(Duration::from_micros(us));
             }
             MainLoop::Busy => {
                 if !paused {
