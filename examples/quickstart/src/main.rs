@@ -66,7 +66,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     };
 
     let conn = Connection::connect(Config {
-        socket_path: socket,
+        endpoint: vppapi_runtime::Endpoint::Socket(socket),
         client_name: "vppapi-quickstart".into(),
         reply_timeout: Duration::from_secs(5),
         ..Config::default()

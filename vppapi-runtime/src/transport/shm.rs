@@ -459,7 +459,7 @@ fn receive_loop(
         }
         // Take back the space of dropped frames in place; allocate only while they are held.
         let free = buf.capacity() - buf.len();
-        if free < 128 << 10 && !buf.try_reclaim(256 << 10) && free < 64 << 10 {
+        if free < 128 << 10 && !buf.try_reclaim(256 << 10) && free < 16 << 10 {
             buf.reserve(256 << 10);
         }
         match seg.recv_into(&mut buf, RECV_TICK) {
