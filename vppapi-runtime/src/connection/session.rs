@@ -568,6 +568,7 @@ impl Session {
         let Ok(mut rb) = self.sock.rbuf.try_lock() else {
             return false;
         };
+        let _ = rb.spare(); // take back dropped frames' space now, while none is held
         let mut tmp = [0u8; 4096];
         loop {
             match rustix::net::recv(

@@ -449,7 +449,12 @@ fn receive_loop(
     delete_id: Option<u16>,
     session: std::sync::Weak<Session>,
 ) {
-    let mut buf = BytesMut::with_capacity(256 << 10);
+    // Two receive buffers used in turn: a frame is split off and handed to its caller at
+    // once, so the space of a buffer can only be taken back once its frames are dropped;
+    // by the time the other buffer fills up, they are (no allocation in steady state).
+    const CHUNK: usize = 256 << 10;
+    let mut spare = BytesMut::with_capacity(CHUNK);
+    let mut buf = BytesMut::with_capacity(CHUNK);
     let mut idle_ticks = 0u32;
     loop {
         if stop.load(Ordering::Acquire) {
@@ -457,10 +462,12 @@ fn receive_loop(
             let _ = drain(&seg, &mut buf, &session, &deleted, delete_id);
             return;
         }
-        // Take back the space of dropped frames in place; allocate only while they are held.
-        let free = buf.capacity() - buf.len();
-        if free < 128 << 10 && !buf.try_reclaim(256 << 10) && free < 16 << 10 {
-            buf.reserve(256 << 10);
+        if buf.capacity() - buf.len() < 16 << 10 {
+            if spare.try_reclaim(CHUNK) {
+                std::mem::swap(&mut buf, &mut spare);
+            } else {
+                buf.reserve(CHUNK);
+            }
         }
         match seg.recv_into(&mut buf, RECV_TICK) {
             Ok(Recv::Message(_)) => {
