@@ -14,6 +14,10 @@ use vppapi_binapi::vlib::CliInband;
 use vppapi_runtime::memclnt::{ControlPing, ShowVersion};
 use vppapi_runtime::{Config, ConnState, Connection, Endpoint, Error, ShmRoute};
 
+/// The cases here start busy main loops and child processes: one at a time, so that their
+/// timings do not depend on each other on a small machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Set in a child process: what it runs (`sim:PATH` or `client:PATH`).
 const CHILD: &str = "VPPAPI_SHM_TEST_CHILD";
 
@@ -61,6 +65,7 @@ fn cli(cmd: &str) -> CliInband {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_larger_than_every_ring_come_from_the_heap_and_go_back() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let sim = polling_sim(&dir).await;
     add_loopbacks(&sim, 2000);
@@ -105,6 +110,7 @@ async fn replies_larger_than_every_ring_come_from_the_heap_and_go_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepalives_are_answered() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let mut c = SimConfig::new(dir.path().join("api.sock"));
     c.main_loop = MainLoop::Polling(Duration::from_micros(50));
@@ -134,6 +140,7 @@ async fn keepalives_are_answered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_segment_is_noticed_and_replaced() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let sim = polling_sim(&dir).await;
     let mut cfg = shm_config(&dir.path().join("api.sock"), ShmRoute::Segment);
@@ -218,6 +225,7 @@ async fn wait_for_socket(path: &std::path::Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vpp_dying_mid_call_fails_every_call_at_once() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("api.sock");
     let mut child = spawn_child(&format!("sim:{}", sock.display()));
@@ -260,6 +268,7 @@ async fn vpp_dying_mid_call_fails_every_call_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_killed_with_requests_in_flight_does_not_stop_vpp() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("api.sock");
     let sim = polling_sim(&dir).await;
@@ -297,6 +306,7 @@ async fn run(conn: &Connection, n: u32) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_adaptive_router_takes_the_socket_when_vpp_idles_and_the_segment_when_it_spins() {
+    let _serial = SERIAL.lock().await;
     for (regime, want_shm) in [(MainLoop::Idle, false), (MainLoop::Busy, true)] {
         let dir = tempfile::tempdir().unwrap();
         let mut c = SimConfig::new(dir.path().join("api.sock"));
