@@ -526,15 +526,12 @@ impl Session {
             })
             .await?;
         if flush {
-            // This caller writes the batch itself. A lone call writes at once; with other
-            // calls in progress it first lets the rest of this task's poll have its turn, so
-            // that requests encoded meanwhile (a `join_all` of calls, other tasks on this
-            // worker) go in the same write and VPP answers them in one go. (A yield costs a
-            // worker wake-up on a multi-thread runtime: not worth it for one request.)
+            // This caller writes the batch itself, once the rest of this task has had its
+            // turn (a self-wake, not a yield: no other worker is woken for it): requests
+            // encoded meanwhile (the other calls of a `join_all`) go in the same write and
+            // VPP answers them in one go.
             let mut owner = FlushOwner(Some(&self.sock.write));
-            if self.sock.active.load(Ordering::Acquire) > 1 {
-                tokio::task::yield_now().await;
-            }
+            self_wake().await;
             if let Some(q) = owner.0.take() {
                 q.flush(&self.sock.stream);
             }
@@ -693,7 +690,8 @@ impl Session {
             sock.to_reader.notify_one();
         }
         // (A reply through the segment comes by the receive thread: nothing to poll for.)
-        if call.leader && path == Path::Socket {
+        // (The push let the rest of this task run first: a `join_all` of calls is not lone.)
+        if call.leader && path == Path::Socket && self.may_busy_poll() {
             if let Some(f) = self.busy_poll(slot) {
                 return Ok(f);
             }
@@ -735,20 +733,18 @@ impl Session {
     /// parking this worker and waking one again (two futex round trips that cost more than
     /// VPP's answer). Only when recent lone calls were answered within the window; never on a
     /// current-thread runtime (there the reply could only come after we yield).
-    fn busy_poll(&self, slot: &ReplySlot) -> Option<Bytes> {
+    fn may_busy_poll(&self) -> bool {
         let budget = self.sock.busy_poll;
-        if budget.is_zero()
-            || !matches!(
+        !budget.is_zero()
+            && matches!(
                 tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()),
                 Ok(tokio::runtime::RuntimeFlavor::MultiThread)
             )
-        {
-            return None;
-        }
-        let rtt = self.sock.lone_rtt.load(Ordering::Relaxed);
-        if rtt > budget.as_nanos() as u64 {
-            return None;
-        }
+            && self.sock.lone_rtt.load(Ordering::Relaxed) <= budget.as_nanos() as u64
+    }
+
+    fn busy_poll(&self, slot: &ReplySlot) -> Option<Bytes> {
+        let budget = self.sock.busy_poll;
         let start = Instant::now();
         loop {
             if !self.poll_socket() {
@@ -835,6 +831,22 @@ pub(crate) async fn reader_task(session: Arc<Session>) {
     }
     // Route what is left (e.g. replies that came with the end of stream).
     session.pump();
+}
+
+/// Return `Pending` once with the task woken: the rest of the task (and whatever is queued
+/// on this worker) runs before we continue.
+async fn self_wake() {
+    let mut once = false;
+    poll_fn(|cx| {
+        if once {
+            Poll::Ready(())
+        } else {
+            once = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// The caller that promised to write the queue; if its future is dropped first, the writer
