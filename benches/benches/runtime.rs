@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures_util::future::join_all;
 use futures_util::StreamExt;
-use vpp_sim::model::{IfKind, Iface};
 use vpp_sim::{SimConfig, Simulator};
 use vppapi_runtime::memclnt::ControlPing;
 use vppapi_runtime::{Config, Connection};
@@ -19,23 +18,7 @@ use msgs::SwInterfaceDump;
 
 fn add_ifaces(sim: &Simulator, n: u32) {
     sim.with_model(|m| {
-        for i in m.ifs.len() as u32..=n {
-            m.ifs.push(Some(Iface {
-                sw_if_index: i,
-                name: format!("loop{i}"),
-                dev_type: "Loopback",
-                kind: IfKind::Loopback { instance: i },
-                mac: [2, 0, 0, 0, (i >> 8) as u8, i as u8],
-                admin_up: false,
-                link_mtu: 9000,
-                mtu: [1500, 0, 0, 0],
-                tag: String::new(),
-                v4: vec![],
-                v6: vec![],
-                ll: None,
-                l2: None,
-            }));
-        }
+        m.add_loopbacks_up_to(n);
     });
 }
 

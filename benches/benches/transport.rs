@@ -84,6 +84,20 @@ fn sequential(rt: &tokio::runtime::Runtime, conn: &Connection, iters: u64) -> Du
     })
 }
 
+/// `iters` rounds of `n` calls in flight (a `join_all` in one task).
+fn pipelined(rt: &tokio::runtime::Runtime, conn: &Connection, n: usize, iters: u64) -> Duration {
+    rt.block_on(async {
+        let t = Instant::now();
+        for _ in 0..iters {
+            let calls = (0..n).map(|_| conn.call(&ControlPing {}));
+            for r in join_all(calls).await {
+                r.unwrap();
+            }
+        }
+        t.elapsed()
+    })
+}
+
 fn bench_transport(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("vppapi-transport-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -127,19 +141,7 @@ fn bench_transport(c: &mut Criterion) {
             for n in [16usize, 256] {
                 g.throughput(Throughput::Elements(n as u64));
                 g.bench_with_input(BenchmarkId::new("socket_pipelined", n), &n, |b, &n| {
-                    b.iter_custom(|iters| {
-                        let conn = conn.clone();
-                        rt.block_on(async move {
-                            let t = Instant::now();
-                            for _ in 0..iters {
-                                let calls = (0..n).map(|_| conn.call(&ControlPing {}));
-                                for r in join_all(calls).await {
-                                    r.unwrap();
-                                }
-                            }
-                            t.elapsed()
-                        })
-                    })
+                    b.iter_custom(|iters| pipelined(&rt, &conn, n, iters))
                 });
             }
             g.throughput(Throughput::Elements(1));
@@ -199,21 +201,7 @@ fn bench_shm(c: &mut Criterion, dir: &Path, idle: &Sim) {
                 g.throughput(Throughput::Elements(n as u64));
                 g.bench_function(
                     BenchmarkId::new(regime, format!("{name}_pipelined_{n}")),
-                    |b| {
-                        b.iter_custom(|iters| {
-                            let conn = conn.clone();
-                            rt.block_on(async move {
-                                let t = Instant::now();
-                                for _ in 0..iters {
-                                    let calls = (0..n).map(|_| conn.call(&ControlPing {}));
-                                    for r in join_all(calls).await {
-                                        r.unwrap();
-                                    }
-                                }
-                                t.elapsed()
-                            })
-                        })
-                    },
+                    |b| b.iter_custom(|iters| pipelined(&rt, &conn, n, iters)),
                 );
                 g.throughput(Throughput::Elements(1));
             }

@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use vpp_sim::model::{IfKind, Iface};
 use vpp_sim::{MainLoop, SimConfig, Simulator};
 use vppapi_binapi::vlib::CliInband;
 use vppapi_runtime::memclnt::{ControlPing, ShowVersion};
@@ -38,24 +37,7 @@ async fn polling_sim(dir: &tempfile::TempDir) -> Simulator {
 
 fn add_loopbacks(sim: &Simulator, n: u32) {
     sim.with_model(|m| {
-        for i in m.ifs.len() as u32..=n {
-            m.ifs.push(Some(Iface {
-                sw_if_index: i,
-                name: format!("loop{i}"),
-                dev_type: "Loopback",
-                kind: IfKind::Loopback { instance: i },
-                mac: [2, 0, 0, 0, (i >> 8) as u8, i as u8],
-                admin_up: false,
-                link_mtu: 9000,
-                mtu: [1500, 0, 0, 0],
-                tag: String::new(),
-                v4: vec![],
-                v6: vec![],
-                ll: None,
-                l2: None,
-            }));
-            m.ifs_changed = true;
-        }
+        m.add_loopbacks_up_to(n);
     });
 }
 

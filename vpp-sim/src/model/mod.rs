@@ -49,6 +49,29 @@ impl Default for Model {
 }
 
 impl Model {
+    /// Bulk setup for tests and benches: loopbacks `loopN` (MAC `02:00:00:00:hi:lo`, down)
+    /// until the highest `sw_if_index` is `n`, without going through the API.
+    pub fn add_loopbacks_up_to(&mut self, n: u32) {
+        for i in self.ifs.len() as u32..=n {
+            self.ifs.push(Some(Iface {
+                sw_if_index: i,
+                name: format!("loop{i}"),
+                dev_type: "Loopback",
+                kind: IfKind::Loopback { instance: i },
+                mac: [2, 0, 0, 0, (i >> 8) as u8, i as u8],
+                admin_up: false,
+                link_mtu: 9000,
+                mtu: [1500, 0, 0, 0],
+                tag: String::new(),
+                v4: vec![],
+                v6: vec![],
+                ll: None,
+                l2: None,
+            }));
+        }
+        self.ifs_changed = true;
+    }
+
     /// A freshly started VPP: `local0`, the default bridge domain, nothing else.
     pub fn new() -> Self {
         let local0 = Iface {

@@ -580,16 +580,10 @@ impl Session {
                 }
                 Ok((n, _)) => {
                     rb.extend_from_slice(&tmp[..n]);
-                    loop {
-                        match rb.next_frame() {
-                            Ok(Some(f)) => self.route(f),
-                            Ok(None) => break,
-                            Err(e) => {
-                                drop(rb);
-                                self.close(&format!("read: {e}"));
-                                return false;
-                            }
-                        }
+                    if let Err(e) = self.route_buffered(&mut rb) {
+                        drop(rb);
+                        self.close(&format!("read: {e}"));
+                        return false;
                     }
                     if n < tmp.len() {
                         return true;
@@ -606,6 +600,14 @@ impl Session {
         }
     }
 
+    /// Route every complete frame already in the receive buffer.
+    fn route_buffered(&self, rb: &mut FrameBuf) -> Result<(), crate::transport::FrameError> {
+        while let Some(f) = rb.next_frame()? {
+            self.route(f);
+        }
+        Ok(())
+    }
+
     /// Read whatever the socket holds and route it, without waiting. Ends the session on
     /// end of stream or a framing error.
     pub fn pump(&self) {
@@ -613,16 +615,10 @@ impl Session {
             return; // someone else is reading right now
         };
         loop {
-            loop {
-                match rb.next_frame() {
-                    Ok(Some(f)) => self.route(f),
-                    Ok(None) => break,
-                    Err(e) => {
-                        drop(rb);
-                        self.close(&format!("read: {e}"));
-                        return;
-                    }
-                }
+            if let Err(e) = self.route_buffered(&mut rb) {
+                drop(rb);
+                self.close(&format!("read: {e}"));
+                return;
             }
             match self.sock.stream.try_read_buf(rb.spare()) {
                 Ok(0) => {

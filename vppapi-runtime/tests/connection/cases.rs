@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use vpp_sim::model::{IfKind, Iface};
 use vpp_sim::{SimConfig, Simulator};
 use vppapi_binapi::interface::{
     CreateLoopback, SwInterfaceDetails, SwInterfaceDump, SwInterfaceEvent, SwInterfaceSetFlags,
@@ -242,23 +241,7 @@ async fn dump_of_100k_details_streams_in_order() {
     let env = sim().await;
     const N: u32 = 100_000;
     env.sim.with_model(|m| {
-        for i in 1..=N {
-            m.ifs.push(Some(Iface {
-                sw_if_index: i,
-                name: format!("loop{i}"),
-                dev_type: "Loopback",
-                kind: IfKind::Loopback { instance: i },
-                mac: [2, 0, 0, 0, (i >> 8) as u8, i as u8],
-                admin_up: false,
-                link_mtu: 9000,
-                mtu: [1500, 0, 0, 0],
-                tag: String::new(),
-                v4: vec![],
-                v6: vec![],
-                ll: None,
-                l2: None,
-            }));
-        }
+        m.add_loopbacks_up_to(N);
     });
     // 100k details from a debug-built simulator on a loaded 2-core CI machine: a generous
     // stall timeout (the test is about order and completeness, not speed).
