@@ -592,11 +592,18 @@ impl StatsSegment {
     /// The shared header as it is right now (not validated against concurrent updates).
     pub fn header(&self) -> Header {
         let ld = |off| self.mem.load_u64_acquire(off).unwrap_or(0);
+        // `in_progress` first, then `epoch`: VPP ends an update with `epoch++` and then
+        // `in_progress = 0`. Loaded the other way round, a check after a read could see the old
+        // epoch and then the new `in_progress = 0` of an update that ran in between, and accept
+        // a torn copy. Loaded in this order, seeing that `in_progress = 0` (acquire) makes the
+        // new epoch visible to the epoch load that follows, so the check fails and retries.
+        let in_progress = ld(OFF_IN_PROGRESS);
+        let epoch = ld(OFF_EPOCH);
         Header {
             version: ld(OFF_VERSION),
             base: ld(OFF_BASE),
-            epoch: ld(OFF_EPOCH),
-            in_progress: ld(OFF_IN_PROGRESS),
+            epoch,
+            in_progress,
             directory_vector: ld(OFF_DIRECTORY),
         }
     }
