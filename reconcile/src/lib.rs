@@ -1,0 +1,1 @@
+//! Placeholder: the reconcile engine is being written.
