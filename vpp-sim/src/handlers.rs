@@ -17,6 +17,8 @@
 //!
 //! Requests without a handler get [`unimplemented`]: their reply, built from the table alone.
 
+use std::fmt::Debug;
+
 use tracing::{debug, warn};
 use vppapi_codec::{
     api_errno, decode_message, encode_message, message_len, view_message, DecodeError, Dump,
@@ -26,6 +28,7 @@ use vppapi_codec::{
 use crate::model::Model;
 use crate::server::Core;
 use crate::table::MessageTable;
+use crate::trace::{fields_of, Fmt};
 
 /// Size of the socket frame header (`msgbuf_t`: q, data_len, gc_mark_timestamp).
 pub const FRAME_HEADER: usize = 16;
@@ -192,6 +195,8 @@ pub(crate) struct Route {
 pub(crate) struct Handlers {
     table: &'static MessageTable,
     routes: Vec<Option<Route>>,
+    /// Field formatters of the modelled requests by ID (for `api trace dump`).
+    fmts: Vec<Option<Fmt>>,
 }
 
 impl Handlers {
@@ -206,7 +211,17 @@ impl Handlers {
                 }),
             );
         }
-        Handlers { table, routes }
+        let fmts = vec![None; routes.len()];
+        Handlers {
+            table,
+            routes,
+            fmts,
+        }
+    }
+
+    /// The field formatters by message ID.
+    pub(crate) fn formatters(&self) -> Vec<Option<Fmt>> {
+        self.fmts.clone()
     }
 
     /// The route of request `id` (`None`: not a request).
@@ -220,8 +235,9 @@ impl Handlers {
             .unwrap_or_else(|| panic!("{} is not a 26.06 message", M::NAME_CRC))
     }
 
-    fn add<M: Message>(&mut self, run: Run) -> &mut Route {
+    fn add<M: Message + Debug>(&mut self, run: Run) -> &mut Route {
         let id = self.id::<M>();
+        self.fmts[usize::from(id)] = Some(fields_of::<M>);
         let route = self.routes[usize::from(id)]
             .as_mut()
             .unwrap_or_else(|| panic!("{} is not a request", M::NAME));
@@ -233,7 +249,7 @@ impl Handlers {
     /// A request answered by its reply, with the whole simulator state.
     pub(crate) fn on_core<M, F>(&mut self, f: F) -> &mut Route
     where
-        M: Request,
+        M: Request + Debug,
         F: Fn(&mut Core, &mut Call, M) -> M::Reply + Send + Sync + 'static,
     {
         let reply = self.id::<M::Reply>();
@@ -248,7 +264,7 @@ impl Handlers {
     /// A request answered by its reply.
     pub(crate) fn on<M, F>(&mut self, f: F)
     where
-        M: Request,
+        M: Request + Debug,
         F: Fn(&mut Model, &mut Call, M) -> M::Reply + Send + Sync + 'static,
     {
         self.on_core::<M, _>(move |core, call, req| f(&mut core.model, call, req));
@@ -258,7 +274,7 @@ impl Handlers {
     /// whole simulator state.
     pub(crate) fn on_core_view<M, F>(&mut self, f: F) -> &mut Route
     where
-        M: Request,
+        M: Request + Debug,
         F: for<'v> Fn(&mut Core, &mut Call, <M as Wire>::View<'v>) -> M::Reply
             + Send
             + Sync
@@ -277,7 +293,7 @@ impl Handlers {
     /// handlers that read what VPP reads (raw union bytes, strings that need not be UTF-8).
     pub(crate) fn on_view<M, F>(&mut self, f: F)
     where
-        M: Request,
+        M: Request + Debug,
         F: for<'v> Fn(&mut Model, &mut Call, <M as Wire>::View<'v>) -> M::Reply
             + Send
             + Sync
@@ -289,7 +305,7 @@ impl Handlers {
     /// A legacy dump: its details, nothing after them (the client's `control_ping` ends it).
     pub(crate) fn dump<M, F>(&mut self, f: F)
     where
-        M: Dump,
+        M: Dump + Debug,
         F: Fn(&mut Model, &mut Call, M) -> Vec<M::Details> + Send + Sync + 'static,
     {
         let details = self.id::<M::Details>();
@@ -305,7 +321,7 @@ impl Handlers {
     /// A legacy dump handled on a zero-copy view of the request.
     pub(crate) fn dump_view<M, F>(&mut self, f: F)
     where
-        M: Dump,
+        M: Dump + Debug,
         F: for<'v> Fn(&mut Model, &mut Call, <M as Wire>::View<'v>) -> Vec<M::Details>
             + Send
             + Sync
@@ -324,7 +340,7 @@ impl Handlers {
     /// A cursor service (`_get` → details, then the `_get_reply` with the next cursor).
     pub(crate) fn cursor<M, F>(&mut self, f: F)
     where
-        M: Request + Dump,
+        M: Request + Dump + Debug,
         F: Fn(&mut Model, &mut Call, M) -> (Vec<<M as Dump>::Details>, M::Reply)
             + Send
             + Sync

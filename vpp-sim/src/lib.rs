@@ -26,7 +26,9 @@ mod server;
 pub mod shm;
 pub mod stats;
 pub mod table;
+pub mod trace;
 
 pub use server::{Faults, MainLoop, SimConfig, Simulator};
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub use shm::ShmStats;
+pub use trace::TraceEntry;

@@ -27,6 +27,7 @@ use crate::handlers::{fit, lossy, unimplemented, Call, Handlers, Outbox, Then, F
 use crate::model::{self, Model};
 use crate::stats::StatsMirror;
 use crate::table::MessageTable;
+use crate::trace::{ApiTrace, Fmt, TraceEntry};
 
 /// Largest body the simulator accepts; a bigger `data_len` closes the connection (VPP would
 /// try to buffer it; a test double should fail fast instead of allocating).
@@ -228,6 +229,10 @@ pub(crate) struct Core {
     pub(crate) model: Model,
     vpe_pid: u32,
     stats: Option<StatsMirror>,
+    /// `api trace` (RX): every traced request received.
+    pub(crate) trace: ApiTrace,
+    /// Field formatters of the modelled requests by ID (`api trace dump`).
+    pub(crate) fmts: Vec<Option<Fmt>>,
 }
 
 impl Core {
@@ -383,6 +388,8 @@ impl Simulator {
             model: Model::new(),
             vpe_pid: cfg.vpe_pid.unwrap_or_else(std::process::id),
             stats: None,
+            trace: ApiTrace::default(),
+            fmts: handlers.formatters(),
         };
         if let Some(p) = &cfg.stats_socket {
             core.stats = Some(StatsMirror::serve(p, &core.if_names())?);
@@ -490,6 +497,7 @@ impl Simulator {
         {
             let mut core = lock(&self.inner.core);
             core.model = Model::new();
+            core.trace = ApiTrace::default();
             core.vpe_pid = core.vpe_pid.wrapping_add(1);
             core.regs.truncate(1);
             core.free.clear();
@@ -510,6 +518,23 @@ impl Simulator {
         let t = f(&mut core.model);
         sync_stats(&mut core);
         t
+    }
+
+    /// The API trace (`api trace dump`): every traced request received since the start (or
+    /// the last clear), oldest first, at most the ring's size (VPP's 256 Ki by default).
+    /// See [`crate::trace`] for what is traced.
+    pub fn api_trace(&self) -> Vec<TraceEntry> {
+        lock(&self.inner.core).trace.entries()
+    }
+
+    /// Empties the API trace (it stays on or off as it was).
+    pub fn api_trace_clear(&self) {
+        lock(&self.inner.core).trace.clear();
+    }
+
+    /// Turns the API trace on or off (`api trace on` / `off`, without clearing it).
+    pub fn api_trace_enable(&self, on: bool) {
+        lock(&self.inner.core).trace.set_enabled(on);
     }
 
     /// Runs `f` on the stats segment, if served.
@@ -902,6 +927,17 @@ impl Inner {
             warn!(id, "no handler for msg id {id}: dropped");
             return Flow::Continue;
         };
+        // VPP traces before the size check and before the handler looks at client_index.
+        if crate::trace::traced(info.name) {
+            let be32 = |o: usize| {
+                body.get(o..o + 4)
+                    .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                    .unwrap_or(0)
+            };
+            let ci = info.header.client_index_offset().map(be32).unwrap_or(0);
+            let ctx = info.header.context_offset().map(be32).unwrap_or(0);
+            core.trace.record(info.name, info.name_crc, ci, ctx, body);
+        }
         // VPP checks the fixed part (`calc_size`) before any handler; a handler's decode then
         // checks the variable tail.
         if body.len() < info.fixed_size {

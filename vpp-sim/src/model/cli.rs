@@ -5,11 +5,26 @@ use vppapi_codec::api_errno::UNIMPLEMENTED;
 
 use super::Model;
 use crate::handlers::{lossy, Handlers};
+use crate::trace::{format_entry, TraceEntry};
 
 pub(super) fn register(h: &mut Handlers) {
     // A view: VPP takes the command's bytes as they are.
-    h.on_view::<CliInband, _>(|m, _, req| {
-        let (retval, reply) = m.cli(&lossy(req.cmd_bytes()));
+    // `api trace ...` reads the server's trace; everything else is the model's.
+    h.on_core_view::<CliInband, _>(|core, _, req| {
+        let cmd = lossy(req.cmd_bytes());
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        if let ["api", "trace", args @ ..] = words.as_slice() {
+            let fmts = &core.fmts;
+            let fmt = |index: usize, e: &TraceEntry| {
+                let b = |i: usize| e.bytes.get(i).copied().unwrap_or(0);
+                let id = u16::from_be_bytes([b(0), b(1)]);
+                let f = fmts.get(usize::from(id)).copied().flatten();
+                format_entry(index, e, f.and_then(|f| f(&e.bytes)))
+            };
+            let reply = core.trace.cli(args, &fmt);
+            return CliInbandReply { retval: 0, reply };
+        }
+        let (retval, reply) = core.model.cli(&cmd);
         CliInbandReply { retval, reply }
     });
 }
