@@ -83,8 +83,8 @@ pub struct Store {
     pub graph: Arc<Graph>,
     /// Ops run so far (including failed ones).
     pub ops: usize,
-    /// The op (0-based count) that fails.
-    pub fail_at: Option<usize>,
+    /// The ops (0-based counts over every op run, rollback included) that fail.
+    pub fail_at: Vec<usize>,
     /// "CREATE n1", "DELETE n2/c0", ... for every successful op.
     pub log: Vec<String>,
 }
@@ -103,7 +103,7 @@ impl Store {
             map,
             graph,
             ops: 0,
-            fail_at: None,
+            fail_at: Vec::new(),
             log: Vec::new(),
         }
     }
@@ -118,7 +118,7 @@ impl Store {
     fn tick(&mut self) -> Result<(), OpError> {
         let n = self.ops;
         self.ops += 1;
-        if self.fail_at == Some(n) {
+        if self.fail_at.contains(&n) {
             return Err(format!("injected failure at op {n}").into());
         }
         Ok(())
