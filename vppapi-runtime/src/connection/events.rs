@@ -88,6 +88,7 @@ impl EventQueue {
 }
 
 struct Registration {
+    /// The events the `.api` lists for the registration (empty for an unlisted one).
     events: &'static [&'static str],
     subscribers: usize,
     send: WantSender,
@@ -184,7 +185,7 @@ impl EventHub {
         };
         if last {
             let r = g.regs.remove(want)?;
-            debug_assert!(r.events.contains(&event));
+            debug_assert!(r.events.is_empty() || r.events.contains(&event));
             return Some(r.send);
         }
         None
@@ -273,6 +274,25 @@ impl<E: Message> Stream for EventStream<E> {
                 },
                 other => return other.map(|_| None),
             }
+        }
+    }
+}
+
+impl<E: Message> EventStream<E> {
+    /// Unsubscribes now. When this was the registration's last subscriber, sends the `want_*`
+    /// disable and waits for VPP's reply, so a program that exits next has really turned the
+    /// events off (dropping the stream does the same in the background).
+    pub async fn unsubscribe(mut self) -> crate::Result<()> {
+        let Some(conn) = self.conn.take() else {
+            return Ok(());
+        };
+        match conn
+            .inner
+            .events
+            .remove(self.want, E::NAME_CRC, &self.queue)
+        {
+            Some(send) => send(conn, false).await,
+            None => Ok(()),
         }
     }
 }

@@ -701,6 +701,31 @@ impl Connection {
                 W::EVENTS
             )));
         }
+        self.subscribe_with(W::EVENTS, make).await
+    }
+
+    /// [`Connection::subscribe`] for a `want_*` request whose `.api` service lists no events,
+    /// such as VPP's `want_l2_macs_events2` (it turns on `l2_macs_event`, but its `service`
+    /// line does not say so). The caller vouches that `W` turns on `E`.
+    pub async fn subscribe_unlisted<W, E, F>(&self, make: F) -> Result<EventStream<E>>
+    where
+        W: Request + Send + Sync + 'static,
+        E: Message,
+        F: Fn(bool, u32) -> W + Send + Sync + 'static,
+    {
+        self.subscribe_with(&[], make).await
+    }
+
+    async fn subscribe_with<W, E, F>(
+        &self,
+        events: &'static [&'static str],
+        make: F,
+    ) -> Result<EventStream<E>>
+    where
+        W: Request + Send + Sync + 'static,
+        E: Message,
+        F: Fn(bool, u32) -> W + Send + Sync + 'static,
+    {
         let make = Arc::new(make);
         let pid = std::process::id();
         let send: WantSender = Arc::new(move |conn: Connection, enable: bool| {
@@ -719,14 +744,14 @@ impl Connection {
         let queue = Arc::new(EventQueue::new(cfg.queue_capacity, cfg.overflow));
         let first = self.inner.events.add(
             W::NAME_CRC,
-            W::EVENTS,
+            events,
             E::NAME_CRC,
             queue.clone(),
             send.clone(),
         );
         let stream = EventStream::new(queue, self.clone(), W::NAME_CRC);
         if let Some(s) = self.inner.current() {
-            for e in W::EVENTS {
+            for e in events.iter().chain([&E::NAME_CRC]) {
                 if let Some(id) = s.table.id(e) {
                     s.learn_context_offset(id, None);
                 }
