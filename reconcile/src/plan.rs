@@ -1,5 +1,6 @@
 //! Plans: the diff of desired and actual state, ordered by the dependency graph.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::fmt::Debug;
@@ -139,9 +140,35 @@ pub enum PlanError {
     },
 }
 
+/// FxHash (as in rustc): keys are trusted, speed matters, iteration order is never used.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// A value after expansion of derived values.
-struct Node<V> {
-    value: V,
+struct Node<'a, V: Clone> {
+    value: Cow<'a, V>,
     owned: bool,
     parent: Option<String>,
     desc: usize,
@@ -155,18 +182,19 @@ pub(crate) fn descriptor_index<V, C>(
 }
 
 /// Adds derived values (recursively) to the explicit ones.
-fn expand<V: Clone + PartialEq, C>(
+fn expand<'a, V: Clone + PartialEq, C>(
     descs: &[Box<dyn Descriptor<V, C>>],
-    state: &State<V>,
-) -> Result<BTreeMap<String, Node<V>>, PlanError> {
-    let mut out: BTreeMap<String, Node<V>> = BTreeMap::new();
+    state: &'a State<V>,
+) -> Result<FxMap<String, Node<'a, V>>, PlanError> {
+    let mut out: FxMap<String, Node<'a, V>> = FxMap::default();
+    out.reserve(state.len());
     for (k, e) in state.iter() {
         let desc =
             descriptor_index(descs, k).ok_or_else(|| PlanError::NoDescriptor(k.to_string()))?;
         out.insert(
             k.to_string(),
             Node {
-                value: e.value.clone(),
+                value: Cow::Borrowed(&e.value),
                 owned: e.owned,
                 parent: None,
                 desc,
@@ -187,7 +215,7 @@ fn expand<V: Clone + PartialEq, C>(
                         out.insert(
                             dk.clone(),
                             Node {
-                                value: dv,
+                                value: Cow::Owned(dv),
                                 owned,
                                 parent: Some(k.clone()),
                                 desc,
@@ -196,7 +224,7 @@ fn expand<V: Clone + PartialEq, C>(
                         stack.push(dk);
                     }
                     Some(existing) => {
-                        if existing.value != dv || dk == k {
+                        if *existing.value != dv || dk == k {
                             return Err(PlanError::DerivedConflict { key: dk, parent: k });
                         }
                         // An explicit value that is also derived: it is the derived one.
@@ -353,7 +381,7 @@ pub(crate) fn plan<V: Clone + PartialEq + Debug, C>(
         keys = with_sk.into_iter().map(|(_, k)| k).collect();
     }
     let n = keys.len();
-    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let index: FxMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let mut dn: Vec<Option<&Node<V>>> = vec![None; n];
     let mut an: Vec<Option<&Node<V>>> = vec![None; n];
     for (k, node) in &dmap {
@@ -579,7 +607,7 @@ pub(crate) fn plan<V: Clone + PartialEq + Debug, C>(
             kind: OpKind::Delete,
             descriptor: descs[a.desc].name(),
             value: None,
-            old: Some(a.value.clone()),
+            old: Some(V::clone(&a.value)),
             recreate: recreated(i),
             was_pending: false,
             derived_from: a.parent.clone(),
@@ -616,14 +644,14 @@ pub(crate) fn plan<V: Clone + PartialEq + Debug, C>(
             _ => {
                 let a = an[i].expect("updated values exist");
                 let why = descs[d.desc].describe_change(keys[i], &a.value, &d.value);
-                (Some(a.value.clone()), why, false, false)
+                (Some(V::clone(&a.value)), why, false, false)
             }
         };
         ops.push(Op {
             key: keys[i].to_string(),
             kind,
             descriptor: descs[d.desc].name(),
-            value: Some(d.value.clone()),
+            value: Some(V::clone(&d.value)),
             old,
             recreate,
             was_pending,
@@ -636,7 +664,11 @@ pub(crate) fn plan<V: Clone + PartialEq + Debug, C>(
         .filter(|&i| pending[i])
         .map(|i| Pending {
             key: keys[i].to_string(),
-            value: dn[i].expect("pending values are desired").value.clone(),
+            value: dn[i]
+                .expect("pending values are desired")
+                .value
+                .as_ref()
+                .clone(),
             missing: d_raw[i]
                 .iter()
                 .zip(&d_deps[i])

