@@ -161,6 +161,15 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// Sends `msg` as the answer in place of the request's own reply type (a VPP quirk: a
+    /// handler that answers with another message's ID).
+    pub fn reply_as<R: Message>(&mut self, msg: &R) {
+        match MessageTable::vpp_26_06().id_of::<R>() {
+            Some(id) => self.send(id, msg),
+            None => warn!(msg = R::NAME_CRC, "not in the 26.06 table; not sent"),
+        }
+    }
+
     /// Writes a body built byte by byte (the generic unimplemented reply).
     fn send_raw(&mut self, body: &[u8]) {
         let buf = self.out.buf(self.reg);
@@ -268,6 +277,23 @@ impl Handlers {
         F: Fn(&mut Model, &mut Call, M) -> M::Reply + Send + Sync + 'static,
     {
         self.on_core::<M, _>(move |core, call, req| f(&mut core.model, call, req));
+    }
+
+    /// A request answered by its reply, or by what the handler sent itself (`None`, e.g.
+    /// with [`Call::reply_as`]).
+    pub(crate) fn on_opt<M, F>(&mut self, f: F)
+    where
+        M: Request + Debug,
+        F: Fn(&mut Model, &mut Call, M) -> Option<M::Reply> + Send + Sync + 'static,
+    {
+        let reply = self.id::<M::Reply>();
+        self.add::<M>(Box::new(move |core, call, body| {
+            let (_, req, _) = decode_message::<M>(body)?;
+            if let Some(r) = f(&mut core.model, call, req) {
+                call.send(reply, &r);
+            }
+            Ok(())
+        }));
     }
 
     /// A request answered by its reply, handled on a zero-copy view of the request, with the

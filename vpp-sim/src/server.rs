@@ -513,9 +513,14 @@ impl Simulator {
     }
 
     /// Runs `f` on the model (inspection or setup from tests).
+    /// Events the change causes (interface events, `l2_macs_event`s of MACs learned with
+    /// [`Model::learn_mac`]) are sent at once.
     pub fn with_model<T>(&self, f: impl FnOnce(&mut Model) -> T) -> T {
         let mut core = lock(&self.inner.core);
         let t = f(&mut core.model);
+        for (reg, frame) in core.model.take_events() {
+            core.deliver_to(reg, frame);
+        }
         sync_stats(&mut core);
         t
     }
@@ -988,6 +993,9 @@ impl Inner {
             None => unimplemented(info, &mut call),
         }
         let then = call.finish();
+        for (r, frame) in core.model.take_events() {
+            out.buf(r).extend_from_slice(&frame);
+        }
         if faults && self.faults.should_drop(info.name) {
             debug!(name = info.name, "fault: answer dropped");
             out.buf(reg).truncate(mark.0);

@@ -178,6 +178,14 @@ fn interfaces_events_and_dump() {
     assert_eq!(rv(&w), 0);
     let sw = create_loopback(&mut c, 2);
     assert_eq!(sw, 1);
+    // interface_api.c sw_interface_add_del_function: a new interface is an event (flags 0).
+    let ev = c.recv().unwrap();
+    assert_eq!(
+        u16::from_be_bytes([ev[16], ev[17]]),
+        id("sw_interface_event")
+    );
+    assert_eq!(be32(&ev[16..], 10), 1, "sw_if_index");
+    assert_eq!(be32(&ev[16..], 14), 0, "created: flags 0");
     let mut rest = sw.to_be_bytes().to_vec();
     rest.extend_from_slice(&1u32.to_be_bytes());
     assert_eq!(rv(&c.call("sw_interface_set_flags", 3, &rest)), 0);

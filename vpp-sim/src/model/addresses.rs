@@ -8,8 +8,8 @@ use vppapi_binapi::ip::{
     SwInterfaceIp6SetLinkLocalAddress, SwInterfaceIp6SetLinkLocalAddressReply,
 };
 use vppapi_codec::api_errno::{
-    ADDRESS_IN_USE, ADDRESS_NOT_FOUND_FOR_INTERFACE, INVALID_SW_IF_INDEX, INVALID_VALUE,
-    IP6_NOT_ENABLED,
+    ADDRESS_IN_USE, ADDRESS_NOT_FOUND_FOR_INTERFACE, DUPLICATE_IF_ADDRESS, INVALID_SW_IF_INDEX,
+    INVALID_VALUE, IP6_NOT_ENABLED,
 };
 use vppapi_codec::net::{Address, AddressWithPrefix, Ip4Address, Ip6Address, Prefix};
 
@@ -89,12 +89,16 @@ impl Model {
             return 0;
         }
         let v6 = match address {
-            Address::Ip4(a) => return self.addr_op(sw, req.is_add, a.0, len, 32, |i| &mut i.v4),
+            Address::Ip4(a) => {
+                return self.addr_op(sw, req.is_add, a.0, len, 32, ADDRESS_IN_USE, |i| &mut i.v4)
+            }
             Address::Ip6(a) => a.0,
             // Any family but IPv4 is taken as IPv6 (the union's 16 bytes).
             Address::Other(_, un) => un.0,
         };
-        let rv = self.addr_op(sw, req.is_add, v6, len, 128, |i| &mut i.v6);
+        let rv = self.addr_op(sw, req.is_add, v6, len, 128, DUPLICATE_IF_ADDRESS, |i| {
+            &mut i.v6
+        });
         if rv == 0 && req.is_add {
             self.enable_ip6(sw);
         }
@@ -103,7 +107,10 @@ impl Model {
 
     /// Adds or deletes one address with VPP's conflict rule: a new prefix may not overlap any
     /// existing one on any interface, except another address of the same prefix length on the
-    /// same interface.
+    /// same interface. The conflict error is `conflict`: ip4_forward.c
+    /// `ip4_add_del_interface_address_internal` says ADDRESS_IN_USE (-105), ip6_forward.c
+    /// `ip6_add_del_interface_address` DUPLICATE_IF_ADDRESS (-127).
+    #[allow(clippy::too_many_arguments)]
     fn addr_op<const N: usize>(
         &mut self,
         sw: u32,
@@ -111,6 +118,7 @@ impl Model {
         a: [u8; N],
         len: u8,
         max: u8,
+        conflict: i32,
         list: impl Fn(&mut Iface) -> &mut Vec<([u8; N], u8)>,
     ) -> i32 {
         if len > max {
@@ -137,7 +145,7 @@ impl Model {
                     if isw == sw && *l == len && *x != a {
                         continue;
                     }
-                    return ADDRESS_IN_USE;
+                    return conflict;
                 }
             }
         }

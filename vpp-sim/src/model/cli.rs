@@ -31,9 +31,53 @@ pub(super) fn register(h: &mut Handlers) {
 
 impl Model {
     /// Runs one command: (retval, output).
-    fn cli(&self, cmd: &str) -> (i32, String) {
+    pub(crate) fn cli(&mut self, cmd: &str) -> (i32, String) {
         let words: Vec<&str> = cmd.split_whitespace().collect();
         match words.as_slice() {
+            // pg/cli.c create_pg_if_cmd_fn: prints nothing.
+            ["create", "packet-generator", "interface", name] => {
+                match name.strip_prefix("pg").and_then(|n| n.parse::<u32>().ok()) {
+                    Some(id) => {
+                        self.create_pg(id);
+                        (0, String::new())
+                    }
+                    None => (
+                        0,
+                        format!("create packet-generator interface: unknown input `{name}'\n"),
+                    ),
+                }
+            }
+            // l2_input.c int_l2_bridge: set interface l2 bridge <if> <bd> [bvi|uu-fwd] [<shg>]
+            ["set", "interface", "l2", "bridge", ifname, bd, rest @ ..] => {
+                let Some(sw) = self.sw_by_name(ifname) else {
+                    return (0, format!("unknown input `{ifname}'\n"));
+                };
+                let Ok(bd_id) = bd.parse::<u32>() else {
+                    return (0, format!("unknown input `{bd}'\n"));
+                };
+                let mut port_type = 0;
+                let mut shg = 0u8;
+                for w in rest {
+                    match *w {
+                        "bvi" => port_type = 1,
+                        "uu-fwd" => port_type = 2,
+                        n => shg = n.parse().unwrap_or(0),
+                    }
+                }
+                match self.set_l2_bridge(sw, bd_id, port_type, shg, true) {
+                    0 => (0, String::new()),
+                    rv => (0, format!("set interface l2 bridge: error {rv}\n")),
+                }
+            }
+            ["set", "interface", "state", ifname, state @ ("up" | "down")] => {
+                match self.sw_by_name(ifname) {
+                    Some(sw) => {
+                        self.set_admin(sw, *state == "up");
+                        (0, String::new())
+                    }
+                    None => (0, format!("unknown input `{ifname}'\n")),
+                }
+            }
             ["show", "interface"] | ["sh", "int"] | ["show", "int"] => (0, self.show_interface()),
             ["show", "lb", "vips"] => (0, self.lb.show_vips(false)),
             ["show", "lb", "vips", "verbose"] => (0, self.lb.show_vips(true)),
@@ -43,6 +87,12 @@ impl Model {
                 format!("vpp-sim: CLI command not modelled: `{cmd}'\n"),
             ),
         }
+    }
+
+    fn sw_by_name(&self, name: &str) -> Option<u32> {
+        self.ifaces()
+            .find(|i| i.name == name)
+            .map(|i| i.sw_if_index)
     }
 
     fn show_interface(&self) -> String {

@@ -23,8 +23,14 @@ use crate::handlers::{fit, lossy, Call, Handlers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfKind {
     Local,
-    Loopback { instance: u32 },
+    Loopback {
+        instance: u32,
+    },
     Vxlan,
+    /// A packet-generator interface `pgN` (`create packet-generator interface pgN`).
+    Pg {
+        id: u32,
+    },
 }
 
 /// An interface (`vnet_sw_interface_t` + what the models need of its hw interface).
@@ -79,7 +85,7 @@ impl Iface {
 
 /// A `want_interface_events` subscription.
 #[derive(Debug, Clone)]
-pub(super) struct EventReg {
+pub(crate) struct EventReg {
     client_index: [u8; 4],
     pid: u32,
     pub(super) reg: u32,
@@ -101,19 +107,19 @@ pub(super) fn register(h: &mut Handlers) {
             sw_if_index: InterfaceIndex(sw),
         }
     });
-    h.on::<DeleteLoopback, _>(|m, call, req| {
+    h.on::<DeleteLoopback, _>(|m, _, req| {
         let sw = req.sw_if_index.0;
         let retval = match m.iface(sw) {
             Some(i) if matches!(i.kind, IfKind::Loopback { .. }) => {
-                m.delete_iface(sw, call);
+                m.delete_iface(sw);
                 0
             }
             _ => INVALID_SW_IF_INDEX,
         };
         DeleteLoopbackReply { retval }
     });
-    h.on::<SwInterfaceSetFlags, _>(|m, call, req| SwInterfaceSetFlagsReply {
-        retval: m.set_flags(call, req.sw_if_index.0, req.flags.0 & 1 != 0),
+    h.on::<SwInterfaceSetFlags, _>(|m, _, req| SwInterfaceSetFlagsReply {
+        retval: m.set_admin(req.sw_if_index.0, req.flags.0 & 1 != 0),
     });
     h.on::<SwInterfaceSetMacAddress, _>(|m, _, req| SwInterfaceSetMacAddressReply {
         retval: m.set_mac(req.sw_if_index.0, req.mac_address.0),
@@ -227,7 +233,7 @@ impl Model {
             mac
         };
         let sw = self.alloc_sw_if_index();
-        self.ifs[sw as usize] = Some(Iface {
+        self.add_iface(Iface {
             sw_if_index: sw,
             name: format!("loop{instance}"),
             dev_type: "Loopback",
@@ -242,57 +248,114 @@ impl Model {
             ll: None,
             l2: None,
         });
-        self.ifs_changed = true;
         (0, sw)
     }
 
     /// Deletes interface `sw` (its L2 state with it); subscribers get the deletion event
     /// after the reply.
-    pub(super) fn delete_iface(&mut self, sw: u32, call: &mut Call) {
+    pub(super) fn delete_iface(&mut self, sw: u32) {
         self.l2_detach(sw);
         self.l2fib.retain(|e| e.sw_if_index != sw);
-        self.ifs[sw as usize] = None;
+        if let Some(c) = self.ifs.get_mut(sw as usize) {
+            *c = None;
+        }
         self.if_free.push(sw);
         self.ifs_changed = true;
-        self.send_if_event(call, sw, 0, true);
+        self.send_if_event(sw, 0, true);
     }
 
-    fn send_if_event(&self, call: &mut Call, sw: u32, flags: u32, deleted: bool) {
-        for e in &self.if_events {
+    /// `sw_interface_event` to every subscriber (interface_api.c `link_state_process` /
+    /// `send_sw_interface_event`: a new interface has flags 0, a deleted one `deleted`).
+    pub(super) fn send_if_event(&mut self, sw: u32, flags: u32, deleted: bool) {
+        let subs: Vec<EventReg> = self.if_events.clone();
+        for e in subs {
             let ev = SwInterfaceEvent {
                 pid: e.pid,
                 sw_if_index: InterfaceIndex(sw),
                 flags: IfStatusFlags(flags),
                 deleted,
             };
-            call.event(e.reg, e.client_index, &ev);
+            self.emit(e.reg, e.client_index, &ev);
         }
     }
 
-    fn set_flags(&mut self, call: &mut Call, sw: u32, up: bool) -> i32 {
+    /// A new interface: stored at `sw`, subscribers told (`sw_interface_add_del_function`;
+    /// one event, the ADD batched with an admin/link up of the same creation: a VXLAN
+    /// tunnel, created up, reports flags 3).
+    pub(super) fn add_iface(&mut self, iface: Iface) {
+        let sw = iface.sw_if_index;
+        let flags = iface.flags();
+        if let Some(slot) = self.ifs.get_mut(sw as usize) {
+            *slot = Some(iface);
+        }
+        self.ifs_changed = true;
+        self.send_if_event(sw, flags, false);
+    }
+
+    /// Admin state of `sw` (`sw_interface_set_flags`, `set interface state`); an admin-down
+    /// bridged interface loses its learned MACs (l2_fib.c `l2fib_sw_interface_up_down`).
+    pub fn set_admin(&mut self, sw: u32, up: bool) -> i32 {
         let Some(i) = self.iface_mut(sw) else {
             return INVALID_SW_IF_INDEX;
         };
         let changed = i.admin_up != up;
         i.admin_up = up;
         let flags = i.flags();
+        let bridged = i.l2.is_some();
         if changed {
-            self.send_if_event(call, sw, flags, false);
+            self.send_if_event(sw, flags, false);
+        }
+        if !up && bridged {
+            self.flush_learned(|e| e.sw_if_index == sw);
         }
         0
+    }
+
+    /// `create packet-generator interface pgN` (pg/stream.c `pg_interface_add_or_get`): an
+    /// existing `pgN` is returned as it is; a new one has a random `02:fe` MAC, MTU 9000, is
+    /// down. `id` `~0` names it `pg-1`, as a stream without `source` does.
+    pub fn create_pg(&mut self, id: u32) -> u32 {
+        if let Some(i) = self.ifaces().find(|i| i.kind == IfKind::Pg { id }) {
+            return i.sw_if_index;
+        }
+        let sw = self.alloc_sw_if_index();
+        let mac = self.random_mac();
+        self.add_iface(Iface {
+            sw_if_index: sw,
+            name: format!("pg{}", id as i32),
+            dev_type: "pg",
+            kind: IfKind::Pg { id },
+            mac,
+            admin_up: false,
+            link_mtu: 9000,
+            mtu: [9000, 0, 0, 0],
+            tag: String::new(),
+            v4: vec![],
+            v6: vec![],
+            ll: None,
+            l2: None,
+        });
+        sw
+    }
+
+    /// `ethernet_mac_address_generate`: `02:fe` and four random bytes.
+    pub(super) fn random_mac(&mut self) -> [u8; 6] {
+        self.mac_seq = self
+            .mac_seq
+            .wrapping_mul(1_103_515_245)
+            .wrapping_add(12345 + self.start.elapsed().subsec_nanos());
+        let s = self.mac_seq.to_be_bytes();
+        [0x02, 0xfe, s[0], s[1], s[2], s[3]]
     }
 
     fn set_mac(&mut self, sw: u32, mac: [u8; 6]) -> i32 {
         let Some(i) = self.iface_mut(sw) else {
             return INVALID_SW_IF_INDEX;
         };
-        i.mac = mac;
-        // The BVI's l2fib entry follows the interface MAC.
-        for e in self.l2fib.iter_mut() {
-            if e.bvi_mac && e.sw_if_index == sw {
-                e.mac = mac;
-            }
-        }
+        let old = std::mem::replace(&mut i.mac, mac);
+        // The BVI's l2fib entry follows the interface MAC; the link-local is not
+        // regenerated (the evpn_bind_release recording).
+        self.bvi_mac_change(sw, old, mac);
         0
     }
 

@@ -10,8 +10,10 @@
 pub mod addresses;
 pub mod cli;
 pub mod interfaces;
+pub mod ip_neighbor;
 pub mod l2;
 pub mod lb;
+pub mod lcp;
 pub mod vxlan;
 
 use std::time::Instant;
@@ -31,11 +33,21 @@ pub struct Model {
     pub ifs: Vec<Option<Iface>>,
     if_free: Vec<u32>,
     /// Bridge domains; BD 0 (the default) always exists and is never dumped.
+    /// Bridge domains in index order (`bd_configs`).
     pub bds: Vec<BridgeDomain>,
+    /// `bd_get_unused_id`'s static seed.
+    bd_seed: u32,
     pub l2fib: Vec<L2FibEntry>,
     pub vxlan: Vec<VxlanTunnel>,
     pub lb: Lb,
     if_events: Vec<EventReg>,
+    /// The `want_l2_macs_events[2]` client (`l2learn_main`: one pid at a time).
+    pub(super) macs_client: Option<l2::MacsClient>,
+    /// `want_ip_neighbor_events_v2` registrations.
+    pub(super) nbr_events: Vec<ip_neighbor::NbrReg>,
+    /// Events waiting to go out (after the reply of the request that caused them), by
+    /// registration: whole frames.
+    events: Vec<(u32, Vec<u8>)>,
     start: Instant,
     mac_seq: u32,
     /// Set when interfaces were created, deleted or renamed (the stats mirror follows).
@@ -92,11 +104,15 @@ impl Model {
         Model {
             ifs: vec![Some(local0)],
             if_free: Vec::new(),
-            bds: vec![BridgeDomain::new(0)],
+            bds: vec![BridgeDomain::new(0, 0)],
+            bd_seed: 0,
             l2fib: Vec::new(),
             vxlan: Vec::new(),
             lb: Lb::default(),
             if_events: Vec::new(),
+            macs_client: None,
+            nbr_events: Vec::new(),
+            events: Vec::new(),
             start: Instant::now(),
             mac_seq: 0,
             ifs_changed: true,
@@ -120,6 +136,43 @@ impl Model {
     /// A registration went away: its event subscriptions go too (VPP's reaper).
     pub fn client_gone(&mut self, reg: u32) {
         self.if_events.retain(|e| e.reg != reg);
+        self.nbr_events.retain(|e| e.reg != reg);
+        // VPP keeps l2learn_main's client_pid (a new pid still gets -124) but finds no
+        // registration to send to.
+        if let Some(c) = self.macs_client.as_mut() {
+            if c.reg == Some(reg) {
+                c.reg = None;
+            }
+        }
+    }
+
+    /// Queues event `msg` for registration `reg` (`client_index`: the subscriber's, in the
+    /// event's header); the server sends it after the reply of the current request, or at
+    /// once when the model is changed through `Simulator::with_model`.
+    pub(crate) fn emit<M: vppapi_codec::Message>(
+        &mut self,
+        reg: u32,
+        client_index: [u8; 4],
+        msg: &M,
+    ) {
+        let Some(id) = crate::table::MessageTable::vpp_26_06().id_of::<M>() else {
+            return;
+        };
+        let mut frame = Vec::new();
+        crate::handlers::push_frame(&mut frame, id, client_index, 0, msg);
+        if !frame.is_empty() {
+            self.events.push((reg, frame));
+        }
+    }
+
+    /// Queues a whole frame (header and body) for registration `reg`.
+    pub(crate) fn emit_frame(&mut self, reg: u32, frame: Vec<u8>) {
+        self.events.push((reg, frame));
+    }
+
+    /// The queued events, in order.
+    pub(crate) fn take_events(&mut self) -> Vec<(u32, Vec<u8>)> {
+        std::mem::take(&mut self.events)
     }
 }
 
@@ -130,6 +183,8 @@ pub(crate) fn register(h: &mut Handlers) {
     l2::register(h);
     vxlan::register(h);
     lb::register(h);
+    ip_neighbor::register(h);
+    lcp::register(h);
     cli::register(h);
 }
 

@@ -5,16 +5,20 @@ use vppapi_binapi::vxlan::{
     VxlanAddDelTunnelV3, VxlanAddDelTunnelV3Reply, VxlanTunnelV2Details, VxlanTunnelV2Dump,
 };
 use vppapi_codec::api_errno::{
-    INSTANCE_IN_USE, INVALID_VALUE, NO_SUCH_ENTRY, NO_SUCH_FIB, SAME_SRC_DST, TUNNEL_EXIST,
+    INSTANCE_IN_USE, INVALID_DECAP_NEXT, INVALID_VALUE, NO_SUCH_ENTRY, NO_SUCH_FIB, SAME_SRC_DST,
+    TUNNEL_EXIST,
 };
 use vppapi_codec::net::{Address, InterfaceIndex};
 
 use super::{IfKind, Iface, Model};
-use crate::handlers::{Call, Handlers};
+use crate::handlers::Handlers;
 
 #[derive(Debug, Clone)]
 pub struct VxlanTunnel {
     pub sw_if_index: u32,
+    /// Index in VPP's tunnel pool (lowest free first here; VPP's pool hands out the most
+    /// recently freed index, the same while at most one is free).
+    pub dev_instance: u32,
     pub instance: u32,
     pub src: Address,
     pub dst: Address,
@@ -51,8 +55,8 @@ fn family(a: &Address) -> u8 {
 }
 
 pub(super) fn register(h: &mut Handlers) {
-    h.on::<VxlanAddDelTunnelV3, _>(|m, call, req| {
-        let (retval, sw) = m.vxlan_add_del(call, &req);
+    h.on::<VxlanAddDelTunnelV3, _>(|m, _, req| {
+        let (retval, sw) = m.vxlan_add_del(&req);
         VxlanAddDelTunnelV3Reply {
             retval,
             sw_if_index: InterfaceIndex(sw),
@@ -81,9 +85,10 @@ pub(super) fn register(h: &mut Handlers) {
 
 impl Model {
     /// (retval, sw_if_index); a deleted tunnel's interface goes after the reply (with its event).
-    fn vxlan_add_del(&mut self, call: &mut Call, req: &VxlanAddDelTunnelV3) -> (i32, u32) {
+    fn vxlan_add_del(&mut self, req: &VxlanAddDelTunnelV3) -> (i32, u32) {
         let t = VxlanTunnel {
             sw_if_index: u32::MAX,
+            dev_instance: u32::MAX,
             instance: req.instance,
             src: req.src_address,
             dst: req.dst_address,
@@ -106,14 +111,16 @@ impl Model {
             vni: req.vni,
             is_l3: req.is_l3,
         };
+        // vxlan_api.c vxlan_add_del_tunnel_clean_input: the VRF (only table 0 exists) is
+        // checked first, then the families, then src != dst.
+        if t.encap_vrf_id != 0 {
+            return (NO_SUCH_FIB, u32::MAX);
+        }
         if family(&t.src) != family(&t.dst) {
             return (INVALID_VALUE, u32::MAX);
         }
         if t.src == t.dst {
             return (SAME_SRC_DST, u32::MAX);
-        }
-        if t.encap_vrf_id != 0 {
-            return (NO_SUCH_FIB, u32::MAX);
         }
         let pos = self.vxlan.iter().position(|x| x.key() == t.key());
         if !req.is_add {
@@ -121,30 +128,39 @@ impl Model {
                 return (NO_SUCH_ENTRY, u32::MAX);
             };
             let sw = self.vxlan.remove(p).sw_if_index;
-            self.delete_iface(sw, call);
+            self.delete_iface(sw);
             return (0, sw);
         }
         if pos.is_some() {
             return (TUNNEL_EXIST, u32::MAX);
         }
-        let used: Vec<u32> = self.vxlan.iter().map(|x| x.instance).collect();
+        // vxlan.c vnet_vxlan_add_del_tunnel: vxlan_decap_next_is_valid (the input node's
+        // next nodes on a fresh VPP: error-drop, l2-input).
+        if t.decap_next_index >= 2 {
+            return (INVALID_DECAP_NEXT, u32::MAX);
+        }
+        // The tunnel pool's index is the dev instance; instance ~0 takes it.
+        let dev_instance = (0..)
+            .find(|i| !self.vxlan.iter().any(|x| x.dev_instance == *i))
+            .unwrap_or(0);
         let inst = if req.instance == u32::MAX {
-            (0..).find(|i| !used.contains(i)).unwrap_or(0)
-        } else if used.contains(&req.instance) {
-            return (INSTANCE_IN_USE, u32::MAX);
+            dev_instance
         } else {
             req.instance
         };
+        if self.vxlan.iter().any(|x| x.instance == inst) {
+            return (INSTANCE_IN_USE, u32::MAX);
+        }
         let sw = self.alloc_sw_if_index();
-        self.mac_seq = self.mac_seq.wrapping_add(1);
-        let s = self.mac_seq.to_be_bytes();
-        self.ifs[sw as usize] = Some(Iface {
+        let mac = self.random_mac();
+        self.add_iface(Iface {
             sw_if_index: sw,
             name: format!("vxlan_tunnel{inst}"),
             dev_type: "VXLAN",
             kind: IfKind::Vxlan,
-            mac: [0x02, 0xfe, s[0], s[1], s[2], s[3]],
-            admin_up: false,
+            mac,
+            // vxlan.c vnet_vxlan_add_del_tunnel: created admin up (flags 3).
+            admin_up: true,
             link_mtu: 9000,
             mtu: [9000, 0, 0, 0],
             tag: String::new(),
@@ -153,9 +169,9 @@ impl Model {
             ll: None,
             l2: None,
         });
-        self.ifs_changed = true;
         self.vxlan.push(VxlanTunnel {
             sw_if_index: sw,
+            dev_instance,
             instance: inst,
             ..t
         });
