@@ -1,0 +1,429 @@
+//! The tool's side of VPP: one connection, every message sent through [`Vpp::call`] (recorded
+//! for `--dry-run` and the JSON plan, traced with `--trace`), capability checks by `name_crc`,
+//! and one read of the whole L2 state ([`Snapshot`]) that the descriptors share.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::{Instant, SystemTime};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use vppapi_binapi::interface::{SwInterfaceDetails, SwInterfaceDump};
+use vppapi_binapi::ip::{IpAddressDump, SwInterfaceIp6GetLinkLocalAddress};
+use vppapi_binapi::l2::{BridgeDomainDetails, BridgeDomainDump, L2FibTableDetails, L2FibTableDump};
+use vppapi_binapi::vxlan::{VxlanTunnelV2Details, VxlanTunnelV2Dump};
+use vppapi_runtime::codec::{Dump, Reflect, Request, Value};
+use vppapi_runtime::{Address, Connection, Error as RtError, InterfaceIndex, Message};
+
+use crate::mac::Mac;
+use crate::model::IfAddr;
+
+/// An error of one operation: the message, VPP's answer, or the transport.
+#[derive(Debug, thiserror::Error)]
+pub enum VppError {
+    #[error("{message} failed: {retval} ({name})")]
+    Retval {
+        message: &'static str,
+        retval: i32,
+        name: &'static str,
+    },
+    #[error("{message}: {source}")]
+    Transport {
+        message: &'static str,
+        #[source]
+        source: RtError,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl VppError {
+    /// VPP's retval, when VPP answered with an error.
+    pub fn retval(&self) -> Option<i32> {
+        match self {
+            VppError::Retval { retval, .. } => Some(*retval),
+            _ => None,
+        }
+    }
+}
+
+/// One mutating message: sent, or (with `--dry-run`) that would be sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sent {
+    /// The key of the operation that sent it (None for a step outside the engine, e.g. GARP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub message: &'static str,
+    pub args: Json,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retval: Option<i32>,
+}
+
+/// An interface as `sw_interface_dump` shows it.
+#[derive(Debug, Clone)]
+pub struct IfInfo {
+    pub sw_if_index: u32,
+    pub name: String,
+    pub dev_type: String,
+    pub mac: Mac,
+    pub admin_up: bool,
+    pub mtu: u32,
+    pub tag: String,
+}
+
+/// Everything the eVPN descriptors read, in one round of dumps.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub ifs: Vec<IfInfo>,
+    pub bds: Vec<BridgeDomainDetails>,
+    pub l2fib: Vec<L2FibTableDetails>,
+    pub vxlan: Vec<VxlanTunnelV2Details>,
+    /// Per loopback (sw_if_index): global addresses and the link-local.
+    pub l3: HashMap<u32, (Vec<IfAddr>, Option<Ipv6Addr>)>,
+}
+
+impl Snapshot {
+    pub fn by_index(&self, sw: u32) -> Option<&IfInfo> {
+        self.ifs.iter().find(|i| i.sw_if_index == sw)
+    }
+    pub fn by_name(&self, name: &str) -> Option<&IfInfo> {
+        self.ifs.iter().find(|i| i.name == name)
+    }
+    /// The name of an interface index, or `sw_if_index<N>` for one the dump did not show.
+    pub fn name_of(&self, sw: u32) -> String {
+        self.by_index(sw)
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| format!("sw_if_index{sw}"))
+    }
+}
+
+/// Options of a session with VPP.
+#[derive(Debug, Clone, Default)]
+pub struct VppOptions {
+    /// Record mutating messages instead of sending them.
+    pub dry_run: bool,
+    /// Every request and reply as a JSON line on stderr.
+    pub trace: bool,
+}
+
+/// One VPP, as the tool talks to it.
+pub struct Vpp {
+    pub conn: Connection,
+    pub opts: VppOptions,
+    /// Mutating messages, in order.
+    pub sent: Vec<Sent>,
+    /// The key of the operation running now.
+    pub current_key: Option<String>,
+    snapshot: Option<Snapshot>,
+    /// Interface name -> sw_if_index, kept up to date as operations create and delete.
+    pub names: BTreeMap<String, u32>,
+    /// Current MAC per interface name (kept up to date by operations).
+    pub macs: HashMap<String, Mac>,
+    /// Interfaces this plan deletes: their addresses, MAC, link-local and admin state go with
+    /// them, so those deletes send nothing.
+    pub doomed: HashSet<String>,
+    next_fake: u32,
+}
+
+impl Vpp {
+    pub fn new(conn: Connection, opts: VppOptions) -> Self {
+        Vpp {
+            conn,
+            opts,
+            sent: Vec::new(),
+            current_key: None,
+            snapshot: None,
+            names: BTreeMap::new(),
+            macs: HashMap::new(),
+            doomed: HashSet::new(),
+            next_fake: 0,
+        }
+    }
+
+    /// A placeholder index for an interface a dry run "creates" (counting down from ~0 - 1).
+    pub fn fake_index(&mut self) -> u32 {
+        self.next_fake += 1;
+        u32::MAX - self.next_fake
+    }
+
+    /// Which of `name_crcs` this VPP lacks (missing, or with another CRC).
+    pub fn missing(&self, name_crcs: &[&str]) -> Vec<String> {
+        match self.conn.compat(name_crcs) {
+            Some(r) => r
+                .missing
+                .into_iter()
+                .chain(r.different_crc.into_iter().map(|(n, _)| n))
+                .collect(),
+            None => name_crcs.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn trace_line(&self, line: Json) {
+        if self.opts.trace {
+            eprintln!("{line}");
+        }
+    }
+
+    fn trace_send<M: Message + Reflect>(&self, msg: &M, mutating: bool) {
+        if self.opts.trace {
+            self.trace_line(json!({
+                "ts": crate::output::rfc3339(SystemTime::now()),
+                "dir": "request",
+                "message": M::NAME,
+                "args": to_json(&msg.to_value()),
+                "dry_run": mutating && self.opts.dry_run,
+            }));
+        }
+    }
+
+    /// Sends a mutating request (or records it in a dry run, answering with the default reply)
+    /// and fails on a non-zero retval.
+    pub async fn call<M>(&mut self, msg: M) -> Result<M::Reply, VppError>
+    where
+        M: Request + Reflect + Sync,
+        M::Reply: Default,
+    {
+        self.trace_send(&msg, true);
+        let mut rec = Sent {
+            key: self.current_key.clone(),
+            message: M::NAME,
+            args: to_json(&msg.to_value()),
+            retval: None,
+        };
+        if self.opts.dry_run {
+            self.sent.push(rec);
+            return Ok(M::Reply::default());
+        }
+        let r = self.raw(&msg).await;
+        rec.retval = Some(match &r {
+            Ok(_) => 0,
+            Err(e) => e.retval().unwrap_or(0),
+        });
+        self.sent.push(rec);
+        r
+    }
+
+    /// Sends a request that changes nothing (a read, `arping`) and fails on a non-zero retval.
+    pub async fn read<M>(&mut self, msg: M) -> Result<M::Reply, VppError>
+    where
+        M: Request + Reflect + Sync,
+    {
+        self.trace_send(&msg, false);
+        self.raw(&msg).await
+    }
+
+    async fn raw<M>(&self, msg: &M) -> Result<M::Reply, VppError>
+    where
+        M: Request + Sync,
+    {
+        let t = Instant::now();
+        let raw = self
+            .conn
+            .call_raw(msg)
+            .await
+            .map_err(|source| VppError::Transport {
+                message: M::NAME,
+                source,
+            })?;
+        let retval = raw.retval().unwrap_or(0);
+        let context = raw.view().ok().and_then(|(h, _)| h.context).unwrap_or(0);
+        self.trace_line(json!({
+            "ts": crate::output::rfc3339(SystemTime::now()),
+            "dir": "reply",
+            "message": <M::Reply as Message>::NAME,
+            "context": context,
+            "retval": retval,
+            "elapsed_us": t.elapsed().as_micros() as u64,
+        }));
+        if retval != 0 {
+            return Err(VppError::Retval {
+                message: M::NAME,
+                retval,
+                name: vppapi_runtime::api_error::error_name(retval).unwrap_or("unknown error"),
+            });
+        }
+        raw.decode().map_err(|e| VppError::Transport {
+            message: M::NAME,
+            source: RtError::Decode {
+                message: <M::Reply as Message>::NAME,
+                source: e,
+            },
+        })
+    }
+
+    /// All details of a dump.
+    pub async fn dump<M>(&self, msg: M) -> Result<Vec<M::Details>, VppError>
+    where
+        M: Dump + Reflect + Sync,
+    {
+        self.trace_send(&msg, false);
+        let t = Instant::now();
+        let err = |source| VppError::Transport {
+            message: M::NAME,
+            source,
+        };
+        let mut s = self.conn.dump(&msg).await.map_err(err)?;
+        let mut out = Vec::new();
+        while let Some(d) = s.next().await {
+            out.push(d.map_err(err)?);
+        }
+        self.trace_line(json!({
+            "ts": crate::output::rfc3339(SystemTime::now()),
+            "dir": "details",
+            "message": <M::Details as Message>::NAME,
+            "count": out.len(),
+            "elapsed_us": t.elapsed().as_micros() as u64,
+        }));
+        Ok(out)
+    }
+
+    /// The state read once per plan (and again for the verification).
+    pub async fn snapshot(&mut self) -> Result<&Snapshot, VppError> {
+        if self.snapshot.is_none() {
+            let s = self.read_snapshot().await?;
+            self.names = s
+                .ifs
+                .iter()
+                .map(|i| (i.name.clone(), i.sw_if_index))
+                .collect();
+            self.macs = s.ifs.iter().map(|i| (i.name.clone(), i.mac)).collect();
+            self.snapshot = Some(s);
+        }
+        Ok(self.snapshot.as_ref().expect("just read"))
+    }
+
+    /// Forgets the snapshot (the next read goes to VPP again).
+    pub fn invalidate(&mut self) {
+        self.snapshot = None;
+    }
+
+    async fn read_snapshot(&self) -> Result<Snapshot, VppError> {
+        let ifs: Vec<IfInfo> = self
+            .dump(SwInterfaceDump::default())
+            .await?
+            .into_iter()
+            .map(if_info)
+            .collect();
+        let bds = self
+            .dump(BridgeDomainDump::default())
+            .await?
+            .into_iter()
+            .filter(|b| b.bd_id != 0)
+            .collect();
+        let l2fib = self.dump(L2FibTableDump { bd_id: u32::MAX }).await?;
+        let vxlan = if self.missing(&[VxlanTunnelV2Dump::NAME_CRC]).is_empty() {
+            self.dump(VxlanTunnelV2Dump {
+                sw_if_index: InterfaceIndex::NONE,
+            })
+            .await?
+        } else {
+            Vec::new()
+        };
+        // Addresses and link-locals of every loopback, all requests in flight at once.
+        let loops: Vec<u32> = ifs
+            .iter()
+            .filter(|i| i.dev_type == "Loopback")
+            .map(|i| i.sw_if_index)
+            .collect();
+        let reads = loops.iter().map(|&sw| self.read_l3(sw));
+        let l3 = futures_util::future::join_all(reads)
+            .await
+            .into_iter()
+            .zip(&loops)
+            .map(|(r, &sw)| r.map(|v| (sw, v)))
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        Ok(Snapshot {
+            ifs,
+            bds,
+            l2fib,
+            vxlan,
+            l3,
+        })
+    }
+
+    async fn read_l3(&self, sw: u32) -> Result<(Vec<IfAddr>, Option<Ipv6Addr>), VppError> {
+        let idx = InterfaceIndex(sw);
+        let ll_req = SwInterfaceIp6GetLinkLocalAddress { sw_if_index: idx };
+        let (v4, v6, ll) = tokio::join!(
+            self.dump(IpAddressDump {
+                sw_if_index: idx,
+                is_ipv6: false
+            }),
+            self.dump(IpAddressDump {
+                sw_if_index: idx,
+                is_ipv6: true
+            }),
+            self.raw(&ll_req)
+        );
+        let mut addrs: Vec<IfAddr> = v4?
+            .into_iter()
+            .chain(v6?)
+            .filter_map(|d| {
+                let p = d.prefix.0;
+                let addr = IpAddr::try_from(p.address).ok()?;
+                Some(IfAddr { addr, len: p.len })
+            })
+            .collect();
+        addrs.sort();
+        let ll = match ll {
+            Ok(r) => Some(Ipv6Addr::from(r.ip)),
+            // -62 IP6_NOT_ENABLED: no link-local yet.
+            Err(VppError::Retval { retval: -62, .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok((addrs, ll))
+    }
+
+    /// The sw_if_index of an interface by name (created by this plan, or read).
+    pub fn index_of(&self, name: &str) -> Result<InterfaceIndex, VppError> {
+        self.names
+            .get(name)
+            .map(|&i| InterfaceIndex(i))
+            .ok_or_else(|| VppError::Other(format!("no interface named {name:?} in VPP")))
+    }
+}
+
+fn if_info(d: SwInterfaceDetails) -> IfInfo {
+    IfInfo {
+        sw_if_index: d.sw_if_index.0,
+        name: d.interface_name,
+        dev_type: d.interface_dev_type,
+        mac: d.l2_address.into(),
+        admin_up: d.flags.0 & 1 != 0,
+        mtu: d.mtu[0],
+        tag: d.tag,
+    }
+}
+
+/// An [`Address`] from a std address.
+pub fn address(a: IpAddr) -> Address {
+    Address::from(a)
+}
+
+/// A message's field tree as JSON: integers as numbers, strings as strings, byte arrays as
+/// colon-separated hex (MACs read naturally), unions and structs as objects.
+pub fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Int(i) => i64::try_from(*i)
+            .map(Json::from)
+            .or_else(|_| u64::try_from(*i).map(Json::from))
+            .unwrap_or_else(|_| Json::String(i.to_string())),
+        Value::F64(f) => json!(f),
+        Value::Bool(b) => json!(b),
+        Value::Str(s) => json!(s),
+        Value::Bytes(b) => Json::String(
+            b.iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        ),
+        Value::List(l) => Json::Array(l.iter().map(to_json).collect()),
+        Value::Struct(fields) => Json::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
