@@ -87,6 +87,11 @@ fn replay_recordings_byte_for_byte() {
         let text = std::fs::read_to_string(root.join(format!("{s}.jsonl"))).unwrap();
         let mut lines = text.lines();
         lines.next(); // scenario description
+        if s == "lb" {
+            // The recorded VPP's earlier sessions left 4 FIB entries the simulator does not
+            // model (its first LB VIP took load-balance index 12, a fresh VPP's takes 8).
+            ts.sim().with_model(|m| m.lb.reserve_load_balances(4));
+        }
         let mut c = ts.client();
         for line in lines {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -190,12 +195,15 @@ fn hex(b: &[u8]) -> String {
 /// The tool recordings (`README-tools.md`): each made against a freshly started VPP with more
 /// plugins (lb, linux_cp, tap, vxlan, arping, ping), so each is replayed against a fresh
 /// simulator and its message IDs differ from ours (mapped through `name_crc` both ways).
-const TOOL_SESSIONS: [&str; 5] = [
+const TOOL_SESSIONS: [&str; 8] = [
     "evpn_bvi",
     "evpn_bind_release",
     "evpn_vxlan",
     "evpn_events",
     "evpn_lcp",
+    "lb_ipv4",
+    "lb_lifecycle",
+    "lb_stats",
 ];
 
 /// What the recorder did out of band (`vppctl:` lines of the notes) before frame `seq`,
@@ -272,6 +280,11 @@ fn replay_tool_recordings() {
         let mut c = ts.client();
         for v in &frames {
             let seq = v["seq"].as_u64().unwrap();
+            // lb_stats: from seq 22 on, the recording shows counters and flows of
+            // packet-generator traffic the simulator does not forward.
+            if s == "lb_stats" && seq >= 22 {
+                break;
+            }
             out_of_band(s, seq, ts.sim());
             let mut frame = unhex(v["hex"].as_str().unwrap());
             let msg = v["msg"].as_str();
@@ -314,7 +327,8 @@ fn replay_tool_recordings() {
                         let e = 14 + 15 * i;
                         got_b[e..e + 14] == want[e..e + 14]
                     })
-            } else if m.starts_with("lb_as_details") && want[44] == 0 {
+            } else if m.starts_with("lb_as_details") {
+                // in_use_since: VPP's uptime at the AS's last delete (kept on reuse).
                 got_b.len() == want.len() && got_b[..45] == want[..45]
             } else {
                 got[8..12] == frame[8..12] && got_b == want
@@ -330,5 +344,5 @@ fn replay_tool_recordings() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(compared > 250, "compared {compared} frames");
+    assert!(compared > 300, "compared {compared} frames");
 }

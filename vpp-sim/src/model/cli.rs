@@ -79,7 +79,12 @@ impl Model {
                 }
             }
             ["show", "interface"] | ["sh", "int"] | ["show", "int"] => (0, self.show_interface()),
-            ["show", "lb", "vips"] => (0, self.lb.show_vips(false)),
+            ["show", "lb"] => (0, self.lb.show()),
+            // cli.c lb_show_vips_command_fn: no line input, nothing printed.
+            ["show", "lb", "vips"] => (0, String::new()),
+            ["show", "lb", "vips", _, ..] if !words.contains(&"verbose") => {
+                (0, self.lb.show_vips(false))
+            }
             ["show", "lb", "vips", "verbose"] => (0, self.lb.show_vips(true)),
             ["show", "version"] => (0, "vpp v26.06-release built by vpp-sim\n".to_string()),
             _ => (

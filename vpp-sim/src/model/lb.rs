@@ -18,7 +18,8 @@ use vppapi_binapi::lb::{
 };
 use vppapi_binapi::lb_types::{LbEncapType, LbSrvType, LbVip};
 use vppapi_codec::api_errno::{
-    INVALID_ADDRESS_FAMILY, INVALID_MEMORY_SIZE, INVALID_SW_IF_INDEX, NO_SUCH_ENTRY, VALUE_EXIST,
+    INVALID_ADDRESS_FAMILY, INVALID_ARGUMENT, INVALID_MEMORY_SIZE, INVALID_SW_IF_INDEX,
+    NO_SUCH_ENTRY, VALUE_EXIST,
 };
 use vppapi_codec::net::{Address, AddressWithPrefix, Ip4Address, Ip6Address, Prefix};
 
@@ -45,8 +46,9 @@ const IP4_L3DSR: u8 = 4;
 const IP4_NAT4: u8 = 5;
 const IP6_NAT6: u8 = 6;
 
-/// First `dpo` index the recorded VPP gave an AS (its FIB had allocated 12 before).
-const FIRST_DPO: u32 = 13;
+/// The first free index of the load-balance pool on a freshly started VPP 26.06 with the
+/// recorded plugins (lb_ipv4, lb_lifecycle, lb_stats: the first VIP's FIB entry takes 8).
+const FIRST_LOAD_BALANCE: u32 = 8;
 
 #[derive(Debug, Clone)]
 pub struct Vip {
@@ -62,6 +64,7 @@ pub struct Vip {
     pub srv_type: u8,
     pub target_port: u16,
     pub deleted: bool,
+    pub src_ip_sticky: bool,
     pub ases: Vec<usize>,
 }
 
@@ -87,7 +90,16 @@ pub struct Lb {
     /// Pool index 0 is LB's reserved default VIP.
     pub vips: Vec<Vip>,
     pub ases: Vec<As>,
-    next_dpo: u32,
+    /// VPP's load-balance pool as the LB plugin sees it: every FIB entry it creates (one per
+    /// VIP prefix, lb.c `lb_vip_add_adjacency`; one per AS address,
+    /// `fib_table_entry_special_add` in `lb_vip_add_ass`) takes the next index (the most
+    /// recently freed first, as vppinfra pools hand them out); an AS's `dpo:` is its address's.
+    lb_next: u32,
+    lb_free: Vec<u32>,
+    /// (VIP prefix, len) -> (load-balance index, VIPs on it).
+    prefix_lb: Vec<(([u8; 16], u8), u32, u32)>,
+    /// AS address -> load-balance index (the FIB entry stays while the AS is in the pool).
+    as_lb: Vec<([u8; 16], u32)>,
 }
 
 impl Default for Lb {
@@ -101,7 +113,10 @@ impl Default for Lb {
             },
             vips: Vec::new(),
             ases: Vec::new(),
-            next_dpo: FIRST_DPO,
+            lb_next: FIRST_LOAD_BALANCE,
+            lb_free: Vec::new(),
+            prefix_lb: Vec::new(),
+            as_lb: Vec::new(),
         }
     }
 }
@@ -172,10 +187,12 @@ struct VipReq {
     target_port: u16,
     new_len: u32,
     is_del: bool,
+    /// `src_ip_sticky` (v2 only).
+    sticky: bool,
 }
 
 macro_rules! vip_req {
-    ($r:expr) => {{
+    ($r:expr, $sticky:expr) => {{
         let r = $r;
         VipReq {
             key: key(&r.pfx, r.protocol, r.port),
@@ -188,6 +205,7 @@ macro_rules! vip_req {
             target_port: r.target_port,
             new_len: r.new_flows_table_length,
             is_del: r.is_del,
+            sticky: $sticky,
         }
     }};
 }
@@ -197,10 +215,13 @@ pub(super) fn register(h: &mut Handlers) {
         retval: m.lb.conf(&req),
     });
     h.on::<LbAddDelVip, _>(|m, _, req| LbAddDelVipReply {
-        retval: m.lb.add_del_vip(vip_req!(req)),
+        retval: m.lb.add_del_vip(vip_req!(req, false)),
     });
-    h.on::<LbAddDelVipV2, _>(|m, _, req| LbAddDelVipV2Reply {
-        retval: m.lb.add_del_vip(vip_req!(req)),
+    h.on::<LbAddDelVipV2, _>(|m, _, req| {
+        let sticky = req.src_ip_sticky;
+        LbAddDelVipV2Reply {
+            retval: m.lb.add_del_vip(vip_req!(req, sticky)),
+        }
     });
     h.on::<LbAddDelAs, _>(|m, _, req| {
         let now = m.secs();
@@ -263,9 +284,68 @@ impl Vip {
 }
 
 impl Lb {
+    /// Takes `n` load-balance indices, as FIB entries the simulator does not model would
+    /// (e.g. a VPP that served other sessions before).
+    pub fn reserve_load_balances(&mut self, n: u32) {
+        for _ in 0..n {
+            self.lb_alloc();
+        }
+    }
+
+    fn lb_alloc(&mut self) -> u32 {
+        self.lb_free.pop().unwrap_or_else(|| {
+            self.lb_next += 1;
+            self.lb_next - 1
+        })
+    }
+
+    /// A VIP on `(prefix, len)`: its FIB entry comes with the first VIP of the prefix.
+    fn prefix_ref(&mut self, p: ([u8; 16], u8)) {
+        if let Some(e) = self.prefix_lb.iter_mut().find(|e| e.0 == p) {
+            e.2 += 1;
+            return;
+        }
+        let i = self.lb_alloc();
+        self.prefix_lb.push((p, i, 1));
+    }
+
+    /// A VIP of `(prefix, len)` deleted: the last one takes the FIB entry with it.
+    fn prefix_unref(&mut self, p: ([u8; 16], u8)) {
+        if let Some(pos) = self.prefix_lb.iter().position(|e| e.0 == p) {
+            self.prefix_lb[pos].2 -= 1;
+            if self.prefix_lb[pos].2 == 0 {
+                let (_, i, _) = self.prefix_lb.remove(pos);
+                self.lb_free.push(i);
+            }
+        }
+    }
+
+    /// The load-balance index of the FIB entry for AS address `a`.
+    fn as_dpo(&mut self, a: [u8; 16]) -> u32 {
+        if let Some(e) = self.as_lb.iter().find(|e| e.0 == a) {
+            return e.1;
+        }
+        let i = self.lb_alloc();
+        self.as_lb.push((a, i));
+        i
+    }
+
+    /// `show lb` (lb.c `format_lb_main`): the pools count their placeholders (VIP 0 counts,
+    /// AS 0 does not); no per-core sticky table exists before traffic.
+    pub(super) fn show(&self) -> String {
+        format!(
+            "lb_main ip4-src-address: {} \n ip6-src-address: {} \n #vips: {}\n #ass: {}\n",
+            std::net::Ipv4Addr::from(self.conf.ip4_src),
+            std::net::Ipv6Addr::from(self.conf.ip6_src),
+            self.vips.len().max(1),
+            self.ases.len().saturating_sub(1),
+        )
+    }
+
     fn conf(&mut self, r: &LbConf) -> i32 {
         let (sticky, timeout) = (r.sticky_buckets_per_core, r.flow_timeout);
-        if sticky != u32::MAX && !sticky.is_power_of_two() {
+        // lb.c lb_conf: 0 passes the power-of-two check (the recordings: 0 accepted).
+        if sticky != u32::MAX && sticky != 0 && !sticky.is_power_of_two() {
             return INVALID_MEMORY_SIZE;
         }
         self.conf.ip4_src = r.ip4_src_address.0;
@@ -297,6 +377,7 @@ impl Lb {
                         self.ases[a].used = false;
                     }
                     self.vips[v].deleted = true;
+                    self.prefix_unref((k.0, k.1));
                     0
                 }
             };
@@ -314,6 +395,24 @@ impl Lb {
         };
         if self.find(&k).is_some() {
             return VALUE_EXIST;
+        }
+        // lb.c lb_vip_add with lb_vip_port_find_index over the live VIPs of the prefix:
+        // per-port beside an all-port VIP -81, all-port beside another -81, and a per-port
+        // VIP of another type than the first other one on the prefix -73.
+        let same_prefix = |v: &&Vip| v.index != 0 && !v.deleted && (v.prefix, v.plen) == (k.0, k.1);
+        if k.3 != 0 && self.vips.iter().filter(same_prefix).any(|v| v.port == 0) {
+            return VALUE_EXIST;
+        }
+        let other = self
+            .vips
+            .iter()
+            .filter(same_prefix)
+            .find(|v| (v.protocol, v.port) != (k.2, k.3));
+        if k.3 == 0 && other.is_some() {
+            return VALUE_EXIST;
+        }
+        if k.3 != 0 && other.is_some_and(|o| o.vtype != vtype) {
+            return INVALID_ARGUMENT;
         }
         if !r.new_len.is_power_of_two() {
             return INVALID_MEMORY_SIZE;
@@ -334,6 +433,7 @@ impl Lb {
                 srv_type: 0,
                 target_port: 0,
                 deleted: true,
+                src_ip_sticky: false,
                 ases: vec![],
             });
         }
@@ -350,8 +450,10 @@ impl Lb {
             srv_type: if nat { r.srv_type } else { 0 },
             target_port: if nat { r.target_port } else { 0 },
             deleted: false,
+            src_ip_sticky: r.sticky,
             ases: vec![],
         });
+        self.prefix_ref((k.0, k.1));
         0
     }
 
@@ -367,14 +469,15 @@ impl Lb {
             .copied()
             .find(|&a| self.ases[a].addr == addr);
         if r.is_del {
+            // lb.c lb_vip_del_ass_withlock: an AS of the VIP, used or already removed, is
+            // (again) marked removed with the time (0); one never added is -6.
             return match existing {
-                Some(a) if self.ases[a].used => {
-                    // Soft delete: the AS stays, "removed", with the time it was removed.
+                Some(a) => {
                     self.ases[a].used = false;
                     self.ases[a].last_used = now;
                     0
                 }
-                _ => NO_SUCH_ENTRY,
+                None => NO_SUCH_ENTRY,
             };
         }
         if ip46_is_ip4(&addr) != as_is_ip4(self.vips[v].vtype) {
@@ -396,13 +499,13 @@ impl Lb {
                         dpo: 0,
                     });
                 }
+                let dpo = self.as_dpo(addr);
                 self.ases.push(As {
                     addr,
                     used: true,
                     last_used: 0,
-                    dpo: self.next_dpo,
+                    dpo,
                 });
-                self.next_dpo += 1;
                 self.vips[v].ases.push(self.ases.len() - 1);
                 0
             }
@@ -438,12 +541,20 @@ impl Lb {
     /// `show lb vips [verbose]`.
     pub fn show_vips(&self, verbose: bool) -> String {
         let mut s = String::new();
-        for v in self.vips.iter().skip(1).filter(|v| !v.deleted) {
+        // cli.c lb_show_vips_command_fn: every pool VIP but the placeholder, removed ones
+        // too (format_lb_vip_detailed: " src_ip_sticky", " removed").
+        for v in self.vips.iter().skip(1) {
             s.push_str(&format!(
-                " {} [{}] {}\n",
+                " {} [{}] {}{}{}\n",
                 TYPE_NAMES[usize::from(v.vtype)],
                 v.index,
-                format_prefix(&v.prefix, v.plen)
+                format_prefix(&v.prefix, v.plen),
+                if v.src_ip_sticky {
+                    " src_ip_sticky"
+                } else {
+                    ""
+                },
+                if v.deleted { " removed" } else { "" }
             ));
             if !verbose {
                 continue;
