@@ -69,7 +69,11 @@
 //!
 //! **Idempotence.** After a successful apply, planning again with the resulting actual state has
 //! no ops: every desired, non-pending, non-blocked value exists and is equivalent; pending values
-//! stay pending; blocked values stay blocked.
+//! stay pending; blocked values stay blocked. One exception, inherent in running every delete
+//! before any update: when a value that must be kept (see above) is updated to a value that no
+//! longer depends on something that needs a delete or recreate, that delete or recreate is
+//! Blocked in this run (the old value still depends on it when deletes run) and planned in the
+//! next one, which then converges.
 //!
 //! **Apply.** Ops run in order; the first error stops the run. With [`ApplyOptions::rollback`]
 //! the inverse of each applied op is sent in reverse order (Create->Delete, Delete->Create(old),

@@ -551,10 +551,27 @@ pub(crate) fn plan<V: Clone + PartialEq + Debug, C>(
         }
     }
     while let Some(j) = queue.pop_front() {
-        if pending[j] && is_a[j] && !del[j] && kept_by[j].is_none() {
-            del[j] = true;
-            cause[j] = Some(Cause::Pending);
-            queue.push_back(j);
+        if pending[j] && is_a[j] && !del[j] {
+            match kept_by[j] {
+                None => {
+                    del[j] = true;
+                    cause[j] = Some(Cause::Pending);
+                    queue.push_back(j);
+                }
+                Some(by) if by == j => {
+                    blocked.entry(j).or_insert_with(|| {
+                        "new value pending; the actual value is not owned by this tool".to_string()
+                    });
+                }
+                Some(by) => {
+                    blocked.entry(j).or_insert_with(|| {
+                        format!(
+                            "new value pending, but {} depends on it and must be kept",
+                            keys[by]
+                        )
+                    });
+                }
+            }
         }
         if del[j] {
             for &k in &a_release[j] {

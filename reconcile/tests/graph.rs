@@ -16,6 +16,7 @@ fn graph(deps: &[(usize, Vec<Dependency>)]) -> Arc<Graph> {
     let n = deps.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
     let mut g = Graph {
         deps: vec![Vec::new(); n],
+        extra: vec![None; n],
     };
     for (i, d) in deps {
         g.deps[*i] = d.clone();
@@ -508,4 +509,45 @@ fn ten_thousand_keys_plan_quickly() {
     let limit = if cfg!(debug_assertions) { 3000 } else { 100 };
     assert!(took.as_millis() < limit, "plan of 10k keys took {took:?}");
     eprintln!("plan of {} keys: {took:?}", n * 4);
+}
+
+#[test]
+fn existing_value_whose_new_value_is_pending_is_deleted() {
+    // n2 with v == 2 needs n1, which exists nowhere: the new value is pending and the old one
+    // (owned) goes, as in Ligato. An unowned old value is kept.
+    let g = Arc::new(Graph {
+        deps: vec![vec![], vec![], vec![]],
+        extra: vec![None, None, Some(key("n1"))],
+    });
+    let actual = state(&[(2, Tv::new(0, 0))]);
+    let want = state(&[(2, Tv::new(2, 0))]);
+    let (plan, store) = apply_ok(&g, &want, &actual, &PlanOptions::default());
+    assert_eq!(summary(&plan.ops), vec!["DELETE n2"]);
+    assert_eq!(plan.ops[0].reason, "new value pending (missing n1)");
+    assert_eq!(plan.pending[0].missing, vec![key("n1")]);
+    assert!(store.map.is_empty());
+
+    let mut actual = State::new();
+    actual.insert_entry("n2", Tv::new(0, 0), false);
+    let (plan, store) = apply_ok(&g, &want, &actual, &PlanOptions::default());
+    assert!(plan.is_empty());
+    assert_eq!(plan.pending.len(), 1);
+    assert_eq!(plan.blocked.len(), 1);
+    assert_eq!(
+        plan.blocked[0].reason,
+        "differs from an actual value this tool does not own (field v differs)"
+    );
+    assert!(store.map.contains_key("n2"));
+    // Owned, but an out-of-scope value depends on it: kept, and reported.
+    let g = Arc::new(Graph {
+        deps: vec![vec![], vec![], vec![], vec![key("n2")]],
+        extra: vec![None, None, Some(key("n1")), None],
+    });
+    let actual = state(&[(2, Tv::new(0, 0)), (3, Tv::new(3, 0))]);
+    let (plan, _) = apply_ok(&g, &want, &actual, &PlanOptions::default());
+    assert!(plan.is_empty());
+    assert_eq!(
+        plan.blocked[0].reason,
+        "new value pending, but n3 depends on it and must be kept"
+    );
 }

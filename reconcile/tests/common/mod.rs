@@ -52,10 +52,12 @@ pub fn kid(i: usize, j: u8) -> String {
     format!("n{i}/c{j}")
 }
 
-/// The dependencies of each top-level key `n<i>` (kids depend on their parent only).
+/// The dependencies of each top-level key `n<i>` (kids depend on their parent only); a value
+/// with `v == 2` also depends on `extra[i]` (dependencies that change with the value).
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
     pub deps: Vec<Vec<Dependency>>,
+    pub extra: Vec<Option<Dependency>>,
 }
 
 impl Graph {
@@ -68,9 +70,15 @@ impl Graph {
         }
     }
     /// Dependencies as the model sees them (kids: their parent).
-    pub fn deps_of(&self, key: &str) -> Vec<Dependency> {
+    pub fn deps_of(&self, key: &str, value: &Tv) -> Vec<Dependency> {
         match Graph::parse(key) {
-            (i, None) => self.deps.get(i).cloned().unwrap_or_default(),
+            (i, None) => {
+                let mut d = self.deps.get(i).cloned().unwrap_or_default();
+                if value.v == 2 {
+                    d.extend(self.extra.get(i).cloned().flatten());
+                }
+                d
+            }
             (i, Some(_)) => vec![Dependency::Key(top(i))],
         }
     }
@@ -124,8 +132,8 @@ impl Store {
         Ok(())
     }
 
-    fn check_deps(&self, key: &str) -> Result<(), OpError> {
-        for d in self.graph.deps_of(key) {
+    fn check_deps(&self, key: &str, value: &Tv) -> Result<(), OpError> {
+        for d in self.graph.deps_of(key, value) {
             if !self.satisfied(&d) {
                 return Err(format!("{key}: dependency {d} missing").into());
             }
@@ -138,7 +146,7 @@ impl Store {
         if self.map.contains_key(key) {
             return Err(format!("create {key}: exists").into());
         }
-        self.check_deps(key)?;
+        self.check_deps(key, value)?;
         match Graph::parse(key) {
             (_, None) => {
                 let v = Tv::new(value.v, value.imm);
@@ -162,8 +170,8 @@ impl Store {
         if cur.v != value.v || cur.imm != value.imm {
             return Err(format!("delete {key}: stale value {value:?}, have {cur:?}").into());
         }
-        for other in self.map.keys() {
-            for d in self.graph.deps_of(other) {
+        for (other, (ov, _)) in &self.map {
+            for d in self.graph.deps_of(other, ov) {
                 let broken = match &d {
                     Dependency::Key(k) => k == key,
                     Dependency::AnyOf(ks) => {
@@ -195,7 +203,7 @@ impl Store {
         if new.imm != cur.imm {
             return Err(format!("update {key}: immutable field changed").into());
         }
-        self.check_deps(key)?;
+        self.check_deps(key, new)?;
         self.map.get_mut(key).unwrap().0.v = new.v;
         if let (i, Some(j)) = Graph::parse(key) {
             self.map.get_mut(&top(i)).unwrap().0.kids.insert(j, new.v);
@@ -238,9 +246,9 @@ impl Descriptor<Tv, Store> for NodeDesc {
     fn handles(&self, key: &str) -> bool {
         key.starts_with('n')
     }
-    fn dependencies(&self, key: &str, _value: &Tv) -> Vec<Dependency> {
+    fn dependencies(&self, key: &str, value: &Tv) -> Vec<Dependency> {
         match Graph::parse(key) {
-            (_, None) => self.graph.deps_of(key),
+            (_, None) => self.graph.deps_of(key, value),
             (_, Some(_)) => Vec::new(), // the engine adds the parent
         }
     }
