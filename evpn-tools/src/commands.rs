@@ -413,10 +413,22 @@ pub async fn bd(g: &Global, cmd: BdCmd) -> Result<Done, Failure> {
             check_bd_id(id)?;
             check_required(&vpp)?;
             let actual = read(&e, &mut vpp).await?;
+            // Its BVI stays a loopback, no longer a BVI (the port is derived from the loopback).
+            let mut desired = State::new();
+            for (k, en) in actual.iter() {
+                if let Item::Loopback(l) = &en.value {
+                    if l.bvi_of == Some(id) {
+                        let mut l = l.clone();
+                        l.bvi_of = None;
+                        desired.insert_entry(k, Item::Loopback(l), en.owned);
+                    }
+                }
+            }
             let opts = RunOptions {
                 plan: PlanOptions {
-                    scope: vec![key::bd(id), format!("bd/{id}/")],
+                    scope: vec![key::bd(id), format!("l2fib/{id}/")],
                     prune_unowned: force,
+                    adopt_unowned: true,
                     ..Default::default()
                 },
                 rollback: false,
@@ -438,15 +450,7 @@ pub async fn bd(g: &Global, cmd: BdCmd) -> Result<Done, Failure> {
                     return Ok(Done::Report(report));
                 }
             }
-            run_step(
-                &mut report,
-                "bd delete",
-                &mut vpp,
-                State::new(),
-                &actual,
-                opts,
-            )
-            .await;
+            run_step(&mut report, "bd delete", &mut vpp, desired, &actual, opts).await;
             Ok(Done::Report(report))
         }
     }
@@ -1226,10 +1230,26 @@ pub async fn vxlan(g: &Global, cmd: VxlanCmd) -> Result<Done, Failure> {
         }
         VxlanCmd::Delete { instance } => {
             let actual = read(&e, &mut vpp).await?;
+            // The tunnel leaves its BD (the BD stays, without this member) and its static MACs go.
+            let tun = key::vxlan_iface(instance);
+            let mut desired = State::new();
+            let mut scope = vec![key::vxlan(instance)];
+            for (k, en) in actual.iter() {
+                match &en.value {
+                    Item::Bd(b) if b.members.contains_key(&tun) => {
+                        let mut b = b.clone();
+                        b.members.remove(&tun);
+                        desired.insert_entry(k, Item::Bd(b), en.owned);
+                    }
+                    Item::L2fib(f) if f.iface == tun => scope.push(k.to_string()),
+                    _ => {}
+                }
+            }
             let opts = RunOptions {
                 plan: PlanOptions {
-                    scope: vec![key::vxlan(instance)],
+                    scope,
                     prune_unowned: true,
+                    adopt_unowned: true,
                     ..Default::default()
                 },
                 rollback: false,
@@ -1239,7 +1259,7 @@ pub async fn vxlan(g: &Global, cmd: VxlanCmd) -> Result<Done, Failure> {
                 &mut report,
                 "vxlan delete",
                 &mut vpp,
-                State::new(),
+                desired,
                 &actual,
                 opts,
             )

@@ -1030,12 +1030,14 @@ impl Descriptor<Item, Vpp> for L2fibDesc {
     ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
         Box::pin(async move {
             let s = ctx.snapshot().await.map_err(|e| Box::new(e) as OpError)?;
+            // Static entries in a BD we own are ours; learned ones and Bird's never are.
+            let owned_bd = |id: u32| s.bds.iter().any(|b| b.bd_id == id && owned_tag(&b.bd_tag));
             Ok(s.l2fib
                 .iter()
                 .filter(|e| !e.bvi_mac)
                 .map(|e| Retrieved {
                     key: key::l2fib(e.bd_id, &Mac::from(e.mac)),
-                    owned: e.static_mac,
+                    owned: e.static_mac && owned_bd(e.bd_id),
                     value: Item::L2fib(L2fib {
                         iface: s.name_of(e.sw_if_index.0),
                         static_mac: e.static_mac,
