@@ -11,6 +11,10 @@
 //! memory) makes dry runs exact and free, makes the order a property of the dependency graph
 //! rather than of each command, and makes a re-run a no-op (idempotence).
 //!
+//! A complete example (interfaces, a bridge domain with derived members, an l2fib entry that
+//! stays PENDING until its interface appears) is in `tests/ligato.rs`; `tests/common/mod.rs`
+//! has an in-memory context whose operations check every dependency rule.
+//!
 //! # Flow
 //!
 //! [`Engine::retrieve`] reads the actual state once; [`Engine::plan`] (pure) diffs and orders;
@@ -46,7 +50,8 @@
 //! itself pending, or actual and not being deleted. A desired value with an unsatisfied dependency
 //! is PENDING: not an error, listed in [`Plan::pending`] with the missing dependencies, and its
 //! dependents are pending too. A pending value that exists (with an old value) is deleted
-//! ("new value pending"), as Ligato does, unless it must be kept (below).
+//! ("new value pending"), as Ligato does, unless it must be kept (below; then it is also
+//! reported [`Blocked`] and its old value keeps satisfying its dependents).
 //!
 //! **Deleting and recreating.** Deleting or recreating a value first deletes every existing value
 //! that depends on it (transitively, through the *actual* values' dependencies; an `AnyOf` only
