@@ -56,8 +56,8 @@ fn op_lines<V: Debug>(
 }
 
 /// Ligato-style transaction log text of a plan (dry run): numbered ops "1. CREATE:",
-/// "2. DELETE [RECREATE]:", "CREATE [WAS-PENDING]", pending values listed as "[PENDING]" with
-/// their missing dependencies, blocked values as "[BLOCKED]", values shown with `{:?}`.
+/// `"2. DELETE [RECREATE]:"`, `"CREATE [WAS-PENDING]"`, pending values listed as `"[PENDING]"`
+/// with their missing dependencies, blocked values as `"[BLOCKED]"`, values shown with `{:?}`.
 pub fn format_plan<V: Debug>(plan: &Plan<V>, title: &str) -> String {
     let mut out = String::new();
     header(&mut out, title);
@@ -89,7 +89,7 @@ pub fn format_plan<V: Debug>(plan: &Plan<V>, title: &str) -> String {
 }
 
 /// Ligato-style transaction log text of an apply report: the executed ops, the failed one
-/// marked "[FAILED]" with its error, the reverted ops marked "[REVERT]", and a result line.
+/// marked `"[FAILED]"` with its error, the reverted ops marked `"[REVERT]"`, and a result line.
 pub fn format_report<V: Debug>(report: &ApplyReport<V>, title: &str) -> String {
     let mut out = String::new();
     header(&mut out, title);
