@@ -438,13 +438,7 @@ impl Descriptor<Item, Vpp> for IfaceDesc {
             out.push((key::bvi(bd, name), Item::Bvi));
         }
         if let Some(ll) = l.ll {
-            out.push((
-                key::ll(name),
-                Item::LinkLocal {
-                    ll,
-                    after_bvi: l.bvi_of,
-                },
-            ));
+            out.push((key::ll(name), Item::LinkLocal { ll }));
         }
         if l.up {
             out.push((
@@ -712,17 +706,10 @@ impl Descriptor<Item, Vpp> for LlDesc {
     fn handles(&self, key: &str) -> bool {
         key.starts_with("interface/") && nsegs(key) == 3 && seg(key, 2) == Some("ll")
     }
-    fn dependencies(&self, key: &str, value: &Item) -> Vec<Dependency> {
-        let name = key::iface_of(key).unwrap_or("");
-        let mut d = vec![Dependency::Key(key::mac(name))];
-        if let Item::LinkLocal {
-            after_bvi: Some(bd),
-            ..
-        } = value
-        {
-            d.push(Dependency::Key(key::bvi(*bd, name)));
-        }
-        d
+    fn dependencies(&self, key: &str, _value: &Item) -> Vec<Dependency> {
+        // After the MAC. (The BVI port comes first by key order, `bd/...` before
+        // `interface/...`, not by a dependency: leaving a BD must not reset the link-local.)
+        vec![Dependency::Key(key::mac(key::iface_of(key).unwrap_or("")))]
     }
     fn equivalent(&self, _key: &str, desired: &Item, actual: &Item) -> bool {
         matches!((desired, actual), (Item::LinkLocal { ll: d, .. }, Item::LinkLocal { ll: a, .. }) if d == a)

@@ -52,7 +52,7 @@ pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
     }
     let mut vpp = connect(g, &g.socket).await?;
     let snap = vpp.snapshot().await?.clone();
-    let names: HashMap<u32, String> = snap
+    let mut names: HashMap<u32, String> = snap
         .ifs
         .iter()
         .map(|i| (i.sw_if_index, i.name.clone()))
@@ -142,6 +142,9 @@ pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
             Some(ev) = async { match ifs.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
                 seq += 1;
                 let sw = ev.sw_if_index.0;
+                if !names.contains_key(&sw) {
+                    refresh_names(&mut vpp, &mut names).await;
+                }
                 let name = names.get(&sw).cloned().unwrap_or_else(|| format!("sw_if_index{sw}"));
                 let admin = ev.flags.0 & 1 != 0;
                 let link = ev.flags.0 & 2 != 0;
@@ -159,6 +162,9 @@ pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
                         if let Ok(v) = vpp.dump(BridgeDomainDump::default()).await {
                             refresh_bds(&v, &mut bd_of);
                         }
+                    }
+                    if !names.contains_key(&sw) {
+                        refresh_names(&mut vpp, &mut names).await;
                     }
                     seq += 1;
                     let mac = Mac::from(m.mac_addr);
@@ -184,4 +190,14 @@ pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
     }
     vpp.conn.close().await;
     Ok(Done::Printed(result))
+}
+
+/// Re-reads interface names (an event named an interface created after the start).
+async fn refresh_names(vpp: &mut crate::vpp::Vpp, names: &mut HashMap<u32, String>) {
+    vpp.invalidate();
+    if let Ok(s) = vpp.snapshot().await {
+        for i in &s.ifs {
+            names.insert(i.sw_if_index, i.name.clone());
+        }
+    }
 }

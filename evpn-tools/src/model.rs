@@ -241,11 +241,8 @@ pub enum Item {
     Mac {
         mac: Mac,
     },
-    /// `after_bvi`: set once the interface is its BD's BVI (ordering only, not compared).
     LinkLocal {
         ll: Ipv6Addr,
-        #[serde(skip)]
-        after_bvi: Option<u32>,
     },
     /// `after_ll`: brought up after the link-local is set (ordering only, not compared).
     Up {

@@ -655,18 +655,26 @@ async fn h_watch_events() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 4, "{lines:?}");
-    assert_eq!(lines[0]["type"], "interface");
-    assert_eq!(lines[0]["fields"]["interface"], "loop100");
-    assert_eq!(lines[0]["fields"]["admin_up"], false);
-    assert_eq!(lines[1]["fields"]["admin_up"], true);
-    // VPP announces a new pg interface (flags 0), as recorded in evpn_events.jsonl.
-    assert_eq!(lines[2]["type"], "interface");
-    assert_eq!(lines[2]["fields"]["sw_if_index"], pg);
-    assert_eq!(lines[3]["type"], "mac");
-    assert_eq!(lines[3]["fields"]["mac"], "02:11:22:33:44:55");
-    assert_eq!(lines[3]["fields"]["action"], "add");
-    assert_eq!(lines[3]["fields"]["sw_if_index"], pg);
-    assert_eq!(lines[3]["fields"]["bd_id"], 100);
+    // Two registrations, two streams: order holds within each type.
+    let of =
+        |t: &str| -> Vec<&serde_json::Value> { lines.iter().filter(|l| l["type"] == t).collect() };
+    let ifs = of("interface");
+    assert_eq!(ifs.len(), 3, "{lines:?}");
+    assert_eq!(ifs[0]["fields"]["interface"], "loop100");
+    assert_eq!(ifs[0]["fields"]["admin_up"], false);
+    assert_eq!(ifs[1]["fields"]["interface"], "loop100");
+    assert_eq!(ifs[1]["fields"]["admin_up"], true);
+    // VPP announces a new pg interface (flags 0), as recorded in evpn_events.jsonl; its name
+    // is looked up when first seen.
+    assert_eq!(ifs[2]["fields"]["sw_if_index"], pg);
+    assert_eq!(ifs[2]["fields"]["interface"], "pg0");
+    assert_eq!(ifs[2]["fields"]["admin_up"], false);
+    let macs = of("mac");
+    assert_eq!(macs[0]["fields"]["mac"], "02:11:22:33:44:55");
+    assert_eq!(macs[0]["fields"]["action"], "add");
+    assert_eq!(macs[0]["fields"]["sw_if_index"], pg);
+    assert_eq!(macs[0]["fields"]["interface"], "pg0");
+    assert_eq!(macs[0]["fields"]["bd_id"], 100);
     let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
     // Both registrations were turned off before the process exited.
