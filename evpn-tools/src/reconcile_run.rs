@@ -114,7 +114,8 @@ pub async fn reconcile(
             op.key
         ));
     }
-    if vpp.opts.dry_run || report.failed.is_some() {
+    // Nothing applied: the state just read is the read-back.
+    if vpp.opts.dry_run || report.failed.is_some() || plan.ops.is_empty() {
         return step;
     }
     let t = Instant::now();

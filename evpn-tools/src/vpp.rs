@@ -222,9 +222,16 @@ impl Vpp {
             .conn
             .call_raw(msg)
             .await
-            .map_err(|source| VppError::Transport {
-                message: M::NAME,
-                source,
+            .map_err(|source| match source {
+                RtError::Api(a) => VppError::Retval {
+                    message: M::NAME,
+                    retval: a.retval,
+                    name: a.name().unwrap_or("unknown error"),
+                },
+                source => VppError::Transport {
+                    message: M::NAME,
+                    source,
+                },
             })?;
         let retval = raw.retval().unwrap_or(0);
         let context = raw.view().ok().and_then(|(h, _)| h.context).unwrap_or(0);
@@ -401,10 +408,22 @@ pub fn address(a: IpAddr) -> Address {
     Address::from(a)
 }
 
-/// A message's field tree as JSON: integers as numbers, strings as strings, byte arrays as
-/// colon-separated hex (MACs read naturally), unions and structs as objects.
+/// A message's field tree as JSON: integers as numbers, strings as strings; 4- and 16-byte
+/// arrays as IPv4 and IPv6 addresses (`ip4_address`, `ip6_address`), an `address` (af + union)
+/// as its IP address, other byte arrays as colon-separated hex (MACs read naturally); structs
+/// as objects.
 pub fn to_json(v: &Value) -> Json {
+    if let Some(ip) = as_address(v) {
+        return Json::String(ip.to_string());
+    }
     match v {
+        Value::Bytes(b) if b.len() == 4 => {
+            Json::String(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string())
+        }
+        Value::Bytes(b) if b.len() == 16 => {
+            let a: [u8; 16] = b.as_slice().try_into().unwrap_or([0; 16]);
+            Json::String(Ipv6Addr::from(a).to_string())
+        }
         Value::Int(i) => i64::try_from(*i)
             .map(Json::from)
             .or_else(|_| u64::try_from(*i).map(Json::from))
@@ -425,5 +444,57 @@ pub fn to_json(v: &Value) -> Json {
                 .map(|(k, v)| (k.to_string(), to_json(v)))
                 .collect(),
         ),
+    }
+}
+
+/// `vl_api_address_t` (`af` 0 = IPv4, 1 = IPv6, then the union) as an IP address.
+fn as_address(v: &Value) -> Option<IpAddr> {
+    let Value::Struct(f) = v else { return None };
+    let [(af_name, Value::Int(af)), ("un", Value::Struct(arms))] = f.as_slice() else {
+        return None;
+    };
+    if *af_name != "af" {
+        return None;
+    }
+    let bytes = arms.iter().find_map(|(_, v)| match v {
+        Value::Bytes(b) => Some(b.as_slice()),
+        _ => None,
+    })?;
+    match af {
+        0 if bytes.len() >= 4 => Some(IpAddr::from([bytes[0], bytes[1], bytes[2], bytes[3]])),
+        1 if bytes.len() == 16 => {
+            let a: [u8; 16] = bytes.try_into().ok()?;
+            Some(IpAddr::from(a))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vppapi_binapi::interface::SwInterfaceAddDelAddress;
+    use vppapi_binapi::ip::SwInterfaceIp6SetLinkLocalAddress;
+    use vppapi_runtime::{AddressWithPrefix, Prefix};
+
+    #[test]
+    fn messages_read_naturally_as_json() {
+        let m = SwInterfaceAddDelAddress {
+            sw_if_index: InterfaceIndex(3),
+            is_add: true,
+            del_all: false,
+            prefix: AddressWithPrefix(Prefix {
+                address: address("172.16.0.32".parse().unwrap()),
+                len: 24,
+            }),
+        };
+        let j = to_json(&m.to_value());
+        assert_eq!(j["prefix"]["address"], "172.16.0.32");
+        assert_eq!(j["prefix"]["len"], 24);
+        let m = SwInterfaceIp6SetLinkLocalAddress {
+            sw_if_index: InterfaceIndex(3),
+            ip: "fe80::ff:fe00:100".parse::<Ipv6Addr>().unwrap().into(),
+        };
+        assert_eq!(to_json(&m.to_value())["ip"], "fe80::ff:fe00:100");
     }
 }

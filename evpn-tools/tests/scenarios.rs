@@ -276,6 +276,18 @@ async fn b_bvi_create() {
         "{j}"
     );
     assert!(!j["steps"][0]["rolled_back"].as_array().unwrap().is_empty());
+    let failed: Vec<_> = j["steps"][0]["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["state"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{j}");
+    assert_eq!(
+        failed[0]["messages"][0]["message"],
+        "sw_interface_set_l2_bridge"
+    );
+    assert_eq!(failed[0]["messages"][0]["retval"], -152);
     assert!(
         iface(&c, "loop101").await.is_none(),
         "loop101 was left behind"
