@@ -101,14 +101,18 @@ pub trait Descriptor<V, C>: Send + Sync {
         value: &'a V,
     ) -> BoxFuture<'a, Result<(), OpError>>;
 
-    /// Changes `old` into `new` in place.
+    /// Changes `old` into `new` in place. Default: [`Descriptor::create`] with the new value,
+    /// right for the many VPP messages that set a value whatever it was (a MAC, a flag, an
+    /// L2FIB entry); override it when an update needs other messages than a create.
     fn update<'a>(
         &'a self,
         ctx: &'a mut C,
         key: &'a str,
-        old: &'a V,
+        _old: &'a V,
         new: &'a V,
-    ) -> BoxFuture<'a, Result<(), OpError>>;
+    ) -> BoxFuture<'a, Result<(), OpError>> {
+        self.create(ctx, key, new)
+    }
 
     /// Deletes the value.
     fn delete<'a>(
@@ -119,5 +123,12 @@ pub trait Descriptor<V, C>: Send + Sync {
     ) -> BoxFuture<'a, Result<(), OpError>>;
 
     /// Actual values of this kind (NOT including derived values: the engine derives them).
-    fn retrieve<'a>(&'a self, ctx: &'a mut C) -> BoxFuture<'a, Result<Vec<Retrieved<V>>, OpError>>;
+    /// Default: none, for kinds that only exist as values derived from others (a BD member, an
+    /// interface's address); a kind read from the system must override it.
+    fn retrieve<'a>(
+        &'a self,
+        _ctx: &'a mut C,
+    ) -> BoxFuture<'a, Result<Vec<Retrieved<V>>, OpError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
