@@ -34,6 +34,7 @@ fn gateway(n: u32) -> State<Item> {
                     a(format!("fd00:0:0:{i:x}::1/64")),
                 ],
                 bvi_of: Some(i),
+                lcp: None,
             }),
         );
     }

@@ -76,6 +76,8 @@ pub struct BviSpec {
     pub addresses: Vec<IfAddr>,
     #[serde(default = "yes")]
     pub up: bool,
+    /// A linux-cp TAP paired with the BVI.
+    pub lcp: Option<String>,
 }
 
 fn yes() -> bool {
@@ -267,6 +269,7 @@ pub fn desired(f: &DesiredFile) -> Result<State<Item>, BadInput> {
                 up: v.up,
                 addrs,
                 bvi_of: Some(v.bd),
+                lcp: v.lcp.clone(),
             }),
         );
     }

@@ -80,6 +80,13 @@ pub enum Done {
 
 /// Connects to the VPP at `socket`.
 pub async fn connect(g: &Global, socket: &std::path::Path) -> Result<Vpp, String> {
+    // No socket file at all: say so at once rather than retrying until the timeout.
+    if !socket.exists() {
+        return Err(format!(
+            "no VPP API socket at {} (is VPP running? --socket names the path)",
+            socket.display()
+        ));
+    }
     let cfg = vppapi_runtime::Config {
         endpoint: vppapi_runtime::Endpoint::Socket(socket.to_path_buf()),
         client_name: "evpn-tools".into(),
@@ -632,6 +639,9 @@ pub enum BviCmd {
         derive: Option<String>,
         #[arg(long)]
         mtu: Option<u32>,
+        /// Pair the BVI with a linux-cp TAP of this name (needs the linux_cp plugin).
+        #[arg(long, value_name = "HOST_IF")]
+        lcp: Option<String>,
         /// Skip the check for another BVI (VPP then refuses with -152 and the create is
         /// rolled back).
         #[arg(long, hide = true)]
@@ -759,8 +769,22 @@ pub async fn bvi(g: &Global, cmd: BviCmd) -> Result<Done, Failure> {
             mac,
             derive,
             mtu,
+            lcp,
             no_precheck,
         } => {
+            if let Some(h) = &lcp {
+                // lcp_validate_if_name: 1..=15 bytes, alphanumerics, '-', '_' and '.'.
+                let ok = !h.is_empty()
+                    && h.len() <= 15
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+                if !ok {
+                    return Err(BadInput(format!(
+                        "--lcp {h:?}: a Linux interface name of 1..=15 letters, digits, '-', '_' or '.'"
+                    ))
+                    .into());
+                }
+            }
             let instance = check_loop_name(&name)?;
             check_bd_id(bd)?;
             let mac = match (mac, derive) {
@@ -776,6 +800,15 @@ pub async fn bvi(g: &Global, cmd: BviCmd) -> Result<Done, Failure> {
             }
             let mut vpp = connect(g, &g.socket).await?;
             check_required(&vpp)?;
+            if lcp.is_some() {
+                let m = vpp.missing(&[vppapi_binapi::lcp::LcpItfPairAddDelV2::NAME_CRC]);
+                if !m.is_empty() {
+                    return Err(Failure::Error(format!(
+                        "--lcp: the linux_cp plugin is not loaded (missing {}): nothing sent",
+                        m.join(", ")
+                    )));
+                }
+            }
             let e = engine();
             let actual = read(&e, &mut vpp).await?;
             let Some(_) = get_bd(&actual, bd) else {
@@ -806,6 +839,9 @@ pub async fn bvi(g: &Global, cmd: BviCmd) -> Result<Done, Failure> {
                     if ephemeral_from_tag(&l.tag).is_none() {
                         l.tag = bvi_tag(mac);
                     }
+                    if lcp.is_some() {
+                        l.lcp = lcp.clone();
+                    }
                     l
                 }
                 None => Loopback {
@@ -817,6 +853,7 @@ pub async fn bvi(g: &Global, cmd: BviCmd) -> Result<Done, Failure> {
                     up: true,
                     addrs: Vec::new(),
                     bvi_of: Some(bd),
+                    lcp: lcp.clone(),
                 },
             };
             let mut desired = State::new();

@@ -15,6 +15,7 @@ use vppapi_binapi::l2::{
     BdFlags, BridgeDomainAddDelV2, BridgeDomainSetMacAge, BridgeFlags, L2PortType, L2fibAddDel,
     SwInterfaceSetL2Bridge,
 };
+use vppapi_binapi::lcp::{LcpItfHostType, LcpItfPairAddDelV2};
 use vppapi_binapi::vxlan::VxlanAddDelTunnelV3;
 use vppapi_runtime::{AddressWithPrefix, InterfaceIndex, Prefix};
 
@@ -106,10 +107,6 @@ fn wrong(key: &str, v: &Item) -> VppError {
     VppError::Other(format!(
         "internal: value {v:?} does not belong to key {key}"
     ))
-}
-
-fn none<'a>() -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
-    Box::pin(async { Ok(Vec::new()) })
 }
 
 fn seg(key: &str, n: usize) -> Option<&str> {
@@ -328,15 +325,6 @@ impl Descriptor<Item, Vpp> for MemberDesc {
             Ok(())
         })
     }
-    fn update<'a>(
-        &'a self,
-        ctx: &'a mut Vpp,
-        key: &'a str,
-        _old: &'a Item,
-        new: &'a Item,
-    ) -> BoxFuture<'a, Result<(), OpError>> {
-        self.create(ctx, key, new)
-    }
     fn delete<'a>(
         &'a self,
         ctx: &'a mut Vpp,
@@ -349,12 +337,6 @@ impl Descriptor<Item, Vpp> for MemberDesc {
             ctx.call(l2_bridge(sw, bd, false, 0, false)).await?;
             Ok(())
         })
-    }
-    fn retrieve<'a>(
-        &'a self,
-        _ctx: &'a mut Vpp,
-    ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
-        none()
     }
 }
 
@@ -406,12 +388,6 @@ impl Descriptor<Item, Vpp> for BviDesc {
             Ok(())
         })
     }
-    fn retrieve<'a>(
-        &'a self,
-        _ctx: &'a mut Vpp,
-    ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
-        none()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,7 +438,10 @@ impl Descriptor<Item, Vpp> for IfaceDesc {
     fn equivalent(&self, _key: &str, desired: &Item, actual: &Item) -> bool {
         match (desired, actual) {
             (Item::Loopback(d), Item::Loopback(a)) => {
-                d.instance == a.instance && d.tag == a.tag && (d.mtu.is_none() || d.mtu == a.mtu)
+                d.instance == a.instance
+                    && d.tag == a.tag
+                    && (d.mtu.is_none() || d.mtu == a.mtu)
+                    && (d.lcp.is_none() || d.lcp == a.lcp)
             }
             (Item::Iface { .. }, Item::Iface { .. }) => true,
             _ => false,
@@ -527,6 +506,11 @@ impl Descriptor<Item, Vpp> for IfaceDesc {
                 })
                 .await?;
             }
+            if let Some(host) = n.lcp.as_ref().filter(|h| Some(*h) != o.lcp.as_ref()) {
+                let name = key::iface_of(key).unwrap_or("");
+                lcp_del(ctx, name, sw).await?;
+                lcp_add(ctx, name, sw, host).await?;
+            }
             Ok(())
         })
     }
@@ -540,6 +524,7 @@ impl Descriptor<Item, Vpp> for IfaceDesc {
             let name = key::iface_of(key).unwrap_or("");
             if let Item::Loopback(_) = value {
                 let sw = ctx.index_of(name)?;
+                lcp_del(ctx, name, sw).await?;
                 ctx.call(DeleteLoopback { sw_if_index: sw }).await?;
                 ctx.names.remove(name);
                 ctx.macs.remove(name);
@@ -576,6 +561,7 @@ impl Descriptor<Item, Vpp> for IfaceDesc {
                             up: i.admin_up,
                             addrs,
                             bvi_of,
+                            lcp: s.lcp.get(&i.sw_if_index).cloned(),
                         })
                     }
                     _ => Item::Iface {
@@ -616,6 +602,25 @@ async fn create_loopback(ctx: &mut Vpp, name: &str, l: &Loopback) -> Result<(), 
     ctx.names.insert(name.to_string(), sw);
     ctx.macs.insert(name.to_string(), l.mac);
     let sw = InterfaceIndex(sw);
+    // One operation: when a later step fails, the loopback goes again (the engine reverts
+    // only the operations that completed).
+    if let Err(e) = loopback_setup(ctx, name, sw, l).await {
+        if !ctx.opts.dry_run {
+            let _ = ctx.call(DeleteLoopback { sw_if_index: sw }).await;
+            ctx.names.remove(name);
+            ctx.macs.remove(name);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+async fn loopback_setup(
+    ctx: &mut Vpp,
+    name: &str,
+    sw: InterfaceIndex,
+    l: &Loopback,
+) -> Result<(), VppError> {
     if !l.tag.is_empty() {
         ctx.call(SwInterfaceTagAddDel {
             is_add: true,
@@ -631,6 +636,43 @@ async fn create_loopback(ctx: &mut Vpp, name: &str, l: &Loopback) -> Result<(), 
         })
         .await?;
     }
+    if let Some(host) = &l.lcp {
+        lcp_add(ctx, name, sw, host).await?;
+    }
+    Ok(())
+}
+
+/// Pairs `name` with a linux-cp TAP `host` (in the default namespace).
+async fn lcp_add(
+    ctx: &mut Vpp,
+    name: &str,
+    sw: InterfaceIndex,
+    host: &str,
+) -> Result<(), VppError> {
+    ctx.call(LcpItfPairAddDelV2 {
+        is_add: true,
+        sw_if_index: sw,
+        host_if_name: host.to_string(),
+        host_if_type: LcpItfHostType::LCP_API_ITF_HOST_TAP,
+        netns: String::new(),
+    })
+    .await?;
+    ctx.lcp_pairs.insert(name.to_string());
+    Ok(())
+}
+
+/// Removes `name`'s linux-cp pair, if it has one.
+async fn lcp_del(ctx: &mut Vpp, name: &str, sw: InterfaceIndex) -> Result<(), VppError> {
+    if !ctx.lcp_pairs.contains(name) {
+        return Ok(());
+    }
+    ctx.call(LcpItfPairAddDelV2 {
+        is_add: false,
+        sw_if_index: sw,
+        ..Default::default()
+    })
+    .await?;
+    ctx.lcp_pairs.remove(name);
     Ok(())
 }
 
@@ -670,15 +712,6 @@ impl Descriptor<Item, Vpp> for MacDesc {
             Ok(())
         })
     }
-    fn update<'a>(
-        &'a self,
-        ctx: &'a mut Vpp,
-        key: &'a str,
-        _old: &'a Item,
-        new: &'a Item,
-    ) -> BoxFuture<'a, Result<(), OpError>> {
-        self.create(ctx, key, new)
-    }
     fn delete<'a>(
         &'a self,
         _ctx: &'a mut Vpp,
@@ -686,12 +719,6 @@ impl Descriptor<Item, Vpp> for MacDesc {
         _value: &'a Item,
     ) -> BoxFuture<'a, Result<(), OpError>> {
         Box::pin(async { Ok(()) })
-    }
-    fn retrieve<'a>(
-        &'a self,
-        _ctx: &'a mut Vpp,
-    ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
-        none()
     }
 }
 
@@ -733,15 +760,6 @@ impl Descriptor<Item, Vpp> for LlDesc {
             Ok(())
         })
     }
-    fn update<'a>(
-        &'a self,
-        ctx: &'a mut Vpp,
-        key: &'a str,
-        _old: &'a Item,
-        new: &'a Item,
-    ) -> BoxFuture<'a, Result<(), OpError>> {
-        self.create(ctx, key, new)
-    }
     fn delete<'a>(
         &'a self,
         _ctx: &'a mut Vpp,
@@ -750,12 +768,6 @@ impl Descriptor<Item, Vpp> for LlDesc {
     ) -> BoxFuture<'a, Result<(), OpError>> {
         // VPP has no message to remove a link-local; it goes with the interface.
         Box::pin(async { Ok(()) })
-    }
-    fn retrieve<'a>(
-        &'a self,
-        _ctx: &'a mut Vpp,
-    ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
-        none()
     }
 }
 
@@ -825,12 +837,6 @@ impl Descriptor<Item, Vpp> for UpDesc {
             Ok(())
         })
     }
-    fn retrieve<'a>(
-        &'a self,
-        _ctx: &'a mut Vpp,
-    ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
-        none()
-    }
 }
 
 /// `interface/<if>/addr/<a>/<len>`: one global address (after the link-local).
@@ -898,12 +904,6 @@ impl Descriptor<Item, Vpp> for AddrDesc {
                 .await?;
             Ok(())
         })
-    }
-    fn retrieve<'a>(
-        &'a self,
-        _ctx: &'a mut Vpp,
-    ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
-        none()
     }
 }
 
@@ -1102,18 +1102,28 @@ impl Descriptor<Item, Vpp> for VxlanDesc {
             };
             ctx.names.insert(key::vxlan_iface(v.instance), sw);
             let sw = InterfaceIndex(sw);
-            ctx.call(SwInterfaceTagAddDel {
-                is_add: true,
-                sw_if_index: sw,
-                tag: VXLAN_TAG.into(),
-            })
-            .await?;
-            // VPP creates the tunnel admin-up; set it anyway, as Bird's vppevpn does.
-            ctx.call(SwInterfaceSetFlags {
-                sw_if_index: sw,
-                flags: IfStatusFlags::IF_STATUS_API_FLAG_ADMIN_UP,
-            })
-            .await?;
+            let setup = async {
+                ctx.call(SwInterfaceTagAddDel {
+                    is_add: true,
+                    sw_if_index: sw,
+                    tag: VXLAN_TAG.into(),
+                })
+                .await?;
+                // VPP creates the tunnel admin-up; set it anyway, as Bird's vppevpn does.
+                ctx.call(SwInterfaceSetFlags {
+                    sw_if_index: sw,
+                    flags: IfStatusFlags::IF_STATUS_API_FLAG_ADMIN_UP,
+                })
+                .await
+            };
+            // One operation: a failed step removes the tunnel again.
+            if let Err(e) = setup.await {
+                if !ctx.opts.dry_run {
+                    let _ = ctx.call(vxlan_msg(v, false)).await;
+                    ctx.names.remove(&key::vxlan_iface(v.instance));
+                }
+                return Err(e);
+            }
             Ok(())
         })
     }

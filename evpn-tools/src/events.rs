@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::StreamExt;
 use serde_json::json;
 use vppapi_binapi::interface::{SwInterfaceEvent, WantInterfaceEvents};
+use vppapi_binapi::ip_neighbor::{IpNeighborEventV2, WantIpNeighborEventsV2};
 use vppapi_binapi::l2::{BridgeDomainDump, L2MacsEvent, MacEventAction, WantL2MacsEvents2};
 
 use crate::commands::{connect, parse_duration, Done, Failure, Global};
@@ -15,7 +16,7 @@ use crate::output::{exit, rfc3339};
 
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Which events: `if` (interface state), `mac` (learned MACs).
+    /// Which events: `if` (interface state), `mac` (learned MACs), `neigh` (IP neighbors).
     #[arg(long, value_delimiter = ',', default_value = "if,mac")]
     pub types: Vec<String>,
     /// Stop after this many events.
@@ -39,13 +40,15 @@ pub fn action_name(a: MacEventAction) -> &'static str {
 pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
     let mut want_if = false;
     let mut want_mac = false;
+    let mut want_neigh = false;
     for t in &a.types {
         match t.as_str() {
             "if" => want_if = true,
             "mac" => want_mac = true,
+            "neigh" => want_neigh = true,
             other => {
                 return Err(Failure::BadInput(format!(
-                    "--types: unknown event type {other:?} (if, mac)"
+                    "--types: unknown event type {other:?} (if, mac, neigh)"
                 )))
             }
         }
@@ -84,6 +87,23 @@ pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
                 })
                 .await
                 .map_err(|e| format!("want_l2_macs_events2: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let mut neighs = if want_neigh {
+        Some(
+            vpp.conn
+                .subscribe::<WantIpNeighborEventsV2, IpNeighborEventV2, _>(|en, pid| {
+                    WantIpNeighborEventsV2 {
+                        enable: en,
+                        pid,
+                        // All addresses on all interfaces.
+                        ..Default::default()
+                    }
+                })
+                .await
+                .map_err(|e| format!("want_ip_neighbor_events_v2: {e}"))?,
         )
     } else {
         None
@@ -154,6 +174,21 @@ pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
                     json!({"sw_if_index": sw, "interface": name, "admin_up": admin,
                            "link_up": link, "deleted": ev.deleted}));
             }
+            Some(ev) = async { match neighs.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
+                let n = &ev.neighbor;
+                let sw = n.sw_if_index.0;
+                if !names.contains_key(&sw) {
+                    refresh_names(&mut vpp, &mut names).await;
+                }
+                seq += 1;
+                let name = names.get(&sw).cloned().unwrap_or_else(|| format!("sw_if_index{sw}"));
+                let ip = n.ip_address.to_string();
+                let mac = Mac::from(n.mac_address);
+                let action = if ev.flags.0 & 2 != 0 { "removed" } else { "added" };
+                emit(seq, "neighbor", format!("{ip} {mac} {action} on {name}"),
+                    json!({"ip": ip, "mac": mac.to_string(), "action": action,
+                           "sw_if_index": sw, "interface": name}));
+            }
             Some(ev) = async { match macs.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
                 // The frame is sized for max_macs_in_event * 10 entries; n_macs counts the real ones.
                 for m in &ev.mac {
@@ -182,6 +217,11 @@ pub async fn watch(g: &Global, a: WatchArgs) -> Result<Done, Failure> {
         s.unsubscribe()
             .await
             .map_err(|e| format!("want_interface_events disable: {e}"))?;
+    }
+    if let Some(s) = neighs.take() {
+        s.unsubscribe()
+            .await
+            .map_err(|e| format!("want_ip_neighbor_events_v2 disable: {e}"))?;
     }
     if let Some(s) = macs.take() {
         s.unsubscribe()

@@ -201,6 +201,8 @@ pub struct Loopback {
     pub addrs: Vec<IfAddr>,
     /// The BD whose BVI this loopback is.
     pub bvi_of: Option<u32>,
+    /// The linux-cp host interface (a TAP) paired with this loopback, when managed.
+    pub lcp: Option<String>,
 }
 
 /// A VXLAN tunnel (`vxlan_add_del_tunnel_v3`), an L2 port of a BD.

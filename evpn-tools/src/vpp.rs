@@ -12,6 +12,7 @@ use serde_json::{json, Value as Json};
 use vppapi_binapi::interface::{SwInterfaceDetails, SwInterfaceDump};
 use vppapi_binapi::ip::{IpAddressDump, SwInterfaceIp6GetLinkLocalAddress};
 use vppapi_binapi::l2::{BridgeDomainDetails, BridgeDomainDump, L2FibTableDetails, L2FibTableDump};
+use vppapi_binapi::lcp::LcpItfPairGet;
 use vppapi_binapi::vxlan::{VxlanTunnelV2Details, VxlanTunnelV2Dump};
 use vppapi_runtime::codec::{Dump, Reflect, Request, Value};
 use vppapi_runtime::{Address, Connection, Error as RtError, InterfaceIndex, Message};
@@ -81,6 +82,8 @@ pub struct Snapshot {
     pub vxlan: Vec<VxlanTunnelV2Details>,
     /// Per loopback (sw_if_index): global addresses and the link-local.
     pub l3: HashMap<u32, (Vec<IfAddr>, Option<Ipv6Addr>)>,
+    /// linux-cp pairs: VPP interface (sw_if_index) -> host interface name.
+    pub lcp: HashMap<u32, String>,
 }
 
 impl Snapshot {
@@ -123,6 +126,8 @@ pub struct Vpp {
     /// Interfaces this plan deletes: their addresses, MAC, link-local and admin state go with
     /// them, so those deletes send nothing.
     pub doomed: HashSet<String>,
+    /// Interfaces with a linux-cp pair now (read, or created by this run).
+    pub lcp_pairs: HashSet<String>,
     next_fake: u32,
 }
 
@@ -137,6 +142,7 @@ impl Vpp {
             names: BTreeMap::new(),
             macs: HashMap::new(),
             doomed: HashSet::new(),
+            lcp_pairs: HashSet::new(),
             next_fake: 0,
         }
     }
@@ -295,6 +301,7 @@ impl Vpp {
                 .map(|i| (i.name.clone(), i.sw_if_index))
                 .collect();
             self.macs = s.ifs.iter().map(|i| (i.name.clone(), i.mac)).collect();
+            self.lcp_pairs = s.lcp.keys().map(|sw| s.name_of(*sw)).collect();
             self.snapshot = Some(s);
         }
         Ok(self.snapshot.as_ref().expect("just read"))
@@ -340,12 +347,37 @@ impl Vpp {
             .zip(&loops)
             .map(|(r, &sw)| r.map(|v| (sw, v)))
             .collect::<Result<HashMap<_, _>, _>>()?;
+        // All pairs through the v1 getter: VPP 26.06 answers `lcp_itf_pair_get_v2` for all
+        // interfaces with the v1 reply, and a client waiting for the v2 reply hangs.
+        let lcp = if self.missing(&[LcpItfPairGet::NAME_CRC]).is_empty() {
+            self.trace_send(&LcpItfPairGet { cursor: 0 }, false);
+            let mut s = self
+                .conn
+                .stream(&LcpItfPairGet { cursor: 0 })
+                .await
+                .map_err(|source| VppError::Transport {
+                    message: LcpItfPairGet::NAME,
+                    source,
+                })?;
+            let mut m = HashMap::new();
+            while let Some(d) = s.next().await {
+                let d = d.map_err(|source| VppError::Transport {
+                    message: LcpItfPairGet::NAME,
+                    source,
+                })?;
+                m.insert(d.phy_sw_if_index.0, d.host_if_name);
+            }
+            m
+        } else {
+            HashMap::new()
+        };
         Ok(Snapshot {
             ifs,
             bds,
             l2fib,
             vxlan,
             l3,
+            lcp,
         })
     }
 

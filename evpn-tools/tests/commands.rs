@@ -540,3 +540,100 @@ async fn bd_delete_unbinds_its_bvi_and_keeps_the_loopback() {
     assert!(bd_ids(&c).await.is_empty());
     assert!(names(&c).await.iter().any(|n| n == "loop100"));
 }
+
+/// linux-cp: the pair is made after the MTU and before the BVI port (§3.4). The simulator is
+/// the recorded VPP whose host has no vhost-net: the add fails -11 (evpn_lcp.jsonl), and the
+/// create is rolled back.
+#[tokio::test]
+async fn bvi_create_with_lcp_orders_and_rolls_back() {
+    let bed = Bed::start().await;
+    let c = bed.conn().await;
+    bed.run(&["bd", "ensure", "--id", "102"]).await.ok();
+    bed.clear();
+    let args = [
+        "bvi", "create", "--name", "loop102", "--bd", "102", "--mtu", "1500", "--lcp", "bvi-102",
+    ];
+    let mut dry = args.to_vec();
+    dry.extend(["--dry-run", "--json"]);
+    let r = bed.run(&dry).await;
+    r.ok();
+    let msgs: Vec<String> = r.json()["steps"][0]["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["messages"].as_array().unwrap().clone())
+        .map(|m| m["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "create_loopback_instance",
+            "sw_interface_tag_add_del",
+            "sw_interface_set_mtu",
+            "lcp_itf_pair_add_del_v2",
+            "sw_interface_set_l2_bridge",
+            "sw_interface_ip6_set_link_local_address",
+            "sw_interface_set_flags"
+        ]
+    );
+    assert!(bed.mutating().is_empty());
+    let r = bed.run(&args).await;
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("-11"), "{}", r.stdout);
+    assert_eq!(
+        bed.mutating(),
+        [
+            "create_loopback_instance",
+            "sw_interface_tag_add_del",
+            "sw_interface_set_mtu",
+            "lcp_itf_pair_add_del_v2",
+            "delete_loopback"
+        ]
+    );
+    assert!(!names(&c).await.iter().any(|n| n == "loop102"));
+    let r = bed
+        .run(&[
+            "bvi",
+            "create",
+            "--name",
+            "loop102",
+            "--bd",
+            "102",
+            "--lcp",
+            "bad name!",
+        ])
+        .await;
+    assert_eq!(r.code, 2);
+}
+
+#[tokio::test]
+async fn watch_neighbors_registers_and_unregisters() {
+    let bed = Bed::start().await;
+    let r = bed
+        .run(&[
+            "watch",
+            "events",
+            "--types",
+            "neigh",
+            "--duration",
+            "200ms",
+            "--json",
+        ])
+        .await;
+    r.ok();
+    let wants: Vec<bool> = bed
+        .sim
+        .api_trace()
+        .iter()
+        .filter(|e| e.name == "want_ip_neighbor_events_v2")
+        .map(|e| {
+            vppapi_runtime::decode_message::<vppapi_binapi::ip_neighbor::WantIpNeighborEventsV2>(
+                &e.bytes,
+            )
+            .unwrap()
+            .1
+            .enable
+        })
+        .collect();
+    assert_eq!(wants, [true, false]);
+}
