@@ -17,8 +17,10 @@ if ! "$venv/bin/python" -c 'import vpp_papi' 2>/dev/null; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'vpp-papi==2.4.2'
 fi
 export VPPAPI_PAPI_PYTHON="$PWD/$venv/bin/python"
-# One-shot builds gain nothing from incremental compilation (it costs time and disk).
+# One-shot builds gain nothing from incremental compilation (it costs time and disk), nor from
+# full debug info (panics still name file and line; backtraces keep function names).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
