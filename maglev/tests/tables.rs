@@ -253,7 +253,11 @@ fn paper_65537_100_backends() {
     let t2 = paper_table(&fewer, 65537).unwrap();
     let d = disruption(&t, &t2);
     // The removed backend's ~1 % must move; Maglev moves more, but well under 3/N.
-    assert!(d >= 655.0 / 65537.0 && d < 0.03, "{d}");
+    assert!((655.0 / 65537.0..0.03).contains(&d), "{d}");
+    eprintln!(
+        "paper M=65537 N=100, one removed: {:.2} % of slots changed",
+        d * 100.0
+    );
 }
 
 /// The paper's pseudo-code (Eisenbud et al., §3.4, "Pseudocode 1"), written independently of
@@ -325,7 +329,7 @@ proptest! {
     #[test]
     fn fast_fill_equals_c_loop(
         b in backends_strategy(),
-        log2 in 0u32..13,
+        log2 in 0u32..15,
         weighted in any::<bool>(),
     ) {
         let variant = if weighted { Variant::VppWeighted } else { Variant::Vpp2606 };
