@@ -22,6 +22,7 @@ pub mod commands;
 pub mod descriptors;
 pub mod events;
 pub mod mac;
+pub mod maglev_cmd;
 pub mod model;
 pub mod output;
 pub mod reconcile_run;

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use evpn_tools::commands::{self, Done, Global};
 use evpn_tools::output::exit;
-use evpn_tools::{apply, events};
+use evpn_tools::{apply, events, maglev_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +40,15 @@ enum Cmd {
     Watch(WatchCmd),
     /// Reconcile VPP to a desired state in YAML or TOML.
     Apply(apply::ApplyArgs),
+    /// VPP's Maglev new-flow table, offline.
+    #[command(subcommand)]
+    Maglev(MaglevCmd),
+}
+
+#[derive(Subcommand)]
+enum MaglevCmd {
+    /// Build the table for a set of ASes: buckets per AS, balance, change against a baseline.
+    Table(maglev_cmd::TableArgs),
 }
 
 #[derive(Subcommand)]
@@ -70,6 +79,7 @@ fn main() {
             Cmd::Vxlan(c) => commands::vxlan(&g, c).await,
             Cmd::Watch(WatchCmd::Events(a)) => events::watch(&g, a).await,
             Cmd::Apply(a) => apply::apply(&g, a).await,
+            Cmd::Maglev(MaglevCmd::Table(a)) => maglev_cmd::table(&g, a),
         }
     });
     let code = match r {

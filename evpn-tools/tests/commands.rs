@@ -637,3 +637,92 @@ async fn watch_neighbors_registers_and_unregisters() {
         .collect();
     assert_eq!(wants, [true, false]);
 }
+
+/// Scenario G: `maglev table`, offline and deterministic.
+#[tokio::test]
+async fn g_maglev_table() {
+    let nowhere = std::path::Path::new("/nonexistent.sock");
+    let run = |args: Vec<String>| async move {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::run_on(nowhere, &a).await
+    };
+    let with = |base: &[&str], list: &[String]| -> Vec<String> {
+        let mut v: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        for b in list {
+            v.push("--as".into());
+            v.push(b.clone());
+        }
+        v
+    };
+    // (1) The paper's table: balance within 1 %, one backend removed moves < 3/N of the slots.
+    let names: Vec<String> = (0..100).map(|i| format!("be{i}")).collect();
+    let mut args = with(
+        &["maglev", "table", "--paper", "--size", "65537", "--json"],
+        &names[..99],
+    );
+    for n in &names {
+        args.push("--baseline".into());
+        args.push(n.clone());
+    }
+    let r = run(args).await;
+    r.ok();
+    let j = r.json();
+    assert!(j["balance"].as_f64().unwrap() <= 1.01, "{j}");
+    let changed = j["changed_vs_baseline"].as_f64().unwrap();
+    assert!(changed > 0.01 && changed < 0.03, "{changed}");
+    // (2) Lengths: not prime for the paper, not a power of two for VPP: bad input.
+    let r = run(with(
+        &["maglev", "table", "--paper", "--size", "65536"],
+        &names[..3],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(with(
+        &["maglev", "table", "--vpp", "--size", "1000"],
+        &["10.0.0.1".to_string()],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // Weights are refused without --weighted (26.06 has none).
+    let r = run(with(&["maglev", "table"], &["10.0.0.1:50".to_string()])).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // (3) VPP's table: VPP's bucket counts, byte-identical whatever the order of --as.
+    let ases: Vec<String> = (1..=3).map(|i| format!("2001:db8:1::{i}")).collect();
+    let a = run(with(
+        &["maglev", "table", "--vpp", "--slots", "1024", "--json"],
+        &ases,
+    ))
+    .await;
+    a.ok();
+    let rev: Vec<String> = ases.iter().rev().cloned().collect();
+    let b = run(with(
+        &["maglev", "table", "--vpp", "--slots", "1024", "--json"],
+        &rev,
+    ))
+    .await;
+    assert_eq!(a.stdout, b.stdout);
+    let counts: Vec<u64> = a.json()["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["buckets"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [342, 341, 341]);
+    let first: Vec<String> = a.json()["slots"].as_array().unwrap()[..16]
+        .iter()
+        .map(|s| s.as_str().unwrap().rsplit(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(first.join(" "), "1 3 1 2 2 1 3 3 2 1 3 1 3 2 2 3");
+    // Weighted (lb.api 1.2.0): 100/100/100/50 -> 292/291/291/150.
+    let mut w: Vec<String> = ases.iter().map(|a| format!("[{a}]:100")).collect();
+    w.push("[2001:db8:1::4]:50".into());
+    let r = run(with(&["maglev", "table", "--weighted", "--json"], &w)).await;
+    r.ok();
+    let counts: Vec<u64> = r.json()["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["buckets"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [292, 291, 291, 150]);
+}
