@@ -335,3 +335,82 @@ fn arping_neighbor_watch_and_lcp() {
     let g = call(&mut c, &LcpItfPairGet { cursor: 0 });
     assert_eq!((g.retval, g.cursor), (0, 0));
 }
+
+/// lb.c `lb_vip_update_new_flow_table`: the extra buckets go to the ASes first in the table's
+/// sort by address (memcmp of the ip46), whatever order they were added in; 2001:db8:1::1..3
+/// at 1024 give 342/341/341 (as `lb_lifecycle.jsonl`'s `show lb vips verbose` shows), and the
+/// counts are those of the real Maglev fill.
+#[test]
+fn lb_buckets_follow_the_maglev_fill() {
+    use vppapi_binapi::lb::{LbAddDelAs, LbAddDelVipV2, LbConf};
+    use vppapi_binapi::lb_types::LbEncapType;
+    use vppapi_binapi::vlib::CliInband;
+    use vppapi_codec::net::{Address, AddressWithPrefix, Prefix};
+    let ts = TestSim::start(|_| {});
+    let mut c = ts.client();
+    c.handshake("t");
+    let conf = call(
+        &mut c,
+        &LbConf {
+            ip4_src_address: "192.0.2.254".parse::<std::net::Ipv4Addr>().unwrap().into(),
+            ip6_src_address: "2001:db8::fe".parse::<std::net::Ipv6Addr>().unwrap().into(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(conf.retval, 0);
+    let vip = AddressWithPrefix(Prefix::new(
+        "2001:db8:100::1".parse::<std::net::Ipv6Addr>().unwrap(),
+        128,
+    ));
+    let r = call(
+        &mut c,
+        &LbAddDelVipV2 {
+            pfx: vip,
+            encap: LbEncapType::LB_API_ENCAP_TYPE_GRE6,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.retval, 0);
+    let add_as = |c: &mut Raw, a: &str, is_del: bool| {
+        let r = call(
+            c,
+            &LbAddDelAs {
+                pfx: vip,
+                as_address: Address::from(a.parse::<std::net::Ipv6Addr>().unwrap()),
+                is_del,
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.retval, 0, "{a}");
+    };
+    // Added out of address order: ::3 first.
+    for a in ["2001:db8:1::3", "2001:db8:1::1", "2001:db8:1::2"] {
+        add_as(&mut c, a, false);
+    }
+    let show = |c: &mut Raw| {
+        call(
+            c,
+            &CliInband {
+                cmd: "show lb vips verbose".into(),
+            },
+        )
+        .reply
+    };
+    let buckets = |out: &str, a: &str| -> u32 {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{a} ")))
+            .unwrap_or_else(|| panic!("{a} not in {out}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let out = show(&mut c);
+    assert_eq!(buckets(&out, "2001:db8:1::1"), 342, "{out}");
+    assert_eq!(buckets(&out, "2001:db8:1::2"), 341, "{out}");
+    assert_eq!(buckets(&out, "2001:db8:1::3"), 341, "{out}");
+    // Soft delete of ::3: 512/512, ::3 keeps its line with 0 buckets.
+    add_as(&mut c, "2001:db8:1::3", true);
+    let out = show(&mut c);
+    assert_eq!(buckets(&out, "2001:db8:1::1"), 512, "{out}");
+    assert_eq!(buckets(&out, "2001:db8:1::2"), 512, "{out}");
+    assert_eq!(buckets(&out, "2001:db8:1::3"), 0, "{out}");
+}

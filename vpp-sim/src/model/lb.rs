@@ -538,6 +538,29 @@ impl Lb {
         out
     }
 
+    /// Buckets per used AS (by AS pool index) of `v`'s new-flow table, filled as
+    /// `lb_vip_update_new_flow_table()` does (the `maglev` crate): which AS gets the extra
+    /// buckets follows the table's sort by address, not the order the ASes were added in.
+    pub fn buckets(&self, v: &Vip) -> std::collections::HashMap<usize, u32> {
+        let used: Vec<usize> = v
+            .ases
+            .iter()
+            .copied()
+            .filter(|&a| self.ases[a].used)
+            .collect();
+        let backends: Vec<maglev::Backend> = used
+            .iter()
+            .map(|&a| maglev::Backend::new(std::net::IpAddr::from(self.ases[a].addr), 100))
+            .collect();
+        let counts = maglev::vpp_table(&backends, v.new_len as usize, maglev::Variant::Vpp2606)
+            .map(|t| t.buckets_per_backend())
+            .unwrap_or_default();
+        used.into_iter()
+            .zip(counts)
+            .map(|(a, c)| (a, c as u32))
+            .collect()
+    }
+
     /// `show lb vips [verbose]`.
     pub fn show_vips(&self, verbose: bool) -> String {
         let mut s = String::new();
@@ -570,17 +593,10 @@ impl Lb {
                 "  counters:\n    packet from existing sessions: 0\n    first session packet: 0\n    untracked packet: 0\n    no server configured: 0\n",
             );
             s.push_str(&format!("  #as:{}\n", v.ases.len()));
-            let used = v.ases.iter().filter(|&&a| self.ases[a].used).count() as u32;
-            let mut k = 0u32;
+            let buckets_of = self.buckets(v);
             for &a in &v.ases {
+                let buckets = buckets_of.get(&a).copied().unwrap_or(0);
                 let a = &self.ases[a];
-                let buckets = if a.used {
-                    let extra = u32::from(k < v.new_len % used.max(1));
-                    k += 1;
-                    v.new_len / used + extra
-                } else {
-                    0
-                };
                 s.push_str(&format!(
                     "    {} {} buckets   0 flows  dpo:{} {}\n",
                     format_ip46(&a.addr),
