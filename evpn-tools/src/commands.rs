@@ -46,25 +46,9 @@ pub struct Global {
     pub timeout: Duration,
 }
 
-/// Parses `500ms`, `1s`, `2.5s`, `1m`.
+/// Parses `500ms`, `1s`, `2.5s`, `1m` (the runtime's config syntax).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 500ms, 1s, 2.5s, 1m"))?;
-    let secs = match unit {
-        "ms" => v / 1000.0,
-        "s" => v,
-        "m" => v * 60.0,
-        _ => return Err(format!("invalid duration {s:?}: unit must be ms, s or m")),
-    };
-    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
-        return Err(format!("invalid duration {s:?}: out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    vppapi_runtime::config::parse_duration(s)
 }
 
 /// A bad flag or file: exit 2.
@@ -1428,7 +1412,7 @@ mod tests {
     fn durations_and_targets() {
         assert_eq!(parse_duration("1s").unwrap(), Duration::from_secs(1));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("1d").is_err());
         let (s, n) = split_target("/run/a.sock:loop100").unwrap();
         assert_eq!(
             (s.unwrap(), n.as_str()),

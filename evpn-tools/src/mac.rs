@@ -56,14 +56,10 @@ impl Mac {
     }
 }
 
+// Printing and parsing are the codec's (`xx:xx:xx:xx:xx:xx`, `-` accepted too).
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let m = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            m[0], m[1], m[2], m[3], m[4], m[5]
-        )
+        fmt::Display::fmt(&vppapi_runtime::MacAddress(self.0), f)
     }
 }
 
@@ -76,23 +72,9 @@ impl fmt::Debug for Mac {
 impl FromStr for Mac {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split([':', '-']).collect();
-        if parts.len() != 6 {
-            return Err(format!(
-                "invalid MAC address {s:?}: expected six hex bytes like 02:00:00:00:01:00"
-            ));
-        }
-        let mut m = [0u8; 6];
-        for (b, p) in m.iter_mut().zip(&parts) {
-            if p.len() != 2 {
-                return Err(format!(
-                    "invalid MAC address {s:?}: {p:?} is not two hex digits"
-                ));
-            }
-            *b = u8::from_str_radix(p, 16)
-                .map_err(|_| format!("invalid MAC address {s:?}: {p:?} is not hex"))?;
-        }
-        Ok(Mac(m))
+        s.parse::<vppapi_runtime::MacAddress>()
+            .map(Mac::from)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -150,11 +132,11 @@ mod tests {
         assert!("02:00:00:00:01"
             .parse::<Mac>()
             .unwrap_err()
-            .contains("six hex bytes"));
+            .contains("expected xx:xx:xx:xx:xx:xx"));
         assert!("02:00:00:00:01:zz"
             .parse::<Mac>()
             .unwrap_err()
-            .contains("not hex"));
+            .contains("invalid MAC address"));
         assert_eq!(
             "02-00-00-00-01-00".parse::<Mac>().unwrap().to_string(),
             "02:00:00:00:01:00"

@@ -442,6 +442,12 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Parses a duration as the config file writes it: `"250us"`, `"250ms"`, `"5s"`, `"2m"`, `"1h"`
+/// or a bare number of seconds (for command-line flags of tools on the runtime, too).
+pub fn parse_duration(t: &str) -> Result<Duration, String> {
+    duration::parse(t)
+}
+
 /// Durations as `"250ms"`, `"5s"`, `"2m"`, `"1h"` or a number of seconds.
 mod duration {
     use serde::{de, Deserialize, Deserializer, Serializer};
