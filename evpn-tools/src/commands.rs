@@ -22,6 +22,7 @@ use crate::model::{
 use crate::output::{exit, Report, Step};
 use crate::reconcile_run::{engine, read, reconcile, RunOptions};
 use crate::vpp::{address, Vpp, VppOptions};
+use reconcile::Engine;
 
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
@@ -267,20 +268,34 @@ fn get_loop(actual: &State<Item>, name: &str) -> Option<(Loopback, bool)> {
     }
 }
 
-/// Runs one reconcile against `vpp` and adds its step to `report`.
+/// Runs one reconcile against `vpp` and adds its step to `report`; whether it converged.
 async fn run_step(
     report: &mut Report,
     name: &str,
     vpp: &mut Vpp,
+    e: &Engine<Item, Vpp>,
     desired: State<Item>,
     actual: &State<Item>,
     opts: RunOptions,
 ) -> bool {
-    let e = engine();
-    let step = reconcile(name, vpp, &e, &desired, actual, &opts).await;
+    let step = reconcile(name, vpp, e, &desired, actual, &opts).await;
     let ok = step.error.is_none() && step.differences.is_empty();
     report.steps.push(step);
     ok
+}
+
+/// A command that is one reconcile: its report.
+async fn one_step(
+    name: &str,
+    vpp: &mut Vpp,
+    e: &Engine<Item, Vpp>,
+    desired: State<Item>,
+    actual: &State<Item>,
+    opts: RunOptions,
+) -> Done {
+    let mut report = Report::new(name);
+    run_step(&mut report, name, vpp, e, desired, actual, opts).await;
+    Done::Report(report)
 }
 
 pub async fn bd(g: &Global, cmd: BdCmd) -> Result<Done, Failure> {
@@ -396,9 +411,7 @@ pub async fn bd(g: &Global, cmd: BdCmd) -> Result<Done, Failure> {
                 },
                 rollback: false,
             };
-            let mut report = Report::new("bd ensure");
-            run_step(&mut report, "bd ensure", &mut vpp, desired, &actual, opts).await;
-            Ok(Done::Report(report))
+            Ok(one_step("bd ensure", &mut vpp, &e, desired, &actual, opts).await)
         }
         BdCmd::Delete { id, force } => {
             check_bd_id(id)?;
@@ -441,7 +454,16 @@ pub async fn bd(g: &Global, cmd: BdCmd) -> Result<Done, Failure> {
                     return Ok(Done::Report(report));
                 }
             }
-            run_step(&mut report, "bd delete", &mut vpp, desired, &actual, opts).await;
+            run_step(
+                &mut report,
+                "bd delete",
+                &mut vpp,
+                &e,
+                desired,
+                &actual,
+                opts,
+            )
+            .await;
             Ok(Done::Report(report))
         }
     }
@@ -573,9 +595,7 @@ pub async fn l2fib(g: &Global, cmd: L2fibCmd) -> Result<Done, Failure> {
                 },
                 rollback: false,
             };
-            let mut report = Report::new("l2fib add");
-            run_step(&mut report, "l2fib add", &mut vpp, desired, &actual, opts).await;
-            Ok(Done::Report(report))
+            Ok(one_step("l2fib add", &mut vpp, &e, desired, &actual, opts).await)
         }
         L2fibCmd::Del { bd, mac } => {
             check_bd_id(bd)?;
@@ -589,17 +609,7 @@ pub async fn l2fib(g: &Global, cmd: L2fibCmd) -> Result<Done, Failure> {
                 },
                 rollback: false,
             };
-            let mut report = Report::new("l2fib del");
-            run_step(
-                &mut report,
-                "l2fib del",
-                &mut vpp,
-                State::new(),
-                &actual,
-                opts,
-            )
-            .await;
-            Ok(Done::Report(report))
+            Ok(one_step("l2fib del", &mut vpp, &e, State::new(), &actual, opts).await)
         }
     }
 }
@@ -846,9 +856,7 @@ pub async fn bvi(g: &Global, cmd: BviCmd) -> Result<Done, Failure> {
                 plan: PlanOptions::default(),
                 rollback: true,
             };
-            let mut report = Report::new("bvi create");
-            run_step(&mut report, "bvi create", &mut vpp, desired, &actual, opts).await;
-            Ok(Done::Report(report))
+            Ok(one_step("bvi create", &mut vpp, &e, desired, &actual, opts).await)
         }
         BviCmd::Bind(a) => {
             let garp = parse_garp(&a.garp)?;
@@ -880,7 +888,6 @@ pub async fn bvi(g: &Global, cmd: BviCmd) -> Result<Done, Failure> {
             check_required(&vpp)?;
             let e = engine();
             let actual = read(&e, &mut vpp).await?;
-            let mut report = Report::new("bvi delete");
             if let Some((_, false)) = get_loop(&actual, &iface) {
                 if !force {
                     return Err(Failure::NeedsPerson(format!(
@@ -896,16 +903,7 @@ pub async fn bvi(g: &Global, cmd: BviCmd) -> Result<Done, Failure> {
                 },
                 rollback: false,
             };
-            run_step(
-                &mut report,
-                "bvi delete",
-                &mut vpp,
-                State::new(),
-                &actual,
-                opts,
-            )
-            .await;
-            Ok(Done::Report(report))
+            Ok(one_step("bvi delete", &mut vpp, &e, State::new(), &actual, opts).await)
         }
     }
 }
@@ -942,7 +940,7 @@ pub async fn bind(
         },
         rollback: false,
     };
-    let ok = run_step(report, "bvi bind", vpp, desired, &actual, opts).await;
+    let ok = run_step(report, "bvi bind", vpp, &e, desired, &actual, opts).await;
     if !ok || garp.is_empty() {
         return Ok(ok);
     }
@@ -1025,7 +1023,7 @@ pub async fn release(
         },
         rollback: false,
     };
-    Ok(run_step(report, "bvi release", vpp, desired, &actual, opts).await)
+    Ok(run_step(report, "bvi release", vpp, &e, desired, &actual, opts).await)
 }
 
 fn split_target(s: &str) -> Result<(Option<PathBuf>, String), BadInput> {
@@ -1067,8 +1065,7 @@ async fn mv(g: &Global, a: MoveArgs) -> Result<Done, Failure> {
     let two = fs != ts;
     let label = |p: &PathBuf| two.then(|| p.display().to_string());
     if holds(&mut vf, &from, a.vmac).await? && holds(&mut vt, &to, a.vmac).await? {
-        report.exit_code = exit::NEEDS_PERSON;
-        report.error = Some(format!(
+        report.needs_person.push(format!(
             "both {from} and {to} hold {} already: resolve by hand (release one)",
             a.vmac
         ));
@@ -1086,9 +1083,8 @@ async fn mv(g: &Global, a: MoveArgs) -> Result<Done, Failure> {
         if let Some(s) = report.steps.last_mut() {
             s.vpp = label(&fs);
         }
-        report.exit_code = exit::NEEDS_PERSON;
         report
-            .warnings
+            .needs_person
             .push("make-before-break: both BVIs held the vMAC for a while".into());
         return Ok(Done::Report(report));
     }
@@ -1237,17 +1233,7 @@ pub async fn vxlan(g: &Global, cmd: VxlanCmd) -> Result<Done, Failure> {
                 },
                 rollback: true,
             };
-            let mut report = Report::new("vxlan ensure");
-            run_step(
-                &mut report,
-                "vxlan ensure",
-                &mut vpp,
-                desired,
-                &actual,
-                opts,
-            )
-            .await;
-            Ok(Done::Report(report))
+            Ok(one_step("vxlan ensure", &mut vpp, &e, desired, &actual, opts).await)
         }
         VxlanCmd::Delete { instance } => {
             let actual = read(&e, &mut vpp).await?;
@@ -1275,17 +1261,7 @@ pub async fn vxlan(g: &Global, cmd: VxlanCmd) -> Result<Done, Failure> {
                 },
                 rollback: false,
             };
-            let mut report = Report::new("vxlan delete");
-            run_step(
-                &mut report,
-                "vxlan delete",
-                &mut vpp,
-                desired,
-                &actual,
-                opts,
-            )
-            .await;
-            Ok(Done::Report(report))
+            Ok(one_step("vxlan delete", &mut vpp, &e, desired, &actual, opts).await)
         }
     }
 }

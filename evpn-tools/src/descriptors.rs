@@ -103,6 +103,11 @@ fn boxed<'a>(
     Box::pin(async move { f.await.map_err(|e| Box::new(e) as OpError) })
 }
 
+/// An operation that sends nothing (the value goes with its parent, or VPP has no message).
+fn done<'a>() -> BoxFuture<'a, Result<(), OpError>> {
+    Box::pin(async { Ok(()) })
+}
+
 fn wrong(key: &str, v: &Item) -> VppError {
     VppError::Other(format!(
         "internal: value {v:?} does not belong to key {key}"
@@ -373,7 +378,7 @@ impl Descriptor<Item, Vpp> for BviDesc {
         _old: &'a Item,
         _new: &'a Item,
     ) -> BoxFuture<'a, Result<(), OpError>> {
-        Box::pin(async { Ok(()) })
+        done()
     }
     fn delete<'a>(
         &'a self,
@@ -718,7 +723,7 @@ impl Descriptor<Item, Vpp> for MacDesc {
         _key: &'a str,
         _value: &'a Item,
     ) -> BoxFuture<'a, Result<(), OpError>> {
-        Box::pin(async { Ok(()) })
+        done()
     }
 }
 
@@ -767,7 +772,7 @@ impl Descriptor<Item, Vpp> for LlDesc {
         _value: &'a Item,
     ) -> BoxFuture<'a, Result<(), OpError>> {
         // VPP has no message to remove a link-local; it goes with the interface.
-        Box::pin(async { Ok(()) })
+        done()
     }
 }
 
@@ -815,7 +820,7 @@ impl Descriptor<Item, Vpp> for UpDesc {
         _old: &'a Item,
         _new: &'a Item,
     ) -> BoxFuture<'a, Result<(), OpError>> {
-        Box::pin(async { Ok(()) })
+        done()
     }
     fn delete<'a>(
         &'a self,
@@ -883,7 +888,7 @@ impl Descriptor<Item, Vpp> for AddrDesc {
         _old: &'a Item,
         _new: &'a Item,
     ) -> BoxFuture<'a, Result<(), OpError>> {
-        Box::pin(async { Ok(()) })
+        done()
     }
     fn delete<'a>(
         &'a self,
@@ -1134,7 +1139,7 @@ impl Descriptor<Item, Vpp> for VxlanDesc {
         _old: &'a Item,
         _new: &'a Item,
     ) -> BoxFuture<'a, Result<(), OpError>> {
-        Box::pin(async { Ok(()) })
+        done()
     }
     fn delete<'a>(
         &'a self,

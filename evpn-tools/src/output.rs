@@ -97,6 +97,9 @@ pub struct Report {
     pub exit_code: i32,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What converged but needs a person (exit 3), e.g. both BVIs holding the vMAC.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs_person: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -112,17 +115,17 @@ impl Report {
     /// Sets the exit code from the steps: an error anywhere is 1; blocked values (or pending
     /// ones under `strict`) are 3.
     pub fn finish(&mut self, strict: bool) {
-        // A preset 3 (with its reason in `error`) stays 3 unless a step failed.
-        let failed = (self.error.is_some() && self.exit_code != exit::NEEDS_PERSON)
+        let failed = self.error.is_some()
             || self
                 .steps
                 .iter()
                 .any(|s| s.error.is_some() || !s.differences.is_empty());
-        let person = self.steps.iter().any(|s| !s.blocked.is_empty())
+        let person = !self.needs_person.is_empty()
+            || self.steps.iter().any(|s| !s.blocked.is_empty())
             || (strict && self.steps.iter().any(|s| !s.pending.is_empty()));
         self.exit_code = if failed {
             exit::ERROR
-        } else if person || self.exit_code == exit::NEEDS_PERSON {
+        } else if person {
             exit::NEEDS_PERSON
         } else {
             exit::CONVERGED
@@ -198,6 +201,9 @@ impl Report {
         }
         for w in &self.warnings {
             out.push_str(&format!("warning: {w}\n"));
+        }
+        for p in &self.needs_person {
+            out.push_str(&format!("needs a person: {p}\n"));
         }
         if let Some(e) = &self.error {
             out.push_str(&format!("error: {e}\n"));

@@ -84,11 +84,13 @@ pub struct Snapshot {
     pub l3: HashMap<u32, (Vec<IfAddr>, Option<Ipv6Addr>)>,
     /// linux-cp pairs: VPP interface (sw_if_index) -> host interface name.
     pub lcp: HashMap<u32, String>,
+    /// sw_if_index -> position in `ifs` (lookups per BD member and L2FIB entry stay O(1)).
+    by_sw: HashMap<u32, usize>,
 }
 
 impl Snapshot {
     pub fn by_index(&self, sw: u32) -> Option<&IfInfo> {
-        self.ifs.iter().find(|i| i.sw_if_index == sw)
+        self.by_sw.get(&sw).map(|&i| &self.ifs[i])
     }
     pub fn by_name(&self, name: &str) -> Option<&IfInfo> {
         self.ifs.iter().find(|i| i.name == name)
@@ -171,16 +173,20 @@ impl Vpp {
         }
     }
 
-    fn trace_send<M: Message + Reflect>(&self, msg: &M, mutating: bool) {
+    fn trace_send<M: Message + Reflect>(&self, msg: &M) {
         if self.opts.trace {
-            self.trace_line(json!({
-                "ts": crate::output::rfc3339(SystemTime::now()),
-                "dir": "request",
-                "message": M::NAME,
-                "args": to_json(&msg.to_value()),
-                "dry_run": mutating && self.opts.dry_run,
-            }));
+            self.trace_request(M::NAME, to_json(&msg.to_value()), false);
         }
+    }
+
+    fn trace_request(&self, message: &str, args: Json, mutating: bool) {
+        self.trace_line(json!({
+            "ts": crate::output::rfc3339(SystemTime::now()),
+            "dir": "request",
+            "message": message,
+            "args": args,
+            "dry_run": mutating && self.opts.dry_run,
+        }));
     }
 
     /// Sends a mutating request (or records it in a dry run, answering with the default reply)
@@ -190,13 +196,15 @@ impl Vpp {
         M: Request + Reflect + Sync,
         M::Reply: Default,
     {
-        self.trace_send(&msg, true);
         let mut rec = Sent {
             key: self.current_key.clone(),
             message: M::NAME,
             args: to_json(&msg.to_value()),
             retval: None,
         };
+        if self.opts.trace {
+            self.trace_request(M::NAME, rec.args.clone(), true);
+        }
         if self.opts.dry_run {
             self.sent.push(rec);
             return Ok(M::Reply::default());
@@ -215,7 +223,7 @@ impl Vpp {
     where
         M: Request + Reflect + Sync,
     {
-        self.trace_send(&msg, false);
+        self.trace_send(&msg);
         self.raw(&msg).await
     }
 
@@ -270,7 +278,7 @@ impl Vpp {
     where
         M: Dump + Reflect + Sync,
     {
-        self.trace_send(&msg, false);
+        self.trace_send(&msg);
         let t = Instant::now();
         let err = |source| VppError::Transport {
             message: M::NAME,
@@ -350,7 +358,7 @@ impl Vpp {
         // All pairs through the v1 getter: VPP 26.06 answers `lcp_itf_pair_get_v2` for all
         // interfaces with the v1 reply, and a client waiting for the v2 reply hangs.
         let lcp = if self.missing(&[LcpItfPairGet::NAME_CRC]).is_empty() {
-            self.trace_send(&LcpItfPairGet { cursor: 0 }, false);
+            self.trace_send(&LcpItfPairGet { cursor: 0 });
             let mut s = self
                 .conn
                 .stream(&LcpItfPairGet { cursor: 0 })
@@ -371,6 +379,11 @@ impl Vpp {
         } else {
             HashMap::new()
         };
+        let by_sw = ifs
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.sw_if_index, i))
+            .collect();
         Ok(Snapshot {
             ifs,
             bds,
@@ -378,6 +391,7 @@ impl Vpp {
             vxlan,
             l3,
             lcp,
+            by_sw,
         })
     }
 
