@@ -96,15 +96,8 @@ fn replay_recordings_byte_for_byte() {
         for line in lines {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             let seq = v["seq"].as_u64().unwrap();
-            let mut frame = unhex(v["hex"].as_str().unwrap());
+            let (frame, at) = recorded_frame(&cat, s, seq, &v);
             let msg = v["msg"].as_str();
-            let at = format!("{s} seq {seq} ({})", msg.unwrap_or("unknown id"));
-            if let Some(m) = msg {
-                let id = cat
-                    .id_by_name_crc(m)
-                    .unwrap_or_else(|| panic!("{at}: not in the simulator's table"));
-                frame[16..18].copy_from_slice(&id.to_be_bytes());
-            }
             if v["dir"] == "tx" {
                 c.send(&frame[16..]);
                 continue;
@@ -186,6 +179,26 @@ fn replay_recordings_byte_for_byte() {
         assert_eq!(n, 0, "{s}: unexpected extra frames: {}", hex(&rest));
     }
     assert!(compared > 80, "compared {compared} frames");
+}
+
+/// A recorded frame with its message id mapped to the simulator's table (recordings map ids
+/// with their own `sockclnt_create_reply`), and where it is for messages.
+fn recorded_frame(
+    cat: &MessageTable,
+    session: &str,
+    seq: u64,
+    v: &serde_json::Value,
+) -> (Vec<u8>, String) {
+    let mut frame = unhex(v["hex"].as_str().unwrap());
+    let msg = v["msg"].as_str();
+    let at = format!("{session} seq {seq} ({})", msg.unwrap_or("unknown id"));
+    if let Some(m) = msg {
+        let id = cat
+            .id_by_name_crc(m)
+            .unwrap_or_else(|| panic!("{at}: not in the simulator's table"));
+        frame[16..18].copy_from_slice(&id.to_be_bytes());
+    }
+    (frame, at)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -286,15 +299,8 @@ fn replay_tool_recordings() {
                 break;
             }
             out_of_band(s, seq, ts.sim());
-            let mut frame = unhex(v["hex"].as_str().unwrap());
+            let (frame, at) = recorded_frame(&cat, s, seq, &v);
             let msg = v["msg"].as_str();
-            let at = format!("{s} seq {seq} ({})", msg.unwrap_or("unknown id"));
-            if let Some(m) = msg {
-                let id = cat
-                    .id_by_name_crc(m)
-                    .unwrap_or_else(|| panic!("{at}: not in the simulator's table"));
-                frame[16..18].copy_from_slice(&id.to_be_bytes());
-            }
             if v["dir"] == "tx" {
                 c.send(&frame[16..]);
                 continue;
