@@ -96,7 +96,7 @@ fn replay_recordings_byte_for_byte() {
         for line in lines {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             let seq = v["seq"].as_u64().unwrap();
-            let (frame, at) = recorded_frame(&cat, s, seq, &v);
+            let (frame, at) = recorded_frame(cat, s, seq, &v);
             let msg = v["msg"].as_str();
             if v["dir"] == "tx" {
                 c.send(&frame[16..]);
@@ -299,7 +299,7 @@ fn replay_tool_recordings() {
                 break;
             }
             out_of_band(s, seq, ts.sim());
-            let (frame, at) = recorded_frame(&cat, s, seq, &v);
+            let (frame, at) = recorded_frame(cat, s, seq, v);
             let msg = v["msg"].as_str();
             if v["dir"] == "tx" {
                 c.send(&frame[16..]);
