@@ -40,32 +40,35 @@ pub fn engine() -> Engine<Item, Vpp> {
 }
 
 /// Marks every message an operation sends with the operation's key (for the plan output).
-struct Traced<D>(D);
+pub struct Traced<D>(pub D);
 
-impl<D: Descriptor<Item, Vpp>> Descriptor<Item, Vpp> for Traced<D> {
+impl<V: PartialEq, D: Descriptor<V, Vpp>> Descriptor<V, Vpp> for Traced<D> {
     fn name(&self) -> &'static str {
         self.0.name()
     }
     fn handles(&self, key: &str) -> bool {
         self.0.handles(key)
     }
-    fn dependencies(&self, key: &str, value: &Item) -> Vec<Dependency> {
+    fn dependencies(&self, key: &str, value: &V) -> Vec<Dependency> {
         self.0.dependencies(key, value)
     }
-    fn derived(&self, key: &str, value: &Item) -> Vec<(String, Item)> {
+    fn derived(&self, key: &str, value: &V) -> Vec<(String, V)> {
         self.0.derived(key, value)
     }
-    fn equivalent(&self, key: &str, desired: &Item, actual: &Item) -> bool {
+    fn equivalent(&self, key: &str, desired: &V, actual: &V) -> bool {
         self.0.equivalent(key, desired, actual)
     }
-    fn change_kind(&self, key: &str, old: &Item, new: &Item) -> ChangeKind {
+    fn change_kind(&self, key: &str, old: &V, new: &V) -> ChangeKind {
         self.0.change_kind(key, old, new)
+    }
+    fn describe_change(&self, key: &str, old: &V, new: &V) -> String {
+        self.0.describe_change(key, old, new)
     }
     fn create<'a>(
         &'a self,
         ctx: &'a mut Vpp,
         key: &'a str,
-        value: &'a Item,
+        value: &'a V,
     ) -> BoxFuture<'a, Result<(), OpError>> {
         ctx.current_key = Some(key.to_string());
         self.0.create(ctx, key, value)
@@ -74,8 +77,8 @@ impl<D: Descriptor<Item, Vpp>> Descriptor<Item, Vpp> for Traced<D> {
         &'a self,
         ctx: &'a mut Vpp,
         key: &'a str,
-        old: &'a Item,
-        new: &'a Item,
+        old: &'a V,
+        new: &'a V,
     ) -> BoxFuture<'a, Result<(), OpError>> {
         ctx.current_key = Some(key.to_string());
         self.0.update(ctx, key, old, new)
@@ -84,7 +87,7 @@ impl<D: Descriptor<Item, Vpp>> Descriptor<Item, Vpp> for Traced<D> {
         &'a self,
         ctx: &'a mut Vpp,
         key: &'a str,
-        value: &'a Item,
+        value: &'a V,
     ) -> BoxFuture<'a, Result<(), OpError>> {
         ctx.current_key = Some(key.to_string());
         self.0.delete(ctx, key, value)
@@ -92,19 +95,19 @@ impl<D: Descriptor<Item, Vpp>> Descriptor<Item, Vpp> for Traced<D> {
     fn retrieve<'a>(
         &'a self,
         ctx: &'a mut Vpp,
-    ) -> BoxFuture<'a, Result<Vec<Retrieved<Item>>, OpError>> {
+    ) -> BoxFuture<'a, Result<Vec<Retrieved<V>>, OpError>> {
         self.0.retrieve(ctx)
     }
 }
 
-fn boxed<'a>(
+pub(crate) fn boxed<'a>(
     f: impl std::future::Future<Output = Result<(), VppError>> + 'a,
 ) -> BoxFuture<'a, Result<(), OpError>> {
     Box::pin(async move { f.await.map_err(|e| Box::new(e) as OpError) })
 }
 
 /// An operation that sends nothing (the value goes with its parent, or VPP has no message).
-fn done<'a>() -> BoxFuture<'a, Result<(), OpError>> {
+pub(crate) fn done<'a>() -> BoxFuture<'a, Result<(), OpError>> {
     Box::pin(async { Ok(()) })
 }
 

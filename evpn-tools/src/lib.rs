@@ -21,6 +21,7 @@ pub mod apply;
 pub mod commands;
 pub mod descriptors;
 pub mod events;
+pub mod lb;
 pub mod mac;
 pub mod maglev_cmd;
 pub mod model;

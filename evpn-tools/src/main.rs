@@ -40,6 +40,9 @@ enum Cmd {
     Watch(WatchCmd),
     /// Reconcile VPP to a desired state in YAML or TOML.
     Apply(apply::ApplyArgs),
+    /// The load balancer (VPP's lb plugin): conf, sync, status, stats.
+    #[command(subcommand)]
+    Lb(evpn_tools::lb::cmd::LbCmd),
     /// VPP's Maglev new-flow table, offline.
     #[command(subcommand)]
     Maglev(MaglevCmd),
@@ -79,6 +82,7 @@ fn main() {
             Cmd::Vxlan(c) => commands::vxlan(&g, c).await,
             Cmd::Watch(WatchCmd::Events(a)) => events::watch(&g, a).await,
             Cmd::Apply(a) => apply::apply(&g, a).await,
+            Cmd::Lb(c) => evpn_tools::lb::cmd::run(&g, c).await,
             Cmd::Maglev(MaglevCmd::Table(a)) => maglev_cmd::table(&g, a),
         }
     });

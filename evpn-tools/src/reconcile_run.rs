@@ -20,7 +20,10 @@ pub struct RunOptions {
 }
 
 /// The state read from VPP (one dump round).
-pub async fn read(engine: &Engine<Item, Vpp>, vpp: &mut Vpp) -> Result<State<Item>, String> {
+pub async fn read<V>(engine: &Engine<V, Vpp>, vpp: &mut Vpp) -> Result<State<V>, String>
+where
+    V: Clone + PartialEq + std::fmt::Debug,
+{
     vpp.invalidate();
     engine.retrieve(vpp).await.map_err(|e| e.to_string())
 }
@@ -35,14 +38,17 @@ fn op_name(k: OpKind) -> &'static str {
 
 /// Plans `desired` against `actual` and, unless `vpp` is in dry-run mode, applies and verifies.
 /// Messages are attributed to the operations that sent them.
-pub async fn reconcile(
+pub async fn reconcile<V>(
     name: &str,
     vpp: &mut Vpp,
-    engine: &Engine<Item, Vpp>,
-    desired: &State<Item>,
-    actual: &State<Item>,
+    engine: &Engine<V, Vpp>,
+    desired: &State<V>,
+    actual: &State<V>,
     opts: &RunOptions,
-) -> Step {
+) -> Step
+where
+    V: Clone + PartialEq + std::fmt::Debug + serde::Serialize,
+{
     let mut step = Step {
         name: name.into(),
         dry_run: vpp.opts.dry_run,
@@ -135,7 +141,7 @@ pub async fn reconcile(
     step
 }
 
-fn describe_plan(step: &mut Step, plan: &Plan<Item>) {
+fn describe_plan<V: serde::Serialize>(step: &mut Step, plan: &Plan<V>) {
     step.ops = plan
         .ops
         .iter()

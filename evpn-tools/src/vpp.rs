@@ -130,6 +130,8 @@ pub struct Vpp {
     pub doomed: HashSet<String>,
     /// Interfaces with a linux-cp pair now (read, or created by this run).
     pub lcp_pairs: HashSet<String>,
+    /// The LB reconcile's share: its read of VPP and its wire options.
+    pub lb: crate::lb::LbCtx,
     next_fake: u32,
 }
 
@@ -145,6 +147,7 @@ impl Vpp {
             macs: HashMap::new(),
             doomed: HashSet::new(),
             lcp_pairs: HashSet::new(),
+            lb: crate::lb::LbCtx::default(),
             next_fake: 0,
         }
     }
@@ -318,6 +321,7 @@ impl Vpp {
     /// Forgets the snapshot (the next read goes to VPP again).
     pub fn invalidate(&mut self) {
         self.snapshot = None;
+        self.lb.read = None;
     }
 
     async fn read_snapshot(&self) -> Result<Snapshot, VppError> {
