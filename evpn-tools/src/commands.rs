@@ -1282,11 +1282,28 @@ pub async fn info(g: &Global) -> Result<Done, Failure> {
             json!({"message": m, "present": present, "for": what})
         })
         .collect();
+    // The lb plugin: usable by `lb sync` (lb.api 1.1.0 messages), and which lb.api 1.2.0
+    // messages (weights, lb_conf_get) this VPP lacks.
+    let lb_caps = crate::lb::capabilities(&vpp);
+    let table = vpp.conn.message_table();
+    let lb_missing: Vec<&str> = crate::lb::sync::LB_1_2_MESSAGES
+        .iter()
+        .copied()
+        .filter(|n| table.as_ref().is_none_or(|t| t.versions_of(n).is_empty()))
+        .collect();
+    let lb_api = if !lb_caps.lb {
+        "absent"
+    } else if lb_caps.lb_1_2 {
+        "1.2.0"
+    } else {
+        "1.1.0"
+    };
     let doc = json!({
         "program": v.program, "version": v.version, "build_date": v.build_date,
         "build_directory": v.build_directory, "pid": p.vpe_pid,
         "required_messages": req.len(), "missing_required": missing_req,
         "optional": optional,
+        "lb": {"api": lb_api, "missing": lb_missing, "missing_for_sync": lb_caps.missing},
     });
     if g.json {
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
@@ -1312,6 +1329,13 @@ pub async fn info(g: &Global) -> Result<Done, Failure> {
                 if present { "present" } else { "MISSING" },
                 o.0,
                 o.1
+            );
+        }
+        println!("lb plugin: lb.api {lb_api}");
+        for m in &lb_missing {
+            println!(
+                "  {:8} {:40} AS weights and lb_conf read-back (lb.api 1.2.0)",
+                "MISSING", m
             );
         }
     }

@@ -15,7 +15,12 @@ use crate::output::exit;
 pub struct TableArgs {
     /// A backend: `ADDRESS` or `ADDRESS:WEIGHT` (IPv6 with a weight: `[2001:db8::1]:50`); a
     /// name with `--paper`.
-    #[arg(long = "as", value_name = "AS", required = true)]
+    /// Required unless `--compare-vip` names a VIP (then its used ASes are the default).
+    #[arg(
+        long = "as",
+        value_name = "AS",
+        required_unless_present = "compare_vip"
+    )]
     pub backends: Vec<String>,
     /// Table length: a power of two for VPP (default 1024, `new_flows_table_length`), a prime
     /// for the paper (default 65537).
@@ -36,6 +41,11 @@ pub struct TableArgs {
     /// Print the first N slots (the backend of each).
     #[arg(long, default_value_t = 0)]
     pub slots: usize,
+    /// Compare the bucket counts with those VPP shows for this live VIP (`show lb vips
+    /// verbose`, over `--socket`): equal counts check VPP's sort and fill; exit 1 when they
+    /// differ. Without `--as`, the VIP's used ASes and its table length are taken.
+    #[arg(long, value_name = "PREFIX", conflicts_with = "paper")]
+    pub compare_vip: Option<crate::lb::IpPrefix>,
 }
 
 /// A parsed `--as`: address (or name) and weight.
@@ -121,7 +131,46 @@ fn build(list: &[String], a: &TableArgs, m: usize) -> Result<Built, BadInput> {
     Ok(Built { table, weights })
 }
 
-pub fn table(g: &Global, a: TableArgs) -> Result<Done, Failure> {
+/// VPP's view of a VIP for `--compare-vip`: table length and (AS, buckets) of the used ASes.
+async fn vpp_counts(
+    g: &Global,
+    p: &crate::lb::IpPrefix,
+) -> Result<(usize, Vec<(IpAddr, u32)>), Failure> {
+    let mut vpp = crate::commands::connect(g, &g.socket).await?;
+    let r = crate::lb::read::read(&mut vpp).await?;
+    vpp.conn.close().await;
+    let live: Vec<_> = r.live().filter(|v| v.prefix == *p).collect();
+    let v = match live.as_slice() {
+        [v] => *v,
+        [] => return Err(Failure::Error(format!("no live VIP {p} in VPP"))),
+        _ => {
+            return Err(Failure::Error(format!(
+                "{p} has {} live VIPs (one per protocol/port); their tables are alike only if \
+                 their ASes are: compare one by giving --as",
+                live.len()
+            )))
+        }
+    };
+    let counts = v
+        .ases
+        .iter()
+        .filter(|a| a.used)
+        .map(|a| (a.address, a.buckets))
+        .collect();
+    Ok((v.new_size as usize, counts))
+}
+
+pub async fn table(g: &Global, mut a: TableArgs) -> Result<Done, Failure> {
+    let vpp_view = match &a.compare_vip {
+        Some(p) => Some(vpp_counts(g, p).await?),
+        None => None,
+    };
+    if let Some((size, counts)) = &vpp_view {
+        if a.backends.is_empty() {
+            a.backends = counts.iter().map(|(ip, _)| ip.to_string()).collect();
+        }
+        a.size = a.size.or(Some(*size));
+    }
     let m = a.size.unwrap_or(if a.paper { 65537 } else { 1024 });
     let t = build(&a.backends, &a, m)?;
     let buckets = t.table.buckets_per_backend();
@@ -156,6 +205,31 @@ pub fn table(g: &Global, a: TableArgs) -> Result<Done, Failure> {
             "{m} slots for {n_live} ASes: fewer than 100 per AS makes changes disruptive (operator-tools.md §4.4)"
         )
     });
+    // --compare-vip: VPP's count per AS next to ours.
+    let comparison = vpp_view.as_ref().map(|(_, counts)| {
+        let ours: Vec<(String, u64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["as"].as_str().unwrap_or("").to_string(),
+                    r["buckets"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        let mut equal = ours.len() == counts.len();
+        let per_as: Vec<_> = ours
+            .iter()
+            .map(|(a, b)| {
+                let v = counts
+                    .iter()
+                    .find(|(ip, _)| ip.to_string() == *a)
+                    .map(|(_, n)| u64::from(*n));
+                equal &= v == Some(*b);
+                json!({"as": a, "computed": b, "vpp": v})
+            })
+            .collect();
+        (equal, per_as)
+    });
     if g.json {
         let mut doc = json!({
             "variant": variant, "size": m, "backends": rows,
@@ -169,6 +243,9 @@ pub fn table(g: &Global, a: TableArgs) -> Result<Done, Failure> {
         }
         if let Some(w) = &warn {
             doc["warning"] = json!(w);
+        }
+        if let Some((equal, per_as)) = &comparison {
+            doc["compare_vip"] = json!({"equal": equal, "ases": per_as});
         }
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
@@ -191,8 +268,25 @@ pub fn table(g: &Global, a: TableArgs) -> Result<Done, Failure> {
         if let Some(w) = &warn {
             println!("warning: {w}");
         }
+        if let Some((equal, per_as)) = &comparison {
+            println!(
+                "VPP's buckets for this VIP: {}",
+                if *equal { "EQUAL" } else { "DIFFERENT" }
+            );
+            for r in per_as {
+                println!(
+                    "  {:40} computed {:>7}  vpp {}",
+                    r["as"].as_str().unwrap_or(""),
+                    r["computed"],
+                    r["vpp"]
+                );
+            }
+        }
     }
-    Ok(Done::Printed(exit::CONVERGED))
+    Ok(Done::Printed(match comparison {
+        Some((false, _)) => exit::ERROR,
+        _ => exit::CONVERGED,
+    }))
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ fn main() {
             Cmd::Watch(WatchCmd::Events(a)) => events::watch(&g, a).await,
             Cmd::Apply(a) => apply::apply(&g, a).await,
             Cmd::Lb(c) => evpn_tools::lb::cmd::run(&g, c).await,
-            Cmd::Maglev(MaglevCmd::Table(a)) => maglev_cmd::table(&g, a),
+            Cmd::Maglev(MaglevCmd::Table(a)) => maglev_cmd::table(&g, a).await,
         }
     });
     let code = match r {

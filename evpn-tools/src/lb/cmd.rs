@@ -281,7 +281,11 @@ async fn stats_cmd(g: &Global, a: StatsArgs) -> Result<Done, Failure> {
     }
     if let Some(p) = &a.vip {
         let r = api.as_ref().expect("connected above");
-        let idx: Vec<u32> = r.live().filter(|v| v.prefix == *p).map(|v| v.index).collect();
+        let idx: Vec<u32> = r
+            .live()
+            .filter(|v| v.prefix == *p)
+            .map(|v| v.index)
+            .collect();
         if idx.is_empty() {
             return Err(Failure::Error(format!("no live VIP {p} in VPP")));
         }

@@ -141,6 +141,9 @@ impl LbDesired {
     }
 }
 
+/// The VIPs of one prefix seen so far: the all-port VIP, the per-port ones with their encap.
+type PrefixUse = (Option<usize>, Vec<(usize, Encap)>);
+
 /// Parses YAML (stage 1: structure).
 pub fn parse_yaml(text: &str) -> Result<LbFile, String> {
     serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
@@ -180,13 +183,14 @@ impl LbFile {
             });
         }
         for (i, m) in self.managed_prefixes.iter().enumerate() {
-            out.managed_prefixes
-                .push(m.parse().map_err(|e| format!("managed-prefixes[{i}]: {e}"))?);
+            out.managed_prefixes.push(
+                m.parse()
+                    .map_err(|e| format!("managed-prefixes[{i}]: {e}"))?,
+            );
         }
         let mut keys = BTreeSet::new();
-        // Per prefix: (port-0 VIP present, per-port encaps seen).
-        let mut per_prefix: BTreeMap<IpPrefix, (Option<usize>, Vec<(usize, Encap)>)> =
-            BTreeMap::new();
+        // Per prefix: the all-port VIP (its index), the per-port VIPs (index, encap).
+        let mut per_prefix: BTreeMap<IpPrefix, PrefixUse> = BTreeMap::new();
         for (i, v) in self.vips.iter().enumerate() {
             let at = format!("vips[{i}]");
             let vip = v.validate(&at)?;
@@ -246,11 +250,7 @@ impl VipSpec {
         let port = self.port.unwrap_or(0);
         let protocol = match (&self.protocol, port) {
             (None, 0) => Proto::Any,
-            (None, _) => {
-                return Err(format!(
-                    "{at}: port {port} needs a protocol (tcp or udp)"
-                ))
-            }
+            (None, _) => return Err(format!("{at}: port {port} needs a protocol (tcp or udp)")),
             (Some(p), _) => p.parse().map_err(|e| format!("{at}.protocol: {e}"))?,
         };
         match (protocol, port) {

@@ -87,8 +87,8 @@ pub fn parse_vips(text: &str) -> Result<Vec<ScrapedVip>, String> {
                 .and_then(|s| s.strip_suffix(']'))
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(|| bad("no [pool index]"))?;
-            let prefix = scraped_prefix(w.next().ok_or_else(|| bad("no prefix"))?)
-                .map_err(|e| bad(&e))?;
+            let prefix =
+                scraped_prefix(w.next().ok_or_else(|| bad("no prefix"))?).map_err(|e| bad(&e))?;
             let mut v = ScrapedVip {
                 index,
                 vip_type,
@@ -116,7 +116,9 @@ pub fn parse_vips(text: &str) -> Result<Vec<ScrapedVip>, String> {
         if let Some(s) = t.strip_prefix("new_size:") {
             v.new_size = s.trim().parse().map_err(|_| bad("new_size"))?;
         } else if let Some(rest) = t.strip_prefix("protocol:") {
-            let (p, port) = rest.split_once(" port:").ok_or_else(|| bad("protocol line"))?;
+            let (p, port) = rest
+                .split_once(" port:")
+                .ok_or_else(|| bad("protocol line"))?;
             let p = p.trim().parse().map_err(|_| bad("protocol"))?;
             let port = port.trim().parse().map_err(|_| bad("port"))?;
             v.protocol_port = Some((p, port));
@@ -220,9 +222,9 @@ pub struct LbRead {
 impl LbRead {
     /// The live VIPs (not marked ` removed`) that the API also lists.
     pub fn live(&self) -> impl Iterator<Item = &ScrapedVip> {
-        self.vips.iter().filter(|v| {
-            !v.removed && self.api_vips.contains(&(v.prefix, v.port()))
-        })
+        self.vips
+            .iter()
+            .filter(|v| !v.removed && self.api_vips.contains(&(v.prefix, v.port())))
     }
 
     /// The used ASes of a live VIP: the API's list, unless two live VIPs share the prefix and
@@ -333,7 +335,10 @@ mod tests {
         assert_eq!(v[0].counters["first session packet"], 1);
         assert_eq!(v[0].counters["packet from existing sessions"], 2);
         assert_eq!(
-            v[0].ases.iter().map(|a| (a.buckets, a.flows, a.used)).collect::<Vec<_>>(),
+            v[0].ases
+                .iter()
+                .map(|a| (a.buckets, a.flows, a.used))
+                .collect::<Vec<_>>(),
             vec![(342, 0, true), (341, 1, true), (0, 0, false)]
         );
         assert!(v[1].removed && v[1].src_ip_sticky);
@@ -377,7 +382,9 @@ mod tests {
         });
         assert_eq!(api_prefix(&honest).unwrap().to_string(), "::/32");
         let v6 = AddressWithPrefix(Prefix {
-            address: Address::Ip6(Ip6Address("2001:db8::1".parse::<Ipv6Addr>().unwrap().octets())),
+            address: Address::Ip6(Ip6Address(
+                "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets(),
+            )),
             len: 128,
         });
         assert_eq!(api_prefix(&v6).unwrap().to_string(), "2001:db8::1/128");

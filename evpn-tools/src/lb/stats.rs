@@ -12,7 +12,12 @@ use vppapi_stats::{Client, StatValue, StatsError};
 use super::read::COUNTERS;
 
 /// Short, stable `kind` labels for the counters (Prometheus `vip_packets_total{kind}`).
-pub const KINDS: [&str; 4] = ["existing_session", "first_session", "untracked", "no_server"];
+pub const KINDS: [&str; 4] = [
+    "existing_session",
+    "first_session",
+    "untracked",
+    "no_server",
+];
 
 /// The counters per VIP index (summed over threads), and the segment's boot time.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

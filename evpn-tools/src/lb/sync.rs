@@ -97,8 +97,8 @@ pub fn check(desired: &LbDesired, caps: &Capabilities, opts: &SyncOptions) -> Re
             )
         } else {
             format!(
-                "{} as {}: weight {}: lb_as_set_weight not available (lb.api 1.1.0, VPP 26.06 \
-                 has no AS weights; every AS weighs 100, drain by removing it) (nothing was sent)",
+                "{} as {}: weight {}: lb_as_set_weight not available (lb.api 1.1.0); VPP 26.06 \
+                 has no AS weights: every AS weighs 100, drain by removing it (nothing was sent)",
                 key::of_vip(vip),
                 a.address,
                 a.weight
@@ -106,7 +106,11 @@ pub fn check(desired: &LbDesired, caps: &Capabilities, opts: &SyncOptions) -> Re
         }));
     }
     if desired.has_ipv4_vips() && !caps.lb_1_2 && !opts.compat_lb_26_06 {
-        let v = desired.vips.iter().find(|v| v.prefix.is_ipv4()).expect("has one");
+        let v = desired
+            .vips
+            .iter()
+            .find(|v| v.prefix.is_ipv4())
+            .expect("has one");
         return Err(Failure::Error(format!(
             "{}: IPv4 VIPs are broken in VPP 26.06's lb API (an honest /32 creates ::/32, \
              operator-tools.md §2.2); rerun with --compat-lb-26.06 to send IPv4 VIP and AS keys \
@@ -130,11 +134,7 @@ pub fn desired_state(desired: &LbDesired) -> State<LbItem> {
 }
 
 /// Plans `desired` against VPP and, unless in dry-run mode, applies and verifies.
-pub async fn sync(
-    vpp: &mut Vpp,
-    desired: &LbDesired,
-    opts: &SyncOptions,
-) -> Result<Step, Failure> {
+pub async fn sync(vpp: &mut Vpp, desired: &LbDesired, opts: &SyncOptions) -> Result<Step, Failure> {
     let caps = capabilities(vpp);
     check(desired, &caps, opts)?;
     vpp.lb.compat_v4 = opts.compat_lb_26_06 && !caps.lb_1_2;
