@@ -542,6 +542,18 @@ impl Simulator {
         lock(&self.inner.core).trace.set_enabled(on);
     }
 
+    /// Moves the simulated clock forward by `d` (see [`Model::advance_clock`]): LB sticky
+    /// entries expire and garbage-collection intervals pass without sleeping.
+    pub fn advance_clock(&self, d: Duration) {
+        self.with_model(|m| m.advance_clock(d));
+    }
+
+    /// Runs one CLI command as `cli_inband` does (retval, output); events and stats updates
+    /// it causes go out at once. `api trace ...` is only served through the API.
+    pub fn cli(&self, cmd: &str) -> (i32, String) {
+        self.with_model(|m| m.run_cli(cmd))
+    }
+
     /// Runs `f` on the stats segment, if served.
     pub fn with_stats<T>(&self, f: impl FnOnce(&mut StatsMirror) -> T) -> Option<T> {
         lock(&self.inner.core).stats.as_mut().map(f)
@@ -569,6 +581,20 @@ pub(crate) fn sync_stats(core: &mut Core) {
         let names = core.if_names();
         if let Some(s) = core.stats.as_mut() {
             if let Err(e) = s.sync(&names) {
+                warn!("stats segment update failed: {e}");
+            }
+        }
+    }
+    let traffic = core.model.take_if_traffic();
+    if let Some(s) = core.stats.as_mut() {
+        for ((counter, sw), (packets, bytes)) in traffic {
+            s.add_if(counter, sw as usize, packets, bytes);
+        }
+    }
+    if core.model.lb.stats_dirty {
+        core.model.lb.stats_dirty = false;
+        if let Some(s) = core.stats.as_mut() {
+            if let Err(e) = s.sync_lb(core.model.lb.counter_vectors()) {
                 warn!("stats segment update failed: {e}");
             }
         }

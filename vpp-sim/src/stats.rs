@@ -1,11 +1,17 @@
 //! The stats segment of the simulator: a version-2 segment built by `vppapi-stats`' writer
 //! with `/sys/boottime`, `/if/names` and VPP's `/if/*` counter vectors (one slot per
-//! sw_if_index, zero traffic), kept in step with the interface model under VPP's
-//! epoch/in_progress protocol (every change is one `update`).
+//! sw_if_index), kept in step with the interface model under VPP's epoch/in_progress protocol
+//! (every structural change is one `update`; counter values are written without the lock, as
+//! VPP's workers do). Packet-generator traffic ticks `/if/rx` and `/if/ip4` / `/if/ip6`.
 //!
-//! LB VIP counters: a real 26.06 exports none to the stats segment (the recorded segment of a
-//! VPP with a VIP under traffic has no `/lb/...` entries; lb keeps its VIP counters in private
-//! `vlib_simple_counter_main_t`s shown by `show lb vips verbose`), so neither does the simulator.
+//! LB VIP counters (VPP 26.06 `lb.h` `lb_foreach_vip_counter`, registered by
+//! `vlib_validate_simple_counter` under their `name`, as no `stat_segment_name` is set): four
+//! simple counter vectors with literal names without a leading `/`: `packet from existing
+//! sessions`, `first session packet`, `untracked packet`, `no server configured`, each
+//! `[thread][VIP pool index]` (index 0: the placeholder VIP). They appear when the first VIP
+//! is added (`lb_vip_add` validates them; `lb_conf` does not), all four in one update, and
+//! grow with the VIP pool (removed and freed VIPs keep their slots; a reused index is zeroed).
+//! The `lb_stats` recording of a real 26.06 shows exactly these entries and values.
 
 use std::path::Path;
 
@@ -41,7 +47,11 @@ pub struct StatsMirror {
     names: u32,
     counters: Vec<u32>,
     n: usize,
+    /// The LB counters once created: their directory indices, and the values last written.
+    lb: Option<([u32; LB_COUNTERS], Vec<Vec<u64>>)>,
 }
+
+const LB_COUNTERS: usize = crate::model::lb_node::N_COUNTERS;
 
 impl std::fmt::Debug for StatsMirror {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,6 +98,7 @@ impl StatsMirror {
             names: names_idx,
             counters,
             n,
+            lb: None,
         })
     }
 
@@ -127,6 +138,67 @@ impl StatsMirror {
                 bytes,
             );
         }
+    }
+
+    /// Adds to an interface's `/if/<counter>` (combined: packets and bytes; simple: packets),
+    /// lock-free like a worker. Unknown counters and indices beyond the vectors are ignored.
+    pub fn add_if(&mut self, counter: &str, sw_if_index: usize, packets: u64, bytes: u64) {
+        if let Some(i) = SIMPLE.iter().position(|c| *c == counter) {
+            let _ = self
+                .writer
+                .add_simple(self.counters[i], 0, sw_if_index, packets);
+        } else {
+            self.add_traffic(counter, sw_if_index, packets, bytes);
+        }
+    }
+
+    /// Follows the LB plugin's counters (`vectors[counter][vip]`, see the module docs):
+    /// entries created with the first VIP, grown with the VIP pool (one update each), values
+    /// that changed written lock-free.
+    pub fn sync_lb(&mut self, vectors: &[Vec<u64>; LB_COUNTERS]) -> std::io::Result<()> {
+        let n = vectors[0].len();
+        if n == 0 {
+            return Ok(());
+        }
+        if self.lb.is_none() {
+            let idx = self
+                .writer
+                .update(|w| {
+                    let mut idx = [0u32; LB_COUNTERS];
+                    for (i, name) in crate::model::lb_node::COUNTER_NAMES.iter().enumerate() {
+                        idx[i] = w.add_simple_counter(name, n)?;
+                    }
+                    Ok(idx)
+                })
+                .map_err(err)?;
+            self.lb = Some((idx, vec![vec![0; n]; LB_COUNTERS]));
+        }
+        let Some((idx, last)) = self.lb.as_mut() else {
+            return Ok(());
+        };
+        if n > last[0].len() {
+            let idx = *idx;
+            self.writer
+                .update(|w| {
+                    for &c in &idx {
+                        w.resize_counter(c, n)?;
+                    }
+                    Ok(())
+                })
+                .map_err(err)?;
+            for l in last.iter_mut() {
+                l.resize(n, 0);
+            }
+        }
+        for (c, v) in vectors.iter().enumerate() {
+            for (i, &x) in v.iter().enumerate() {
+                if last[c][i] != x {
+                    self.writer.set_simple(idx[c], 0, i, x).map_err(err)?;
+                    last[c][i] = x;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Current epoch of the segment.

@@ -220,8 +220,20 @@ const TOOL_SESSIONS: [&str; 8] = [
 ];
 
 /// What the recorder did out of band (`vppctl:` lines of the notes) before frame `seq`,
-/// applied to the model the same way.
-fn out_of_band(session: &str, seq: u64, sim: &vpp_sim::Simulator) {
+/// applied to the model the same way (lb_stats: the recorded commands through the simulator's
+/// CLI).
+fn out_of_band(session: &str, seq: u64, sim: &vpp_sim::Simulator, notes: &[String]) {
+    if session == "lb_stats" && seq == 22 {
+        // create packet-generator interface pg0, its address, up, two streams (3 packets to
+        // VIP [1], 1 to the AS-less VIP [3]), packet-generator enable.
+        for cmd in notes.iter().filter_map(|l| l.strip_prefix("vppctl: ")) {
+            if cmd.ends_with(":") {
+                continue; // `show errors:` and its output
+            }
+            let (rv, out) = sim.cli(cmd);
+            assert_eq!((rv, out.as_str()), (0, ""), "{cmd}");
+        }
+    }
     if session != "evpn_events" {
         return;
     }
@@ -282,7 +294,29 @@ fn replay_tool_recordings() {
             String::from_utf8_lossy(&b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())])
                 .into_owned()
         };
+        let notes: Vec<String> = {
+            let head: serde_json::Value =
+                serde_json::from_str(text.lines().next().unwrap()).unwrap();
+            match &head["notes"] {
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .flat_map(|l| l.as_str().unwrap_or("").lines())
+                    .map(str::to_string)
+                    .collect(),
+                v => v
+                    .as_str()
+                    .unwrap_or("")
+                    .lines()
+                    .map(str::to_string)
+                    .collect(),
+            }
+        };
+        let stats_dir = tempfile::tempdir().unwrap();
+        let stats = stats_dir.path().join("stats.sock");
         let ts = TestSim::start(|c| {
+            if s == "lb_stats" {
+                c.stats_socket = Some(stats.clone());
+            }
             c.vpe_pid = pid;
             if let Some(v) = &ver {
                 c.version = cstr(&v[42..74]);
@@ -293,12 +327,22 @@ fn replay_tool_recordings() {
         let mut c = ts.client();
         for v in &frames {
             let seq = v["seq"].as_u64().unwrap();
-            // lb_stats: from seq 22 on, the recording shows counters and flows of
-            // packet-generator traffic the simulator does not forward.
-            if s == "lb_stats" && seq >= 22 {
-                break;
+            if s == "lb_stats" {
+                // The stats segment where the recorder read it, against the notes.
+                let label = match seq {
+                    4 => Some("before lb is configured"),
+                    6 => Some("after lb_conf, no VIP yet"),
+                    22 => Some("configured, no traffic"),
+                    _ => None,
+                };
+                if let Some(label) = label {
+                    failures.extend(check_lb_stats(&stats, &notes, label));
+                }
             }
-            out_of_band(s, seq, ts.sim());
+            out_of_band(s, seq, ts.sim(), &notes);
+            if s == "lb_stats" && seq == 22 {
+                failures.extend(check_lb_stats(&stats, &notes, "after traffic"));
+            }
             let (frame, at) = recorded_frame(cat, s, seq, v);
             let msg = v["msg"].as_str();
             if v["dir"] == "tx" {
@@ -351,4 +395,52 @@ fn replay_tool_recordings() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(compared > 300, "compared {compared} frames");
+}
+
+/// lb_stats: the simulator's stats segment against the notes' `<label>: stats ...` lines: the
+/// entries without a leading `/`, and each LB counter's presence and `[thread][VIP]` values.
+fn check_lb_stats(stats: &std::path::Path, notes: &[String], label: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut sc = vppapi_stats::Client::connect(stats).unwrap();
+    let names = sc.ls(&[".*"]).unwrap();
+    let mut checked = 0;
+    for l in notes {
+        let Some(rest) = l.strip_prefix(&format!("{label}: ")) else {
+            continue;
+        };
+        if let Some(list) = rest.strip_prefix("stats directory entries without a leading '/': ") {
+            let want: Vec<String> = serde_json::from_str(&list.replace('\'', "\"")).unwrap();
+            let mut got: Vec<String> = names
+                .iter()
+                .filter(|n| !n.starts_with('/'))
+                .cloned()
+                .collect();
+            got.sort();
+            if got != want {
+                failures.push(format!(
+                    "lb_stats {label}: entries {got:?}, recorded {want:?}"
+                ));
+            }
+            checked += 1;
+        } else if let Some(r) = rest.strip_prefix("stats '") {
+            let (name, r) = r.split_once("' present=").unwrap();
+            let present = names.iter().any(|n| n == name);
+            let want_present = r.starts_with("True");
+            if present != want_present {
+                failures.push(format!("lb_stats {label}: {name} present={present}"));
+            } else if present {
+                let want: Vec<Vec<u64>> =
+                    serde_json::from_str(r.rsplit_once('=').unwrap().1).unwrap();
+                match sc.read(name).unwrap() {
+                    vppapi_stats::StatValue::Simple(v) if v.values == want => {}
+                    v => failures.push(format!(
+                        "lb_stats {label}: {name} = {v:?}, recorded {want:?}"
+                    )),
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 5, "lb_stats notes for {label}");
+    failures
 }

@@ -77,7 +77,7 @@ pub(super) fn register(h: &mut Handlers) {
 }
 
 impl Model {
-    fn add_del_address(&mut self, req: &SwInterfaceAddDelAddress) -> i32 {
+    pub(super) fn add_del_address(&mut self, req: &SwInterfaceAddDelAddress) -> i32 {
         let sw = req.sw_if_index.0;
         let Prefix { address, len } = req.prefix.0;
         let Some(i) = self.iface_mut(sw) else {

@@ -1,6 +1,8 @@
 //! The stateful models, one file per object: [`interfaces`] (and interface events),
-//! [`addresses`], [`l2`] bridge domains and FIB, [`vxlan`] tunnels, the [`lb`] plugin and the
-//! [`cli`]. This file holds the shared state ([`Model`]) and the helpers they share.
+//! [`addresses`], [`l2`] bridge domains and FIB, [`vxlan`] tunnels, the [`lb`] plugin (its
+//! data plane in [`lb_node`], its CLI in [`lb_cli`]), the packet generator and IP input
+//! ([`pg`]) and the [`cli`]. This file holds the shared state ([`Model`]) and the helpers they
+//! share.
 //!
 //! Every handler is registered by message type (`register` in each file) and written against
 //! the generated structs of `vppapi-binapi`; it answers with the retvals a real VPP 26.06 gives
@@ -13,14 +15,19 @@ pub mod interfaces;
 pub mod ip_neighbor;
 pub mod l2;
 pub mod lb;
+pub mod lb_cli;
+pub mod lb_node;
 pub mod lcp;
+pub mod pg;
 pub mod vxlan;
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 pub use interfaces::{IfKind, Iface};
 pub use l2::{BridgeDomain, L2FibEntry};
 pub use lb::Lb;
+pub use lb_node::{LbVerdict, Packet};
 pub use vxlan::VxlanTunnel;
 
 use crate::handlers::Handlers;
@@ -49,6 +56,13 @@ pub struct Model {
     /// registration: whole frames.
     events: Vec<(u32, Vec<u8>)>,
     start: Instant,
+    /// Added to the uptime by [`Model::advance_clock`] (tests of time-driven behaviour).
+    clock_offset: Duration,
+    /// The packet generator's streams.
+    pub pg: pg::PgMain,
+    /// Interface counter increments not yet in the stats segment: (counter, sw_if_index) ->
+    /// (packets, bytes).
+    if_traffic: BTreeMap<(&'static str, u32), (u64, u64)>,
     mac_seq: u32,
     /// Set when interfaces were created, deleted or renamed (the stats mirror follows).
     pub ifs_changed: bool,
@@ -114,6 +128,9 @@ impl Model {
             nbr_events: Vec::new(),
             events: Vec::new(),
             start: Instant::now(),
+            clock_offset: Duration::ZERO,
+            pg: pg::PgMain::default(),
+            if_traffic: BTreeMap::new(),
             mac_seq: 0,
             ifs_changed: true,
         }
@@ -128,9 +145,41 @@ impl Model {
     pub fn ifaces(&self) -> impl Iterator<Item = &Iface> {
         self.ifs.iter().flatten()
     }
-    /// Seconds since start (VPP's `vlib_time_now`, for time stamps in dumps).
+    /// Seconds since start (VPP's `vlib_time_now` as the models truncate it: dump time
+    /// stamps, the LB's sticky timeouts and garbage collection), [`Model::advance_clock`]
+    /// included.
     fn secs(&self) -> u32 {
-        self.start.elapsed().as_secs() as u32
+        (self.start.elapsed() + self.clock_offset).as_secs() as u32
+    }
+
+    /// The simulated uptime in seconds (see [`Model::advance_clock`]).
+    pub fn uptime_secs(&self) -> u32 {
+        self.secs()
+    }
+
+    /// Moves the simulated clock forward by `d` (it never goes back): time-driven behaviour
+    /// (LB sticky-entry timeouts, garbage-collection intervals, `in_use_since`) can be tested
+    /// without sleeping.
+    pub fn advance_clock(&mut self, d: Duration) {
+        self.clock_offset += d;
+    }
+
+    /// Runs one CLI command as `cli_inband` does: (retval, output).
+    pub fn run_cli(&mut self, cmd: &str) -> (i32, String) {
+        self.cli(cmd)
+    }
+
+    /// Counts `packets`/`bytes` on interface counter `name` (`rx`, `ip4`, `ip6`, ... of
+    /// `/if/`), for the stats segment.
+    pub fn count_if(&mut self, name: &'static str, sw_if_index: u32, packets: u64, bytes: u64) {
+        let e = self.if_traffic.entry((name, sw_if_index)).or_default();
+        e.0 += packets;
+        e.1 += bytes;
+    }
+
+    /// The interface counter increments since the last call.
+    pub(crate) fn take_if_traffic(&mut self) -> BTreeMap<(&'static str, u32), (u64, u64)> {
+        std::mem::take(&mut self.if_traffic)
     }
 
     /// A registration went away: its event subscriptions go too (VPP's reaper).
