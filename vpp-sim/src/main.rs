@@ -1,5 +1,7 @@
 //! `vpp-sim --socket PATH [--stats-socket PATH] [--main-loop idle|busy|poll:USEC]`: serves a
-//! simulated VPP 26.06 (API socket and shared-memory segments) until killed.
+//! simulated VPP 26.06 (API socket and shared-memory segments) until killed. Socket files
+//! left by a simulator killed with SIGKILL are replaced (a restart on the same paths, like a
+//! VPP restart); SIGINT and SIGTERM remove them.
 
 use clap::Parser;
 
@@ -52,5 +54,18 @@ async fn main() {
         }
     };
     eprintln!("vpp-sim: serving {}", sim.socket().display());
-    let _ = tokio::signal::ctrl_c().await;
+    // SIGINT or SIGTERM: drop the simulator, which removes its socket files. After SIGKILL
+    // they stay behind; the next start replaces them (both binds unlink a stale file first).
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    drop(sim);
 }
