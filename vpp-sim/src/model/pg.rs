@@ -10,7 +10,8 @@
 //! * `packet-generator enable[-stream] [NAME...]` / `disable[-stream]` / `delete NAME`:
 //!   enabling sets the stream's pg interface up and, at once, sends `limit` packets (VPP's
 //!   pg-input does so on its next main-loop pass); the stream is then disabled, as VPP does
-//!   when it reaches its limit. A stream without a limit (VPP: endless) sends nothing here.
+//!   when it reaches its limit. A stream without a limit (VPP: endless) sends nothing here;
+//!   one above [`MAX_LIMIT`] packets is refused (`VNET_API_ERROR_UNIMPLEMENTED`).
 //! * Every packet counts on the RX interface's `/if/rx` (packets, bytes) and, in ip4-input or
 //!   ip6-input, on `/if/ip4` or `/if/ip6`; it is dropped unless the interface has that family
 //!   enabled (an address; `ip4-not-enabled` / `ip6-not-enabled`), else it goes through the
@@ -29,6 +30,9 @@ use super::cli::{cli_error, Input};
 use super::lb::Pool;
 use super::lb_node::{LbVerdict, Packet};
 use super::{mask_prefix, Model};
+
+/// The largest `limit` the simulator runs (a run is processed at once).
+pub const MAX_LIMIT: u64 = 1_000_000;
 
 /// A field of the packet template: fixed, or incremented per packet over `lo..=hi`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +308,13 @@ impl Model {
                 "vpp-sim: packet-generator streams into ethernet-input are not modelled \
                  (ip4-input and ip6-input are)\n"
                     .into(),
+            );
+        }
+        if limit > MAX_LIMIT {
+            // A run is processed at once, holding the simulator: bounded.
+            return (
+                UNIMPLEMENTED,
+                format!("vpp-sim: streams of more than {MAX_LIMIT} packets are not modelled\n"),
             );
         }
         let ip6 = node == "ip6-input";
