@@ -448,3 +448,102 @@ async fn lb_conf_and_bad_input() {
     }
     assert!(bed.mutating().is_empty(), "{:?}", bed.mutating());
 }
+
+#[tokio::test]
+async fn f_status_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let stats_sock = dir.path().join("stats.sock");
+    let mut cfg = vpp_sim::SimConfig::new(dir.path().join("api.sock"));
+    cfg.stats_socket = Some(stats_sock.clone());
+    let sim = vpp_sim::Simulator::start(cfg).await.unwrap();
+    let bed = Bed { sim, dir };
+    let ss = stats_sock.display().to_string();
+    // Before any VIP VPP has no LB counters: the tool says so, it does not fail.
+    let r = bed
+        .run(&["--json", "lb", "stats", "--stats-socket", &ss])
+        .await;
+    r.ok();
+    assert_eq!(r.json()["vips"], serde_json::json!([]), "{}", r.stdout);
+
+    let f = e_file(&bed, 1024, &AS3);
+    bed.run(&["lb", "sync", "--config", &f]).await.ok();
+    // The recorded traffic (lb_stats.jsonl): 3 packets of one flow to the VIP.
+    for cmd in [
+        "create packet-generator interface pg0",
+        "set interface ip address pg0 2001:db8:ff::1/64",
+        "set interface state pg0 up",
+        "packet-generator new { name vip1 limit 3 size 80-80 interface pg0 node ip6-input data { TCP: 2001:db8:ff::2 -> 2001:db8:100::1 TCP: 1234 -> 80 incrementing 30 } }",
+        "packet-generator enable",
+    ] {
+        let (rv, out) = bed.sim.cli(cmd);
+        assert_eq!(rv, 0, "{cmd}: {out}");
+    }
+    let r = bed
+        .run(&[
+            "--json",
+            "lb",
+            "stats",
+            "--stats-socket",
+            &ss,
+            "--vip",
+            "2001:db8:100::1/128",
+        ])
+        .await;
+    r.ok();
+    let v = &r.json()["vips"][0];
+    assert_eq!(v["index"], 1, "{}", r.stdout);
+    let c = &v["counters"];
+    assert_eq!(c["first session packet"], 1, "{c}");
+    assert_eq!(c["packet from existing sessions"], 2, "{c}");
+    assert_eq!(c["no server configured"], 0, "{c}");
+    // Equal to what VPP prints, and to `lb status`.
+    let text = show(&bed);
+    assert!(text.contains("    first session packet: 1\n"), "{text}");
+    assert!(
+        text.contains("    packet from existing sessions: 2\n"),
+        "{text}"
+    );
+    let s = bed
+        .run(&["--json", "lb", "status", "--stats-socket", &ss])
+        .await;
+    s.ok();
+    let vip = &s.json()["vips"][0];
+    assert_eq!(vip["counters"], vip["stats_segment"], "{}", s.stdout);
+    let flows: u64 = vip["ases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["flows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(flows, 1, "one flow, on one AS: {}", s.stdout);
+    // The stats directory holds the four names; Prometheus text labels them by VIP.
+    let mut client = vppapi_stats::Client::connect(&stats_sock).unwrap();
+    let names = client.ls(&[]).unwrap();
+    for n in evpn_tools::lb::read::COUNTERS {
+        assert!(names.iter().any(|x| x == n), "{n} not in {names:?}");
+    }
+    let r = bed
+        .run(&["lb", "stats", "--stats-socket", &ss, "--prom"])
+        .await;
+    r.ok();
+    assert!(
+        r.stdout.contains(
+            "vip_packets_total{vip=\"2001:db8:100::1/128 tcp/80\",index=\"1\",kind=\"first_session\"} 1"
+        ),
+        "{}",
+        r.stdout
+    );
+    // A VIP the stats cannot name: a clear error.
+    let r = bed
+        .run(&[
+            "lb",
+            "stats",
+            "--stats-socket",
+            &ss,
+            "--vip",
+            "2001:db8:999::1/128",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no live VIP"), "{}", r.stderr);
+}
