@@ -19,6 +19,7 @@
 
 pub mod apply;
 pub mod commands;
+pub mod controller;
 pub mod descriptors;
 pub mod events;
 pub mod lb;

@@ -27,6 +27,9 @@ pub enum LbCmd {
     Status(StatusArgs),
     /// The four per-VIP counters from the stats segment.
     Stats(StatsArgs),
+    /// The long-running controller (like vpp-maglev's maglevd): health checks, pools, warmup,
+    /// event-driven and periodic syncs, metrics; SIGHUP reloads.
+    Controller(crate::controller::ControllerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +97,7 @@ pub async fn run(g: &Global, cmd: LbCmd) -> Result<Done, Failure> {
         LbCmd::Sync(a) => sync_cmd(g, a).await,
         LbCmd::Status(a) => status(g, a).await,
         LbCmd::Stats(a) => stats_cmd(g, a).await,
+        LbCmd::Controller(a) => crate::controller::run(g, a).await,
     }
 }
 
