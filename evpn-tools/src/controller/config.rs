@@ -34,6 +34,7 @@
 //!       fall: 3
 //!   backends:
 //!     be1: { address: 192.0.2.10, healthcheck: web, enabled: true, weight: 100 }
+//!     be2: { address: 192.0.2.11 }           # no healthcheck: counts as up
 //!   frontends:
 //!     www:
 //!       address: 2001:db8:100::1/128         # the VIP

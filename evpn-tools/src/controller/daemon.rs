@@ -407,9 +407,7 @@ impl Daemon {
             .filter(|f| f.backends().any(|b| b == r.backend))
             .map(|f| f.name.clone())
             .collect();
-        for f in fes {
-            self.frontend_sync(&f).await;
-        }
+        self.frontend_sync(&fes).await;
     }
 
     /// Re-plans every frontend from the backends' states; publishes weights and frontend state
@@ -457,25 +455,33 @@ impl Daemon {
     // -----------------------------------------------------------------------------------------
     // Syncs
 
-    /// The event-driven sync of one frontend, if warmup lets it through.
-    async fn frontend_sync(&mut self, name: &str) {
-        let Some(plan) = self.plans.get(name).cloned() else {
-            return;
-        };
-        match self.warmup.gate(name, plan.all_known(), Instant::now()) {
-            Gate::Suppressed => {
-                self.events.emit(
-                    "log",
-                    Level::Debug,
-                    format!("sync of frontend {name} suppressed (warmup)"),
-                    [("frontend", name)],
-                );
-                return;
+    /// The event-driven sync of `names` (one sync for all that warmup lets through; each
+    /// frontend's VIP in scope, so no VIP is ever removed here).
+    async fn frontend_sync(&mut self, names: &[String]) {
+        let now = Instant::now();
+        let mut plans = Vec::new();
+        for name in names {
+            let Some(plan) = self.plans.get(name).cloned() else {
+                continue;
+            };
+            match self.warmup.gate(name, plan.all_known(), now) {
+                Gate::Suppressed => {
+                    self.events.emit(
+                        "log",
+                        Level::Debug,
+                        format!("sync of frontend {name} suppressed (warmup)"),
+                        [("frontend", name)],
+                    );
+                    continue;
+                }
+                Gate::Released => self.released(name),
+                Gate::Open => {}
             }
-            Gate::Released => self.released(name),
-            Gate::Open => {}
+            plans.push(plan);
         }
-        self.sync_plans("frontend", &[plan], false).await;
+        if !plans.is_empty() {
+            self.sync_plans("frontend", &plans, false).await;
+        }
     }
 
     fn released(&self, name: &str) {
@@ -604,8 +610,8 @@ impl Daemon {
                     .filter(|p| !self.warmup.is_released(&p.name) && p.all_known())
                     .map(|p| p.name.clone())
                     .collect();
-                for f in due {
-                    self.frontend_sync(&f).await;
+                if !due.is_empty() {
+                    self.frontend_sync(&due).await;
                 }
             }
             Phase::Expired => {
@@ -625,6 +631,8 @@ impl Daemon {
                 self.full_sync("warmup over").await;
             }
             Phase::Done => {
+                // Over for good (a reload that sets the delays again does not restart it).
+                self.warmup.finish();
                 if self.next_full_sync.is_none() {
                     self.full_sync("start").await;
                 }
@@ -648,8 +656,12 @@ impl Daemon {
         if self.session.is_some() && now >= self.next_stats {
             self.scrape().await;
         }
-        if self.next_full_sync.is_some_and(|t| now >= t) && self.warmup.full_sync_allowed(now) {
-            self.full_sync("sync-interval").await;
+        if self.next_full_sync.is_some_and(|t| now >= t) {
+            if self.warmup.full_sync_allowed(now) {
+                self.full_sync("sync-interval").await;
+            } else {
+                self.next_full_sync = Some(now + self.cfg.lb.sync_interval);
+            }
         }
     }
 
@@ -977,11 +989,14 @@ impl Daemon {
             self.full_sync("reload").await;
         } else {
             // Released frontends follow the new configuration; the others wait for warmup.
-            let names: Vec<String> = self.plans.keys().cloned().collect();
-            for n in names {
-                if self.warmup.is_released(&n) {
-                    self.frontend_sync(&n).await;
-                }
+            let released: Vec<String> = self
+                .plans
+                .keys()
+                .filter(|n| self.warmup.is_released(n))
+                .cloned()
+                .collect();
+            if !released.is_empty() {
+                self.frontend_sync(&released).await;
             }
         }
     }
