@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use serde_json::json;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
@@ -79,11 +79,25 @@ pub struct Daemon {
     said_no_weights: bool,
     last_connect_error: Option<String>,
     server: Option<JoinHandle<()>>,
+    signals: Option<(Signal, Signal, Signal)>,
 }
 
 impl Daemon {
     /// Sets everything up (metrics listener, probe tasks); nothing is sent to VPP yet.
     pub async fn start(g: &Global, args: ControllerArgs, cfg: Config) -> Result<Daemon, Failure> {
+        // First, so that an early SIGHUP or SIGTERM is handled rather than fatal.
+        let signals = match (
+            signal(SignalKind::hangup()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                return Err(Failure::Error(format!(
+                    "cannot install signal handlers: {e}"
+                )))
+            }
+        };
         let now = Instant::now();
         let events = Events::new(
             args.instance.clone().unwrap_or_else(hostname),
@@ -119,6 +133,7 @@ impl Daemon {
             said_no_weights: false,
             last_connect_error: None,
             server: None,
+            signals: Some(signals),
         };
         d.events.emit(
             "log",
@@ -188,17 +203,8 @@ impl Daemon {
 
     /// Runs until SIGTERM or SIGINT; returns the exit code.
     pub async fn run(mut self) -> i32 {
-        let (mut hup, mut term, mut int) = match (
-            signal(SignalKind::hangup()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-            _ => {
-                self.events
-                    .log(Level::Error, "cannot install signal handlers");
-                return exit::ERROR;
-            }
+        let Some((mut hup, mut term, mut int)) = self.signals.take() else {
+            return exit::ERROR;
         };
         loop {
             self.warmup_step().await;
