@@ -3,7 +3,7 @@
 //!
 //! The data flow: [`config`] (`lb.yaml`, two-stage validation) -> [`model`] (values and keys)
 //! -> [`read`] (the 26.06 dumps fixed up by the `show lb vips verbose` scrape) ->
-//! [`descriptors`] (the messages of each value, with the 26.06 wire workarounds) -> [`sync`]
+//! [`descriptors`] (the messages of each value, with the 26.06 wire workarounds) -> [`mod@sync`]
 //! (capabilities, refusals before anything is sent, plan, apply, verify) -> the commands
 //! ([`cmd`]: `lb conf`, `lb sync`, `lb status`, `lb stats`) and [`stats`] (the four per-VIP
 //! counters of the stats segment).

@@ -4,7 +4,7 @@
 //! soft-deleted one, reads protocol and encap wrongly, and has no pool index, sticky flag,
 //! bucket counts or `lb_conf` getter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
@@ -216,7 +216,7 @@ pub struct LbRead {
     /// USED ASes from the unfiltered `lb_as_dump`, per VIP (honest prefix, port).
     pub api_ases: BTreeMap<(IpPrefix, u16), Vec<IpAddr>>,
     /// (honest prefix, port) of each `lb_vip_details`.
-    pub api_vips: Vec<(IpPrefix, u16)>,
+    pub api_vips: BTreeSet<(IpPrefix, u16)>,
 }
 
 impl LbRead {
@@ -231,9 +231,12 @@ impl LbRead {
     /// port (the 26.06 dump reads protocol 0, so their ASes cannot be told apart): then the
     /// scrape's.
     pub fn used_ases(&self, v: &ScrapedVip) -> Vec<IpAddr> {
+        // Only VIPs of this prefix can be twins: a scan of the blocks, not of `live()` (which
+        // would make reading N VIPs cost N^2 set lookups).
         let twins = self
-            .live()
-            .filter(|o| o.prefix == v.prefix && o.port() == v.port())
+            .vips
+            .iter()
+            .filter(|o| !o.removed && o.prefix == v.prefix && o.port() == v.port())
             .count();
         match self.api_ases.get(&(v.prefix, v.port())) {
             Some(a) if twins == 1 => a.clone(),
@@ -272,10 +275,7 @@ pub async fn read(vpp: &mut Vpp) -> Result<LbRead, VppError> {
         let Some(p) = api_prefix(&d.vip.pfx) else {
             continue;
         };
-        let k = (p, d.vip.port);
-        if !r.api_vips.contains(&k) {
-            r.api_vips.push(k);
-        }
+        r.api_vips.insert((p, d.vip.port));
     }
     // An all-zero prefix dumps everything (the filtered form is broken on 26.06).
     for d in vpp.dump(LbAsDump::default()).await? {
