@@ -30,12 +30,16 @@ echo "== talking to VPP"
 
 echo "== an eVPN gateway flow (evpn-tools)"
 sock=/run/vpp/api.sock
+stats=/run/vpp/stats.sock
+lbdir=$(mktemp -d)
+trap 'rm -rf "$lbdir"' EXIT
 if [ ! -S "$sock" ]; then
     tmp=$(mktemp -d)
     sock="$tmp/api.sock"
-    "$bin/vpp-sim" --socket "$sock" 2>/dev/null &
+    stats="$tmp/stats.sock"
+    "$bin/vpp-sim" --socket "$sock" --stats-socket "$tmp/stats.sock" 2>/dev/null &
     sim=$!
-    trap 'kill $sim 2>/dev/null; rm -rf "$tmp"' EXIT
+    trap 'kill $sim 2>/dev/null; rm -rf "$tmp" "$lbdir"' EXIT
     for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
     echo "(no VPP at /run/vpp/api.sock: vpp-sim on $sock)"
 fi
@@ -51,3 +55,22 @@ evpn bd show --id 9100
 evpn bvi release --if loop9100
 evpn bvi delete --if loop9100
 evpn bd delete --id 9100
+
+echo "== a load-balancer flow (evpn-tools lb)"
+# VIP 2001:db8:9100::1 inside the managed prefix 2001:db8:9100::/64, removed at the end with
+# --prune; the global lb_conf (GRE source addresses) is set only on the simulator, never on a
+# VPP that may already carry traffic.
+vips="vips:
+  - { prefix: '2001:db8:9100::1/128', protocol: tcp, port: 80, encap: gre6, new-len: 1024,
+      as: ['2001:db8:91::1', '2001:db8:91::2', '2001:db8:91::3'] }"
+conf=""
+[ -n "${sim:-}" ] && conf="conf: { ip4-src: 192.0.2.254, ip6-src: '2001:db8::fe' }"
+printf '%s\nmanaged-prefixes: [2001:db8:9100::/64]\n%s\n' "$conf" "$vips" > "$lbdir/lb.yaml"
+printf 'managed-prefixes: [2001:db8:9100::/64]\n' > "$lbdir/empty.yaml"
+evpn lb sync --config "$lbdir/lb.yaml" --dry-run
+evpn lb sync --config "$lbdir/lb.yaml"
+evpn lb sync --config "$lbdir/lb.yaml"          # a second run: 0 operations
+evpn lb status --vip 2001:db8:9100::1/128
+evpn maglev table --compare-vip 2001:db8:9100::1/128
+[ -S "$stats" ] && evpn lb stats --stats-socket "$stats" --vip 2001:db8:9100::1/128
+evpn lb sync --config "$lbdir/empty.yaml" --prune
