@@ -20,7 +20,16 @@ fn desired(n: u32, new_len: u32) -> LbDesired {
     let vips = (0..n)
         .map(|i| Vip {
             prefix: IpPrefix {
-                addr: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x100, 0, 0, 0, 0, i as u16 + 1)),
+                addr: IpAddr::V6(Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    0x100,
+                    0,
+                    0,
+                    0,
+                    0,
+                    i as u16 + 1,
+                )),
                 len: 128,
             },
             protocol: Proto::Tcp,
@@ -72,7 +81,11 @@ fn bench(c: &mut Criterion) {
         let d = desired(n, 1024);
         let want = desired_state(&d);
         let opts = PlanOptions {
-            scope: d.vips.iter().map(evpn_tools::lb::model::key::of_vip).collect(),
+            scope: d
+                .vips
+                .iter()
+                .map(evpn_tools::lb::model::key::of_vip)
+                .collect(),
             adopt_unowned: true,
             ..Default::default()
         };
@@ -80,18 +93,30 @@ fn bench(c: &mut Criterion) {
         let plan = engine.plan(&want, &empty, &opts).unwrap();
         assert_eq!(plan.ops.len(), 11 * n as usize + 1);
         g.bench_with_input(BenchmarkId::new("lb_plan_create", n), &n, |b, _| {
-            b.iter(|| engine.plan(black_box(&want), black_box(&empty), &opts).unwrap())
+            b.iter(|| {
+                engine
+                    .plan(black_box(&want), black_box(&empty), &opts)
+                    .unwrap()
+            })
         });
         let actual = as_read(&d);
         assert!(engine.plan(&want, &actual, &opts).unwrap().ops.is_empty());
         g.bench_with_input(BenchmarkId::new("lb_plan_converged", n), &n, |b, _| {
-            b.iter(|| engine.plan(black_box(&want), black_box(&actual), &opts).unwrap())
+            b.iter(|| {
+                engine
+                    .plan(black_box(&want), black_box(&actual), &opts)
+                    .unwrap()
+            })
         });
         let changed = desired_state(&desired(n, 2048));
         let plan = engine.plan(&changed, &actual, &opts).unwrap();
         assert_eq!(plan.ops.len(), 22 * n as usize);
         g.bench_with_input(BenchmarkId::new("lb_plan_recreate", n), &n, |b, _| {
-            b.iter(|| engine.plan(black_box(&changed), black_box(&actual), &opts).unwrap())
+            b.iter(|| {
+                engine
+                    .plan(black_box(&changed), black_box(&actual), &opts)
+                    .unwrap()
+            })
         });
     }
     g.finish();
