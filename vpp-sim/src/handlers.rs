@@ -100,6 +100,8 @@ pub(crate) enum Then {
 /// One request being handled: where its answer goes and what it echoes.
 pub struct Call<'a> {
     out: &'a mut Outbox,
+    /// The simulator's message table (26.06, or with lb.api 1.2.0): the IDs of what it sends.
+    table: &'static MessageTable,
     /// Registration the answer goes to (named by the request's `client_index`).
     pub reg: u32,
     /// The request's `client_index`, verbatim.
@@ -114,9 +116,16 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    pub(crate) fn new(out: &'a mut Outbox, reg: u32, client_index: [u8; 4], context: u32) -> Self {
+    pub(crate) fn new(
+        out: &'a mut Outbox,
+        table: &'static MessageTable,
+        reg: u32,
+        client_index: [u8; 4],
+        context: u32,
+    ) -> Self {
         Call {
             out,
+            table,
             reg,
             client_index,
             context,
@@ -134,8 +143,11 @@ impl<'a> Call<'a> {
     /// Sends event `msg` to registration `reg` after the reply; `client_index` is the
     /// subscriber's (the event's header).
     pub fn event<M: Message>(&mut self, reg: u32, client_index: [u8; 4], msg: &M) {
-        let Some(id) = MessageTable::vpp_26_06().id_of::<M>() else {
-            warn!(msg = M::NAME_CRC, "event not in the 26.06 table; not sent");
+        let Some(id) = self.table.id_of::<M>() else {
+            warn!(
+                msg = M::NAME_CRC,
+                "event not in the message table; not sent"
+            );
             return;
         };
         let mut frame = Vec::new();
@@ -164,9 +176,9 @@ impl<'a> Call<'a> {
     /// Sends `msg` as the answer in place of the request's own reply type (a VPP quirk: a
     /// handler that answers with another message's ID).
     pub fn reply_as<R: Message>(&mut self, msg: &R) {
-        match MessageTable::vpp_26_06().id_of::<R>() {
+        match self.table.id_of::<R>() {
             Some(id) => self.send(id, msg),
-            None => warn!(msg = R::NAME_CRC, "not in the 26.06 table; not sent"),
+            None => warn!(msg = R::NAME_CRC, "not in the message table; not sent"),
         }
     }
 
@@ -241,7 +253,13 @@ impl Handlers {
     fn id<M: Message>(&self) -> u16 {
         self.table
             .id_of::<M>()
-            .unwrap_or_else(|| panic!("{} is not a 26.06 message", M::NAME_CRC))
+            .unwrap_or_else(|| panic!("{} is not in the message table", M::NAME_CRC))
+    }
+
+    /// Whether message `M` is in the table (handlers of optional messages, such as lb.api
+    /// 1.2.0's, are registered only then).
+    pub(crate) fn has<M: Message>(&self) -> bool {
+        self.table.id_of::<M>().is_some()
     }
 
     fn add<M: Message + Debug>(&mut self, run: Run) -> &mut Route {
@@ -394,7 +412,7 @@ impl Handlers {
 /// table gives them no error field, so they go out zero-filled, as before. The two with a
 /// `u32 retval` (`get_f64_*`, vlib) are answered by typed handlers instead.
 pub(crate) fn unimplemented(info: &MessageInfo, call: &mut Call) {
-    let table = MessageTable::vpp_26_06();
+    let table = call.table;
     let Some((id, reply)) = info
         .reply
         .and_then(|r| table.id_by_name_crc(r))

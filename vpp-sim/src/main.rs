@@ -1,5 +1,6 @@
-//! `vpp-sim --socket PATH [--stats-socket PATH] [--main-loop idle|busy|poll:USEC]`: serves a
-//! simulated VPP 26.06 (API socket and shared-memory segments) until killed. Socket files
+//! `vpp-sim --socket PATH [--stats-socket PATH] [--main-loop idle|busy|poll:USEC]
+//! [--lb-api 1.1.0|1.2.0]`: serves a simulated VPP 26.06 (API socket and shared-memory
+//! segments) until killed; `--lb-api 1.2.0` swaps in the `lb` plugin of VPP master after 26.06. Socket files
 //! left by a simulator killed with SIGKILL are replaced (a restart on the same paths, like a
 //! VPP restart); SIGINT and SIGTERM remove them.
 
@@ -22,6 +23,21 @@ struct Args {
     /// read late) or `poll:USEC` (segments polled every USEC microseconds).
     #[arg(long, default_value = "idle", value_parser = parse_main_loop)]
     main_loop: vpp_sim::MainLoop,
+    /// The `lb` plugin's API: `1.1.0` (VPP 26.06) or `1.2.0` (VPP master after 26.06: AS
+    /// weights, `lb_conf_get`, `lb_as_v2_dump`, the handler fixes).
+    #[arg(long, value_name = "VERSION", default_value = "1.1.0", value_parser = parse_lb_api, action = clap::ArgAction::Set)]
+    lb_api: bool,
+}
+
+/// `--lb-api`: whether it is 1.2.0.
+fn parse_lb_api(s: &str) -> Result<bool, String> {
+    match s {
+        "1.1.0" | "26.06" => Ok(false),
+        "1.2.0" | "master" => Ok(true),
+        _ => Err(format!(
+            "unknown lb API {s:?}: 1.1.0 (VPP 26.06) or 1.2.0 (VPP master)"
+        )),
+    }
 }
 
 fn parse_main_loop(s: &str) -> Result<vpp_sim::MainLoop, String> {
@@ -46,6 +62,7 @@ async fn main() {
     cfg.stats_socket = args.stats_socket;
     cfg.api_json_dir = args.api_json_dir;
     cfg.main_loop = args.main_loop;
+    cfg.lb_api_1_2 = args.lb_api;
     let sim = match vpp_sim::Simulator::start(cfg).await {
         Ok(s) => s,
         Err(e) => {

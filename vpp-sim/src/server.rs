@@ -55,6 +55,10 @@ pub struct SimConfig {
     /// Period of the dead-client scan that sends `memclnt_keepalive` to shared-memory
     /// clients not heard from for that long (VPP: about 20 s when idle).
     pub keepalive_period: Duration,
+    /// Simulate the `lb` plugin of VPP master after 26.06 (`lb.api` 1.2.0: weights,
+    /// `lb_conf_get`, `lb_as_v2_dump`, the handler fixes) instead of 26.06's 1.1.0. Off by
+    /// default: the 26.06 table and behaviour stay exactly as they are.
+    pub lb_api_1_2: bool,
 }
 
 /// VPP's main loop, as the shared-memory transport sees it (shm doc 4.5, 8.1).
@@ -85,6 +89,7 @@ impl SimConfig {
             build_date: "2026-06-24T00:00:00".into(),
             build_directory: "/vpp-sim".into(),
             api_json_dir: None,
+            lb_api_1_2: false,
         }
     }
 }
@@ -369,7 +374,7 @@ impl Simulator {
     /// Binds the API socket (replacing a stale file) and, if configured, the stats socket.
     /// Must be called within a tokio runtime.
     pub async fn start(cfg: SimConfig) -> std::io::Result<Simulator> {
-        let table = MessageTable::vpp_26_06();
+        let table = MessageTable::for_lb_api(cfg.lb_api_1_2);
         let api_json = match &cfg.api_json_dir {
             Some(dir) => Some(api_json_documents(table, dir)?),
             None => None,
@@ -385,7 +390,7 @@ impl Simulator {
             shm_pool: Vec::new(),
             #[cfg(all(target_os = "linux", target_env = "gnu"))]
             shm: shm.clone(),
-            model: Model::new(),
+            model: Model::for_lb_api(cfg.lb_api_1_2),
             vpe_pid: cfg.vpe_pid.unwrap_or_else(std::process::id),
             stats: None,
             trace: ApiTrace::default(),
@@ -496,7 +501,7 @@ impl Simulator {
         self.inner.shm.clear();
         {
             let mut core = lock(&self.inner.core);
-            core.model = Model::new();
+            core.model = Model::for_lb_api(self.inner.cfg.lb_api_1_2);
             core.trace = ApiTrace::default();
             core.vpe_pid = core.vpe_pid.wrapping_add(1);
             core.regs.truncate(1);
@@ -1009,7 +1014,7 @@ impl Inner {
         // Handshakes are never dropped by faults.
         let faults = self.faults.active() && !route.from_connection;
         let mark = (out.buf(reg).len(), out.others.len());
-        let mut call = Call::new(out, reg, client_index, context);
+        let mut call = Call::new(out, self.table, reg, client_index, context);
         match &route.run {
             Some(run) => {
                 if let Err(e) = run(core, &mut call, body) {

@@ -11,6 +11,11 @@
 //! real 26.06 (plugins lb, vxlan, arping) registered its modules in (read from the recorded
 //! `sockclnt_create_reply`), so IDs of those modules are the real ones, and append the modules
 //! that VPP did not load in alphabetical order.
+//!
+//! [`MessageTable::lb_api_1_2`] is the same table with the `lb` module of VPP master after
+//! 26.06 (`lb.api` 1.2.0, from the `lb-api-next` crate): 26 messages instead of 18, so the IDs
+//! of `lb`'s later messages and of every module registered after it move up by 8, as on a
+//! master build.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -81,15 +86,34 @@ impl MessageTable {
     /// The 26.06 table (built once).
     pub fn vpp_26_06() -> &'static MessageTable {
         static TABLE: OnceLock<MessageTable> = OnceLock::new();
-        TABLE.get_or_init(MessageTable::build)
+        TABLE.get_or_init(|| MessageTable::build(None))
     }
 
-    fn build() -> MessageTable {
+    /// The 26.06 table with master's `lb.api` 1.2.0 in place of 26.06's 1.1.0 (built once).
+    pub fn lb_api_1_2() -> &'static MessageTable {
+        static TABLE: OnceLock<MessageTable> = OnceLock::new();
+        TABLE.get_or_init(|| MessageTable::build(Some(lb_api_next::lb_module())))
+    }
+
+    /// [`MessageTable::lb_api_1_2`] when `lb_api_1_2`, else [`MessageTable::vpp_26_06`].
+    pub fn for_lb_api(lb_api_1_2: bool) -> &'static MessageTable {
+        if lb_api_1_2 {
+            MessageTable::lb_api_1_2()
+        } else {
+            MessageTable::vpp_26_06()
+        }
+    }
+
+    /// The table of every 26.06 module, with `lb`'s messages replaced by `lb` if given.
+    fn build(lb: Option<&'static [MessageInfo]>) -> MessageTable {
         let mut modules: Vec<(&'static str, &'static [MessageInfo])> =
             vppapi_binapi::table::MODULES
                 .iter()
                 .filter(|(_, msgs)| !msgs.is_empty())
-                .copied()
+                .map(|&(m, msgs)| match (m, lb) {
+                    ("lb", Some(lb)) => (m, lb),
+                    _ => (m, msgs),
+                })
                 .collect();
         modules.sort_by_key(|(m, _)| {
             let pos = RECORDED_MODULE_ORDER.iter().position(|r| r == m);

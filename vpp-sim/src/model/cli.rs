@@ -81,11 +81,21 @@ impl Model {
                 }
             }
             ["show", "interface"] | ["sh", "int"] | ["show", "int"] => (0, self.show_interface()),
-            ["show", "lb"] => (0, self.lb.show(self.secs())),
-            // cli.c lb_show_vips_command_fn: no line input, nothing printed; `verbose` must be
-            // the first word (anything else: the short format).
+            ["show", "lb"] => {
+                let now = self.lb_now();
+                (0, self.lb.show(now))
+            }
+            // cli.c lb_show_vips_command_fn: no line input, nothing printed (1.2.0: the short
+            // format); `verbose` must be the first word (anything else: the short format).
+            ["show", "lb", "vips"] if self.lb.api_1_2 => {
+                self.lb_now();
+                (0, self.lb.show_vips(false))
+            }
             ["show", "lb", "vips"] => (0, String::new()),
-            ["show", "lb", "vips", first, ..] => (0, self.lb.show_vips(*first == "verbose")),
+            ["show", "lb", "vips", first, ..] => {
+                self.lb_now();
+                (0, self.lb.show_vips(*first == "verbose"))
+            }
             ["show", "version"] => (0, "vpp v26.06-release built by vpp-sim\n".to_string()),
             _ => (
                 UNIMPLEMENTED,

@@ -19,7 +19,6 @@ use vppapi_codec::net::{InterfaceIndex, MacAddress};
 
 use super::{IfKind, Model};
 use crate::handlers::{fit, lossy, push_frame, Call, Handlers, FRAME_HEADER};
-use crate::table::MessageTable;
 
 /// L2 input feature bits of 26.06 (`l2_input.h`, without the removed GBP bits).
 mod feat {
@@ -670,7 +669,7 @@ impl Model {
                     })
                     .collect(),
             };
-            let Some(id) = MessageTable::vpp_26_06().id_of::<L2MacsEvent>() else {
+            let Some(id) = self.table().id_of::<L2MacsEvent>() else {
                 return;
             };
             let mut frame = Vec::new();

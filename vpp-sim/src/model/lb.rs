@@ -15,6 +15,15 @@
 //! sticky table, per-VIP counters, `N flows`) is in [`super::lb_node`]; the `lb ...` CLI
 //! commands are in [`super::lb_cli`].
 //!
+//! With [`Lb::api_1_2`] (`SimConfig::lb_api_1_2`) the plugin is VPP master's after 26.06
+//! (`lb.api` 1.2.0, commits `db44addb60c` "lb: API bugfix" and `ca870e99f61` "lb: Allow
+//! setting weight on AS"), where the 26.06 quirks above are fixed: IPv4 prefixes get their
+//! `+ 96` from the handlers, `encap` is read with `ntohl`, dumps report honest prefixes,
+//! protocols, encaps and table lengths and hide deleted VIPs, `lb_as_dump` filters the port
+//! with `ntohs`; ASes carry a weight (0-100, default 100) that decides how many replicas of
+//! them fill the new-flow table, and a GC timer runs every [`LB_GARBAGE_RUN`] s. The new
+//! messages are in [`super::lb_1_2`].
+//!
 //! Garbage collection (lb.c `lb_vip_garbage_collection` / `lb_garbage_collection`): a removed
 //! AS is freed once unused for more than [`LB_CONCURRENCY_TIMEOUT`] s with no sticky entry
 //! pointing at it, by a VIP's collection, which runs at most every [`LB_GARBAGE_RUN`] s per
@@ -221,6 +230,9 @@ pub struct As {
     pub addr: [u8; 16],
     /// `LB_AS_FLAGS_USED`.
     pub used: bool,
+    /// lb.api 1.2.0: replicas in the new-flow table (0: none, a drain; 100 by default). Kept
+    /// at 100 and unused on 26.06.
+    pub weight: u8,
     /// Seconds of VPP uptime at the last delete (`in_use_since` in dumps).
     pub last_used: u32,
     /// The load-balance index the AS's DPO is stacked on (`dpo:` in the CLI).
@@ -268,10 +280,22 @@ pub struct Lb {
     pub(super) counters: [Vec<u64>; N_COUNTERS],
     /// Set when `counters` changed (the stats mirror follows).
     pub stats_dirty: bool,
+    /// VPP master's plugin (`lb.api` 1.2.0) instead of 26.06's.
+    pub api_1_2: bool,
+    /// 1.2.0: the uptime of the last run of the GC timer process (`lb-gc-process`).
+    pub(super) gc_timer_last: u32,
 }
 
 impl Default for Lb {
+    /// VPP 26.06's plugin.
     fn default() -> Self {
+        Lb::for_lb_api(false)
+    }
+}
+
+impl Lb {
+    /// A freshly initialised plugin (`lb_init`): 26.06's, or master's with `api_1_2`.
+    pub fn for_lb_api(api_1_2: bool) -> Self {
         let mut vips = Pool::default();
         vips.put(Vip::placeholder());
         let mut ases = Pool::default();
@@ -279,6 +303,7 @@ impl Default for Lb {
         ases.put(As {
             addr: [0xff; 16],
             used: false,
+            weight: 0,
             last_used: 0,
             dpo: 0,
             vip: u32::MAX,
@@ -303,6 +328,8 @@ impl Default for Lb {
             refcount: Vec::new(),
             counters: Default::default(),
             stats_dirty: false,
+            api_1_2,
+            gc_timer_last: 0,
         }
     }
 }
@@ -312,7 +339,7 @@ pub(super) type Key = ([u8; 16], u8, u8, u16);
 
 /// VPP's `ip_address_decode` to an `ip46_address_t`: IPv4 in the last 4 bytes, the first 12
 /// zero; any other family is the union's 16 bytes.
-fn ip46(a: &Address) -> [u8; 16] {
+pub(super) fn ip46(a: &Address) -> [u8; 16] {
     match a {
         Address::Ip4(a) => {
             let mut out = [0u8; 16];
@@ -325,7 +352,7 @@ fn ip46(a: &Address) -> [u8; 16] {
 }
 
 /// The union's raw 16 bytes (what a `memcpy` of `address.un` gives: IPv4 in the first 4).
-fn raw_union(a: &Address) -> [u8; 16] {
+pub(super) fn raw_union(a: &Address) -> [u8; 16] {
     match a {
         Address::Ip4(a) => {
             let mut out = [0u8; 16];
@@ -343,7 +370,7 @@ pub(super) fn ip46_is_ip4(a: &[u8; 16]) -> bool {
 }
 
 /// `ip_address_encode(…, IP46_TYPE_ANY, …)`.
-fn address(a: &[u8; 16]) -> Address {
+pub(super) fn address(a: &[u8; 16]) -> Address {
     if ip46_is_ip4(a) {
         Address::Ip4(Ip4Address([a[12], a[13], a[14], a[15]]))
     } else {
@@ -351,11 +378,16 @@ fn address(a: &[u8; 16]) -> Address {
     }
 }
 
-/// The VIP's key as the handlers build it: the address as ip46 masked to the raw length,
-/// the raw length (VPP 26.06 quirk: an ip46 length, so an IPv4 VIP is `len + 96`), protocol
-/// forced to 255 for all-port VIPs, port in host order.
-fn key(pfx: &AddressWithPrefix, protocol: u8, port: u16) -> Key {
+/// The VIP's key as the handlers build it: the address as ip46 masked to the length, the
+/// length (VPP 26.06 quirk: the raw length is used as an ip46 length, so an IPv4 VIP needs
+/// `len + 96`; 1.2.0 adds the 96 itself for an IPv4 address, in a u8), protocol forced to 255
+/// for all-port VIPs, port in host order.
+pub(super) fn key(pfx: &AddressWithPrefix, protocol: u8, port: u16, api_1_2: bool) -> Key {
     let Prefix { address, len } = pfx.0;
+    let len = match address {
+        Address::Ip4(_) if api_1_2 => len.wrapping_add(96),
+        _ => len,
+    };
     let mut prefix = ip46(&address);
     mask_prefix(&mut prefix, len);
     let protocol = if port == 0 { 255 } else { protocol };
@@ -404,13 +436,17 @@ struct VipReq {
 }
 
 macro_rules! vip_req {
-    ($r:expr, $sticky:expr) => {{
+    ($r:expr, $sticky:expr, $api_1_2:expr) => {{
         let r = $r;
         VipReq {
-            key: key(&r.pfx, r.protocol, r.port),
+            key: key(&r.pfx, r.protocol, r.port, $api_1_2),
             // VPP 26.06 quirk: the handler compares `encap` without `ntohl`, i.e. the value of
-            // its bytes in host (little-endian) order.
-            encap: r.encap.0.swap_bytes(),
+            // its bytes in host (little-endian) order. 1.2.0 reads it with `ntohl`.
+            encap: if $api_1_2 {
+                r.encap.0
+            } else {
+                r.encap.0.swap_bytes()
+            },
             dscp: r.dscp,
             // VPP 26.06 quirk: the u32 `type` is stored in a u8: its first byte on the wire.
             srv_type: r.r#type.0.to_be_bytes()[0],
@@ -427,31 +463,39 @@ pub(super) fn register(h: &mut Handlers) {
         retval: m.lb.conf(&req),
     });
     h.on::<LbAddDelVip, _>(|m, _, req| {
-        let now = m.secs();
+        let now = m.lb_now();
+        let v12 = m.lb.api_1_2;
         LbAddDelVipReply {
-            retval: m.lb.add_del_vip(vip_req!(req, false), now),
+            retval: m.lb.add_del_vip(vip_req!(req, false, v12), now),
         }
     });
     h.on::<LbAddDelVipV2, _>(|m, _, req| {
         let sticky = req.src_ip_sticky;
-        let now = m.secs();
+        let now = m.lb_now();
+        let v12 = m.lb.api_1_2;
         LbAddDelVipV2Reply {
-            retval: m.lb.add_del_vip(vip_req!(req, sticky), now),
+            retval: m.lb.add_del_vip(vip_req!(req, sticky, v12), now),
         }
     });
     h.on::<LbAddDelAs, _>(|m, _, req| {
-        let now = m.secs();
+        let now = m.lb_now();
         LbAddDelAsReply {
             retval: m.lb.add_del_as(&req, now),
         }
     });
     h.on::<LbFlushVip, _>(|m, _, req| {
+        m.lb_now();
         m.lb.flush_vip_api(&req);
         // api.c: the lookup's retval is overwritten by lb_flush_vip_as's 0.
         LbFlushVipReply { retval: 0 }
     });
-    // Every VIP but the placeholder (its filter fields ignored), deleted ones included.
+    // Every VIP but the placeholder (its filter fields ignored), deleted ones included;
+    // 1.2.0: live VIPs only, with honest fields (see `Lb::vip_details_1_2`).
     h.dump::<LbVipDump, _>(|m, _, _| {
+        m.lb_now();
+        if m.lb.api_1_2 {
+            return m.lb.vip_details_1_2();
+        }
         m.lb.vips
             .values()
             .skip(1)
@@ -468,9 +512,11 @@ pub(super) fn register(h: &mut Handlers) {
     });
     // A view: the filter compares the union's raw bytes (see `as_dump`).
     h.dump_view::<LbAsDump, _>(|m, _, req| {
+        m.lb_now();
         let pfx = req.pfx();
         m.lb.as_dump(pfx.address().un().0, req.protocol(), req.port())
     });
+    super::lb_1_2::register(h);
     h.on::<LbAddDelIntfNat4, _>(|m, _, req| LbAddDelIntfNat4Reply {
         retval: nat_intf(m, req.sw_if_index.0),
     });
@@ -491,7 +537,7 @@ fn nat_intf(m: &Model, sw: u32) -> i32 {
 impl Vip {
     /// The `lb_vip` of dumps: the internal prefix and length (VPP 26.06 quirk: `len + 96` for
     /// IPv4), protocol 0 (the low byte of `htonl(protocol)`), the port.
-    fn wire(&self) -> LbVip {
+    pub(super) fn wire(&self) -> LbVip {
         LbVip {
             pfx: AddressWithPrefix(Prefix {
                 address: address(&self.prefix),
@@ -784,8 +830,16 @@ impl Lb {
     /// lb.c `lb_vip_add_ass`: addresses walked from the last to the first (`while (n--)`);
     /// an existing USED AS -81, a removed one is reused, a family mismatch -97, duplicates of
     /// an earlier address skipped; then the table is rebuilt and the VIP's garbage collection
-    /// may run.
-    pub(super) fn add_ass(&mut self, v: usize, addrs: &[[u8; 16]], now: u32) -> i32 {
+    /// may run. 1.2.0: every AS added or reused gets `weight`, and a reused one with `flush`
+    /// loses its sticky entries first (26.06 callers pass 100 and `false`).
+    pub(super) fn add_ass(
+        &mut self,
+        v: usize,
+        addrs: &[[u8; 16]],
+        weight: u8,
+        flush: bool,
+        now: u32,
+    ) -> i32 {
         let enc_ip4 = as_is_ip4(self.vips[v].vtype);
         let mut update = Vec::new();
         let mut add = Vec::new();
@@ -807,6 +861,10 @@ impl Lb {
         }
         for i in update {
             self.ases[i].used = true;
+            self.ases[i].weight = weight;
+            if flush {
+                self.flush_vip_as(Some(v as u32), Some(i as u32));
+            }
         }
         for n in add {
             let addr = addrs[n];
@@ -814,6 +872,7 @@ impl Lb {
             let a = self.ases.put(As {
                 addr,
                 used: true,
+                weight,
                 last_used: 0,
                 dpo,
                 vip: v as u32,
@@ -861,7 +920,7 @@ impl Lb {
     }
 
     fn add_del_as(&mut self, r: &LbAddDelAs, now: u32) -> i32 {
-        let k = key(&r.pfx, r.protocol, r.port);
+        let k = key(&r.pfx, r.protocol, r.port, self.api_1_2);
         let addr = ip46(&r.as_address);
         let Some(v) = self.find(&k) else {
             return NO_SUCH_ENTRY;
@@ -869,7 +928,8 @@ impl Lb {
         if r.is_del {
             self.del_ass(v, &[addr], r.is_flush, now)
         } else {
-            self.add_ass(v, &[addr], now)
+            // 1.2.0 (api.c): weight 100, no flush.
+            self.add_ass(v, &[addr], 100, false, now)
         }
     }
 
@@ -879,7 +939,12 @@ impl Lb {
     /// flushes nothing.
     fn flush_vip_api(&mut self, r: &LbFlushVip) {
         let protocol = if r.port == 0 { 255 } else { r.protocol };
-        let k = (raw_union(&r.pfx.0.address), r.pfx.0.len, protocol, r.port);
+        // 1.2.0: `ip_address_decode` and the `+ 96` of the other handlers.
+        let k = if self.api_1_2 {
+            key(&r.pfx, protocol, r.port, true)
+        } else {
+            (raw_union(&r.pfx.0.address), r.pfx.0.len, protocol, r.port)
+        };
         if let Some(v) = self.find(&k) {
             self.flush_vip_as(Some(v as u32), None);
         }
@@ -931,6 +996,18 @@ impl Lb {
 
     /// `lb_as_dump` with the request's raw union bytes, protocol and port as sent.
     fn as_dump(&self, un: &[u8; 16], protocol: u8, port_be: u16) -> Vec<LbAsDetails> {
+        if self.api_1_2 {
+            return self
+                .as_v2_dump(un, protocol, port_be)
+                .into_iter()
+                .map(|d| LbAsDetails {
+                    vip: d.vip,
+                    app_srv: d.app_srv,
+                    flags: d.flags,
+                    in_use_since: d.in_use_since,
+                })
+                .collect();
+        }
         // VPP 26.06 quirk: an all-zero address dumps everything; otherwise the raw union (an
         // IPv4 address in its first 4 bytes) is compared with the VIP's ip46 form, and the port
         // without `ntohs` (the value of its bytes in host, little-endian, order).
@@ -958,13 +1035,19 @@ impl Lb {
     /// lb.c `lb_vip_update_new_flow_table` (the `maglev` crate's fill of VPP 26.06): the
     /// used ASes sorted by address, each walking its permutation; no used AS gives a table
     /// of AS 0 (no server).
-    fn update_new_flow_table(&mut self, v: usize) {
+    pub(super) fn update_new_flow_table(&mut self, v: usize) {
         let vip = &self.vips[v];
+        // 1.2.0: only ASes with a weight take part, `weight` replicas each.
+        let (variant, min_weight) = if self.api_1_2 {
+            (maglev::Variant::VppWeighted, 1)
+        } else {
+            (maglev::Variant::Vpp2606, 0)
+        };
         let used: Vec<usize> = vip
             .ases
             .values()
             .copied()
-            .filter(|&a| self.ases[a].used)
+            .filter(|&a| self.ases[a].used && self.ases[a].weight >= min_weight)
             .collect();
         let m = vip.new_len as usize;
         let table = if m == 0 || m > maglev::MAX_TABLE_LEN {
@@ -974,9 +1057,12 @@ impl Lb {
         } else {
             let backends: Vec<maglev::Backend> = used
                 .iter()
-                .map(|&a| maglev::Backend::new(std::net::IpAddr::from(self.ases[a].addr), 100))
+                .map(|&a| {
+                    let addr = std::net::IpAddr::from(self.ases[a].addr);
+                    maglev::Backend::new(addr, u32::from(self.ases[a].weight))
+                })
                 .collect();
-            match maglev::vpp_table(&backends, m, maglev::Variant::Vpp2606) {
+            match maglev::vpp_table(&backends, m, variant) {
                 Ok(t) => t
                     .slots
                     .iter()
@@ -1060,6 +1146,19 @@ impl Lb {
             let buckets = buckets_of.get(&a).copied().unwrap_or(0);
             let flows = self.flows(a);
             let a = &self.ases[a];
+            if self.api_1_2 {
+                // 1.2.0's format_lb_vip_detailed: the weight, and `key:value` counts.
+                s.push_str(&format!(
+                    "    {} weight:{} buckets:{} flows:{} dpo:{} {}\n",
+                    format_ip46(&a.addr),
+                    a.weight,
+                    buckets,
+                    flows,
+                    a.dpo,
+                    if a.used { "used" } else { " removed" }
+                ));
+                continue;
+            }
             s.push_str(&format!(
                 "    {} {} buckets   {} flows  dpo:{} {}\n",
                 format_ip46(&a.addr),

@@ -3,6 +3,10 @@
 //! global garbage collection ([`Lb::gc`]) before acting, the only place 26.06 runs it for every
 //! VIP and frees deleted VIPs. Errors are the handlers' texts, prefixed by the command path
 //! as vlib's dispatcher does, with retval -1 (`vlib_cli_input`'s `rv`).
+//!
+//! With lb.api 1.2.0 (master's cli.c) `lb as` no longer runs the global collection (a timer
+//! does) and takes `weight <0-100>`: an existing USED AS then gets the weight
+//! (`lb_vip_set_as_weight`) instead of -81, and `flush` also applies to adds.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -53,7 +57,7 @@ fn num(s: &str) -> Option<u32> {
 impl Model {
     /// `lb ...` and `test lb flowtable flush`; `None` if `words` is not one of them.
     pub(super) fn lb_cli(&mut self, cmd: &str, words: &[&str]) -> Option<(i32, String)> {
-        let now = self.secs();
+        let now = self.lb_now();
         let r = match words {
             ["lb", "conf", ..] => self.lb_conf_cli(Input::after(cmd, 2), now),
             ["lb", "vip", ..] => self.lb_vip_cli(Input::after(cmd, 2), now),
@@ -227,9 +231,17 @@ impl Model {
         };
         let (mut addrs, mut del, mut flush) = (Vec::new(), false, false);
         let (mut protocol, mut port) = (0u8, 0u32);
+        let v12 = self.lb.api_1_2;
+        let mut weight: Option<u32> = None;
         while !i.at_end() {
             if let Some(a) = i.value(ip46_address) {
                 addrs.push(a);
+            } else if let Some(w) = if v12 {
+                i.keyword_value("weight", |s| s.parse::<u32>().ok())
+            } else {
+                None
+            } {
+                weight = Some(w);
             } else if i.keyword("del") {
                 del = true;
             } else if i.keyword("flush") {
@@ -247,22 +259,73 @@ impl Model {
         if port == 0 {
             protocol = 255;
         }
+        if let Some(w) = weight {
+            if w > 100 {
+                return cli_error(PATH, "weight must be between 0 and 100");
+            }
+            if del {
+                return cli_error(PATH, "weight and del are mutually exclusive");
+            }
+        }
         let Some(v) = self.lb.find(&(prefix, plen, protocol, port as u16)) else {
             return cli_error(PATH, "lb_vip_find_index error -6");
         };
         if addrs.is_empty() {
             return cli_error(PATH, "No AS address provided");
         }
+        if v12 {
+            return self.lb_as_cli_1_2(v, &addrs, del, flush, weight, now);
+        }
         self.lb.gc(now);
         // The collection may have freed the VIP (only a deleted one, which `find` skips).
         let rv = if del {
             self.lb.del_ass(v, &addrs, flush, now)
         } else {
-            self.lb.add_ass(v, &addrs, now)
+            self.lb.add_ass(v, &addrs, 100, false, now)
         };
         match rv {
             0 => (0, String::new()),
             rv if del => cli_error(PATH, &format!("lb_vip_del_ass error {rv}")),
+            rv => cli_error(PATH, &format!("lb_vip_add_ass error {rv}")),
+        }
+    }
+
+    /// The end of master's `lb_as_command_fn` (1.2.0): no garbage collection first.
+    fn lb_as_cli_1_2(
+        &mut self,
+        v: usize,
+        addrs: &[[u8; 16]],
+        del: bool,
+        flush: bool,
+        weight: Option<u32>,
+        now: u32,
+    ) -> (i32, String) {
+        const PATH: &str = "lb as";
+        if del {
+            return match self.lb.del_ass(v, addrs, flush, now) {
+                0 => (0, String::new()),
+                rv => cli_error(PATH, &format!("lb_vip_del_ass error {rv}")),
+            };
+        }
+        let Some(w) = weight else {
+            return match self.lb.add_ass(v, addrs, 100, flush, now) {
+                0 => (0, String::new()),
+                rv => cli_error(PATH, &format!("lb_vip_add_ass error {rv}")),
+            };
+        };
+        // Add; if one exists (USED), set the weight of each instead.
+        let w = w as u8;
+        match self.lb.add_ass(v, addrs, w, flush, now) {
+            0 => (0, String::new()),
+            vppapi_codec::api_errno::VALUE_EXIST => {
+                for a in addrs {
+                    let rv = self.lb.set_as_weight(v, a, w, flush);
+                    if rv != 0 {
+                        return cli_error(PATH, &format!("lb_vip_set_as_weight error {rv}"));
+                    }
+                }
+                (0, String::new())
+            }
             rv => cli_error(PATH, &format!("lb_vip_add_ass error {rv}")),
         }
     }

@@ -319,6 +319,8 @@ impl Lb {
 
     /// One packet through the LB node at uptime `now` (seconds): `None` if it hits no VIP.
     pub fn packet(&mut self, p: &Packet, now: u32) -> Option<LbVerdict> {
+        // 1.2.0: the GC timer runs between packets too.
+        self.tick(now);
         let vip = self.vip_for(p)?;
         let (sticky, table) = {
             let v = self.vips.get(vip as usize)?;

@@ -15,6 +15,7 @@ pub mod interfaces;
 pub mod ip_neighbor;
 pub mod l2;
 pub mod lb;
+pub mod lb_1_2;
 pub mod lb_cli;
 pub mod lb_node;
 pub mod lcp;
@@ -66,6 +67,8 @@ pub struct Model {
     mac_seq: u32,
     /// Set when interfaces were created, deleted or renamed (the stats mirror follows).
     pub ifs_changed: bool,
+    /// The message table events are numbered by (26.06, or with lb.api 1.2.0).
+    table: &'static crate::table::MessageTable,
 }
 
 impl Default for Model {
@@ -98,8 +101,14 @@ impl Model {
         self.ifs_changed = true;
     }
 
-    /// A freshly started VPP: `local0`, the default bridge domain, nothing else.
+    /// A freshly started VPP 26.06 (see [`Model::for_lb_api`]).
     pub fn new() -> Self {
+        Model::for_lb_api(false)
+    }
+
+    /// A freshly started VPP: `local0`, the default bridge domain, nothing else; its `lb`
+    /// plugin is 26.06's (`lb.api` 1.1.0) or, with `lb_api_1_2`, master's (1.2.0).
+    pub fn for_lb_api(lb_api_1_2: bool) -> Self {
         let local0 = Iface {
             sw_if_index: 0,
             name: "local0".into(),
@@ -122,7 +131,7 @@ impl Model {
             bd_seed: 0,
             l2fib: Vec::new(),
             vxlan: Vec::new(),
-            lb: Lb::default(),
+            lb: Lb::for_lb_api(lb_api_1_2),
             if_events: Vec::new(),
             macs_client: None,
             nbr_events: Vec::new(),
@@ -133,7 +142,13 @@ impl Model {
             if_traffic: BTreeMap::new(),
             mac_seq: 0,
             ifs_changed: true,
+            table: crate::table::MessageTable::for_lb_api(lb_api_1_2),
         }
+    }
+
+    /// The message table this VPP numbers its messages by.
+    pub(crate) fn table(&self) -> &'static crate::table::MessageTable {
+        self.table
     }
 
     pub fn iface(&self, sw: u32) -> Option<&Iface> {
@@ -204,7 +219,7 @@ impl Model {
         client_index: [u8; 4],
         msg: &M,
     ) {
-        let Some(id) = crate::table::MessageTable::vpp_26_06().id_of::<M>() else {
+        let Some(id) = self.table.id_of::<M>() else {
             return;
         };
         let mut frame = Vec::new();
