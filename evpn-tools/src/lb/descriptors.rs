@@ -1,8 +1,25 @@
-//! The LB descriptors: `lb/conf`, VIPs and their ASes, on VPP 26.06's `lb.api` 1.1.0.
-//! Every message goes through [`Vpp::call`], so `--dry-run` records exactly what would be sent.
+//! The LB descriptors: `lb/conf`, VIPs and their ASes, on VPP 26.06's `lb.api` 1.1.0 or
+//! master's 1.2.0. Every message goes through [`Vpp::call`], so `--dry-run` records exactly
+//! what would be sent.
+//!
+//! | | 1.1.0 (26.06) | 1.2.0 (master) |
+//! |---|---|---|
+//! | `lb/conf` read | `show lb` (addresses; buckets and timeout from this session's push) | `lb_conf_get` (all four) |
+//! | AS create | `lb_add_del_as` (weight 100 only) | `lb_add_del_as_v2` (weight, `is_flush` false) |
+//! | AS weight change | refused | `lb_as_set_weight` (`is_flush` false) |
+//! | AS delete | `lb_add_del_as` (`is_flush` per policy) | the same |
+//! | IPv4 keys | `len + 96` under `--compat-lb-26.06` | honest |
+//!
+//! A weight change is a policy change, not a health event: `lb_as_set_weight` goes with
+//! `is_flush` false, so established flows stay on the AS through the sticky table and only new
+//! flows follow the new table (weight 0 is vpp-maglev's "lameduck" drain). Evicting them is what
+//! a delete with `is_flush` does. A new AS is added with `is_flush` false as well: on master
+//! that flag only matters when a removed AS is re-added, and its leftover sticky flows go to
+//! that same AS.
 
 use std::net::IpAddr;
 
+use lb_api_next::{LbAddDelAsV2, LbAsSetWeight};
 use reconcile::{BoxFuture, ChangeKind, Dependency, Descriptor, Engine, OpError, Retrieved};
 use vppapi_binapi::lb::{LbAddDelAs, LbAddDelVipV2, LbConf as LbConfMsg};
 use vppapi_binapi::lb_types::{LbEncapType, LbSrvType};
@@ -12,6 +29,7 @@ use super::model::{key, As, LbConf, LbItem, Vip};
 use super::read::{read, wire_prefix};
 use crate::descriptors::{boxed, done, Traced};
 use crate::vpp::{address, Vpp, VppError};
+use vppapi_runtime::AddressWithPrefix;
 
 /// The engine with the LB descriptors.
 pub fn engine() -> Engine<LbItem, Vpp> {
@@ -41,6 +59,11 @@ fn err(e: VppError) -> OpError {
     Box::new(e)
 }
 
+/// Whether this VPP has lb.api 1.2.0's weight messages (with this build's CRCs).
+fn api_1_2(ctx: &Vpp) -> bool {
+    super::sync::capabilities(ctx).lb_1_2
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct ConfDesc;
@@ -52,8 +75,9 @@ impl Descriptor<LbItem, Vpp> for ConfDesc {
     fn handles(&self, key: &str) -> bool {
         key == key::CONF
     }
-    /// The source addresses always compare; buckets and timeout only when known (26.06 has no
-    /// getter: they are known only from this session's own push).
+    /// The source addresses always compare; buckets and timeout only when known (1.2.0 reads
+    /// them with `lb_conf_get`; 26.06 has no getter: they are known only from this session's
+    /// own push).
     fn equivalent(&self, _key: &str, desired: &LbItem, actual: &LbItem) -> bool {
         match (desired, actual) {
             (LbItem::Conf(d), LbItem::Conf(a)) => {
@@ -78,6 +102,23 @@ impl Descriptor<LbItem, Vpp> for ConfDesc {
                 }
                 if o.ip6_src != n.ip6_src {
                     f.push(format!("ip6-src {} -> {}", o.ip6_src, n.ip6_src));
+                }
+                let opt = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());
+                if o.sticky_buckets_per_core.is_some()
+                    && o.sticky_buckets_per_core != n.sticky_buckets_per_core
+                {
+                    f.push(format!(
+                        "buckets {} -> {}",
+                        opt(o.sticky_buckets_per_core),
+                        opt(n.sticky_buckets_per_core)
+                    ));
+                }
+                if o.flow_timeout.is_some() && o.flow_timeout != n.flow_timeout {
+                    f.push(format!(
+                        "timeout {} -> {}",
+                        opt(o.flow_timeout),
+                        opt(n.flow_timeout)
+                    ));
                 }
                 if f.is_empty() {
                     "buckets or timeout differ".into()
@@ -125,6 +166,14 @@ impl Descriptor<LbItem, Vpp> for ConfDesc {
     ) -> BoxFuture<'a, Result<Vec<Retrieved<LbItem>>, OpError>> {
         Box::pin(async move {
             ensure_read(ctx).await.map_err(err)?;
+            // 1.2.0: lb_conf_get, all of it.
+            if let Some(c) = ctx.lb.read.as_ref().and_then(|r| r.conf.clone()) {
+                return Ok(vec![Retrieved {
+                    key: key::CONF.to_string(),
+                    value: LbItem::Conf(c),
+                    owned: true,
+                }]);
+            }
             let Some((ip4_src, ip6_src)) = ctx.lb.read.as_ref().and_then(|r| r.src) else {
                 return Ok(Vec::new());
             };
@@ -268,13 +317,14 @@ impl Descriptor<LbItem, Vpp> for VipDesc {
             for s in r.live() {
                 // A VIP of a type this tool cannot make (L3DSR, NAT, nodeport): listed with the
                 // encap VPP reports; it is never equivalent to a desired GRE VIP.
-                let Some(encap) = s.encap() else { continue };
+                let (encap, new_len) = r.vip_fields(s);
+                let Some(encap) = encap else { continue };
                 let v = Vip {
                     prefix: s.prefix,
                     protocol: s.protocol(),
                     port: s.port(),
                     encap,
-                    new_flows_table_length: s.new_size,
+                    new_flows_table_length: new_len,
                     src_ip_sticky: s.src_ip_sticky,
                     flush: true,
                     ases: Vec::new(),
@@ -294,21 +344,63 @@ impl Descriptor<LbItem, Vpp> for VipDesc {
 
 struct AsDesc;
 
-/// The VIP key fields of an AS key, for the wire.
-fn as_msg(ctx: &Vpp, key: &str, a: IpAddr, is_del: bool) -> Result<LbAddDelAs, VppError> {
+/// The VIP of an AS key on the wire: (prefix, protocol, port), and the VIP key.
+fn vip_wire<'k>(
+    ctx: &Vpp,
+    key: &'k str,
+) -> Result<(AddressWithPrefix, u8, u16, &'k str), VppError> {
     let bad = || VppError::Other(format!("internal: {key} is not an AS key"));
     let vk = key::vip_of_as(key).ok_or_else(bad)?;
     let prefix = key::prefix_of(vk).ok_or_else(bad)?;
     let mut seg = vk.rsplit('/');
     let port: u16 = seg.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
     let protocol: super::model::Proto = seg.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    Ok((
+        wire_prefix(&prefix, ctx.lb.compat_v4),
+        protocol.number(),
+        port,
+        vk,
+    ))
+}
+
+/// `lb_add_del_as` for an AS key; a delete flushes unless the VIP or AS says not to.
+fn as_msg(ctx: &Vpp, key: &str, a: IpAddr, is_del: bool) -> Result<LbAddDelAs, VppError> {
+    let (pfx, protocol, port, vk) = vip_wire(ctx, key)?;
     Ok(LbAddDelAs {
-        pfx: wire_prefix(&prefix, ctx.lb.compat_v4),
-        protocol: protocol.number(),
+        pfx,
+        protocol,
         port,
         as_address: address(a),
         is_del,
         is_flush: is_del && !ctx.lb.no_flush.contains(vk) && !ctx.lb.no_flush.contains(key),
+    })
+}
+
+/// lb.api 1.2.0: `lb_add_del_as_v2` adding an AS with its weight (no flush, see the module
+/// docs).
+fn as_add_v2(ctx: &Vpp, key: &str, a: &As) -> Result<LbAddDelAsV2, VppError> {
+    let (pfx, protocol, port, _) = vip_wire(ctx, key)?;
+    Ok(LbAddDelAsV2 {
+        pfx,
+        protocol,
+        port,
+        as_address: address(a.address),
+        weight: a.weight,
+        is_del: false,
+        is_flush: false,
+    })
+}
+
+/// lb.api 1.2.0: `lb_as_set_weight` without flush (a weight change keeps established flows).
+fn as_set_weight(ctx: &Vpp, key: &str, a: &As) -> Result<LbAsSetWeight, VppError> {
+    let (pfx, protocol, port, _) = vip_wire(ctx, key)?;
+    Ok(LbAsSetWeight {
+        pfx,
+        protocol,
+        port,
+        as_address: address(a.address),
+        weight: a.weight,
+        is_flush: false,
     })
 }
 
@@ -347,6 +439,11 @@ impl Descriptor<LbItem, Vpp> for AsDesc {
             let LbItem::As(a) = value else {
                 return Err(wrong(key, value));
             };
+            if api_1_2(ctx) {
+                let m = as_add_v2(ctx, key, a)?;
+                ctx.call(m).await?;
+                return Ok(());
+            }
             if a.weight != 100 {
                 return Err(no_weights(key, a));
             }
@@ -355,15 +452,22 @@ impl Descriptor<LbItem, Vpp> for AsDesc {
             Ok(())
         })
     }
+    /// A weight change: `lb_as_set_weight` on 1.2.0 (an update in place, the AS stays),
+    /// refused on 1.1.0.
     fn update<'a>(
         &'a self,
-        _ctx: &'a mut Vpp,
+        ctx: &'a mut Vpp,
         key: &'a str,
         _old: &'a LbItem,
         new: &'a LbItem,
     ) -> BoxFuture<'a, Result<(), OpError>> {
         boxed(async move {
             match new {
+                LbItem::As(a) if api_1_2(ctx) => {
+                    let m = as_set_weight(ctx, key, a)?;
+                    ctx.call(m).await?;
+                    Ok(())
+                }
                 LbItem::As(a) => Err(no_weights(key, a)),
                 v => Err(wrong(key, v)),
             }
@@ -399,13 +503,11 @@ impl Descriptor<LbItem, Vpp> for AsDesc {
                     continue;
                 }
                 let vk = key::vip(&s.prefix, s.protocol(), s.port());
-                for a in r.used_ases(s) {
+                // 26.06: every AS weighs 100; 1.2.0: lb_as_v2_dump's weight.
+                for (a, weight) in r.weighted_ases(s) {
                     out.push(Retrieved {
                         key: key::as_(&vk, a),
-                        value: LbItem::As(As {
-                            address: a,
-                            weight: 100,
-                        }),
+                        value: LbItem::As(As { address: a, weight }),
                         owned: true,
                     });
                 }
