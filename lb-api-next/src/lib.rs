@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 
 use vppapi_binapi::lb_types::LbVip;
 use vppapi_codec::net::{Address, AddressWithPrefix, Ip4Address, Ip6Address};
-use vppapi_codec::{Header, Message, MessageInfo, MessageKind, VppMessage};
+use vppapi_codec::{Message, MessageInfo, VppMessage};
 
 /// `option version` of master's `lb.api`.
 pub const VERSION: &str = "1.2.0";
@@ -243,15 +243,10 @@ pub fn lb_module() -> &'static [MessageInfo] {
     })
 }
 
-/// Whether `kind` is a request (handy for table users that filter by kind).
-pub fn is_request(m: &MessageInfo) -> bool {
-    m.kind == MessageKind::Request && m.header == Header::ClientIndexContext
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vppapi_codec::{decode_message, encode_message, message_len, Wire};
+    use vppapi_codec::{decode_message, encode_message, message_len, Header, MessageKind, Wire};
 
     /// Master's `lb.api.json`, message by message (name, CRC).
     const MASTER: [(&str, u32); 26] = [
@@ -330,8 +325,8 @@ mod tests {
         check::<LbAsSetWeightReply>(10);
         check::<LbAsV2Dump>(31);
         check::<LbAsV2Details>(54);
-        assert!(is_request(&NEW_MESSAGES[0].1));
-        assert!(!is_request(&NEW_MESSAGES[1].1));
+        assert_eq!(NEW_MESSAGES[0].1.kind, MessageKind::Request);
+        assert_eq!(NEW_MESSAGES[0].1.header, Header::ClientIndexContext);
     }
 
     #[test]
