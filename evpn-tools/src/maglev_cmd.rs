@@ -131,11 +131,12 @@ fn build(list: &[String], a: &TableArgs, m: usize) -> Result<Built, BadInput> {
     Ok(Built { table, weights })
 }
 
-/// VPP's view of a VIP for `--compare-vip`: table length and (AS, buckets) of the used ASes.
+/// VPP's view of a VIP for `--compare-vip`: table length and (AS, buckets, weight) of the
+/// used ASes (the weight only where VPP prints one: lb.api 1.2.0).
 async fn vpp_counts(
     g: &Global,
     p: &crate::lb::IpPrefix,
-) -> Result<(usize, Vec<(IpAddr, u32)>), Failure> {
+) -> Result<(usize, Vec<(IpAddr, u32, Option<u8>)>), Failure> {
     let mut vpp = crate::commands::connect(g, &g.socket).await?;
     let r = crate::lb::read::read(&mut vpp).await?;
     vpp.conn.close().await;
@@ -155,7 +156,7 @@ async fn vpp_counts(
         .ases
         .iter()
         .filter(|a| a.used)
-        .map(|a| (a.address, a.buckets))
+        .map(|a| (a.address, a.buckets, a.weight))
         .collect();
     Ok((v.new_size as usize, counts))
 }
@@ -167,7 +168,17 @@ pub async fn table(g: &Global, mut a: TableArgs) -> Result<Done, Failure> {
     };
     if let Some((size, counts)) = &vpp_view {
         if a.backends.is_empty() {
-            a.backends = counts.iter().map(|(ip, _)| ip.to_string()).collect();
+            // VPP prints weights (lb.api 1.2.0): its table is the weighted one.
+            let weighted = counts.iter().any(|c| c.2.is_some());
+            a.weighted |= weighted;
+            a.backends = counts
+                .iter()
+                .map(|(ip, _, w)| match (w, ip) {
+                    (Some(w), IpAddr::V6(_)) => format!("[{ip}]:{w}"),
+                    (Some(w), IpAddr::V4(_)) => format!("{ip}:{w}"),
+                    (None, _) => ip.to_string(),
+                })
+                .collect();
         }
         a.size = a.size.or(Some(*size));
     }
@@ -222,8 +233,8 @@ pub async fn table(g: &Global, mut a: TableArgs) -> Result<Done, Failure> {
             .map(|(a, b)| {
                 let v = counts
                     .iter()
-                    .find(|(ip, _)| ip.to_string() == *a)
-                    .map(|(_, n)| u64::from(*n));
+                    .find(|(ip, _, _)| ip.to_string() == *a)
+                    .map(|(_, n, _)| u64::from(*n));
                 equal &= v == Some(*b);
                 json!({"as": a, "computed": b, "vpp": v})
             })

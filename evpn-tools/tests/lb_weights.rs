@@ -209,6 +209,19 @@ async fn weights_100_100_100_50_give_292_291_291_150() {
         .await;
     c.ok();
     assert_eq!(c.json()["compare_vip"]["equal"], true, "{}", c.stdout);
+    // Without --as: the VIP's ASes and weights as VPP prints them, the weighted table.
+    let c = bed
+        .run(&[
+            "--json",
+            "maglev",
+            "table",
+            "--compare-vip",
+            "2001:db8:100::1/128",
+        ])
+        .await;
+    c.ok();
+    assert_eq!(c.json()["variant"], "vpp-weighted", "{}", c.stdout);
+    assert_eq!(c.json()["compare_vip"]["equal"], true, "{}", c.stdout);
 
     // `lb status` reads the 1.2.0 listing.
     let s = bed.run(&["--json", "lb", "status"]).await;

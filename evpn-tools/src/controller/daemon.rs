@@ -516,7 +516,8 @@ impl Daemon {
 
     /// Syncs `plans` (with `lb_conf`); `full` also prunes. Without a session it only notes it.
     async fn sync_plans(&mut self, scope: &str, plans: &[FrontendPlan], full: bool) {
-        let desired = pools::desired(&self.cfg, plans, full);
+        let weights = self.session.as_ref().is_some_and(|s| s.caps.lb_1_2);
+        let desired = pools::desired(&self.cfg, plans, full, weights);
         let opts = SyncOptions {
             prune: full,
             compat_lb_26_06: self.cfg.lb.compat_lb_26_06,
@@ -727,19 +728,13 @@ impl Daemon {
                 [("missing", s.caps.missing.join(","))],
             );
         }
-        if !self.said_no_weights {
+        if !self.said_no_weights && !s.caps.lb_1_2 {
             self.said_no_weights = true;
             self.events.log(
                 Level::Warn,
-                if s.caps.lb_1_2 {
-                    "AS weights are not sent yet (lb.api 1.2.0 is not spoken): a backend with \
-                     effective weight 0 is removed from its VIP, every other one is an AS of \
-                     weight 100"
-                } else {
-                    "VPP's lb.api 1.1.0 has no AS weights: a backend with effective weight 0 is \
-                     removed from its VIP (delete is the only drain), every other one is an AS \
-                     of weight 100"
-                },
+                "VPP's lb.api 1.1.0 has no AS weights: a backend with effective weight 0 is \
+                 removed from its VIP (delete is the only drain), every other one is an AS of \
+                 weight 100",
             );
         }
         self.session = Some(s);

@@ -17,9 +17,12 @@
 //!   read-plan-apply-verify path as `lb sync`: the event-driven per-frontend sync puts only
 //!   that frontend's VIP in scope (it never removes VIPs), the periodic full sync also prunes
 //!   stale VIPs inside `managed-prefixes`.
-//! * **VPP 26.06 has no AS weights** (`lb.api` 1.1.0): an effective weight of 0 leaves the AS
-//!   out of the VIP (delete is the only drain; flush per policy via `LbDesired::no_flush`),
-//!   every other weight is sent as 100. The controller says so once per process.
+//! * **Weights follow the VPP** ([`pools::desired`]): on lb.api 1.2.0 (master) each AS gets its
+//!   effective weight and a drained one stays at weight 0 (sticky flows kept) unless its policy
+//!   says flush, then it is removed with flush. VPP 26.06 (lb.api 1.1.0) has no weights: an
+//!   effective weight of 0 leaves the AS out of the VIP (delete is the only drain; flush per
+//!   policy via `LbDesired::no_flush`), every other weight is sent as 100; the controller says
+//!   so once per process.
 //! * **Observable**: JSON-line events on stdout ([`events`], §6.2) and Prometheus metrics with
 //!   vpp-maglev's names plus a JSON `/status` ([`metrics`]).
 

@@ -157,13 +157,20 @@ pub fn lb_conf(lb: &LbSettings) -> LbConf {
 }
 
 /// What a sync of `frontends` (their plans) should leave in VPP: `lb_conf`, each frontend's VIP
-/// with the backends of non-zero weight as ASes of weight 100 (26.06 has no weights), and the
-/// left-out backends that must not be flushed. With `managed`, the full sync's stale-VIP
-/// removal covers those prefixes.
+/// with its ASes, and the left-out backends that must not be flushed. With `full`, the full
+/// sync's stale-VIP removal covers the managed prefixes.
+///
+/// `weights` (lb.api 1.2.0): each backend of non-zero weight is an AS of its effective weight;
+/// one of weight 0 stays an AS of weight 0 (out of the new-flow table, its sticky flows kept:
+/// the lameduck drain) unless its policy says flush, then it is removed with flush (which
+/// evicts its sticky flows, as `lb_as_set_weight(0, is_flush)` would). Without weights (26.06,
+/// lb.api 1.1.0) every backend of non-zero weight is an AS of weight 100 and one of weight 0 is
+/// removed (flushed or not per policy): delete is 26.06's only drain.
 pub fn desired<'a>(
     cfg: &Config,
     plans: impl IntoIterator<Item = &'a FrontendPlan>,
     full: bool,
+    weights: bool,
 ) -> LbDesired {
     let mut d = LbDesired {
         conf: Some(lb_conf(&cfg.lb)),
@@ -184,10 +191,10 @@ pub fn desired<'a>(
         let vk = key::of_vip(&vip);
         let mut ases: Vec<As> = Vec::new();
         for m in &p.members {
-            if m.weight > 0 {
+            if m.weight > 0 || (weights && !m.flush) {
                 ases.push(As {
                     address: m.address,
-                    weight: 100,
+                    weight: if weights { m.weight } else { 100 },
                 });
             } else if !m.flush {
                 no_flush.insert(key::as_(&vk, m.address));
@@ -291,7 +298,7 @@ maglev:
     fn desired_leaves_zero_weights_out_with_their_flush_policy() {
         use State::*;
         let (cfg, p) = run(&[("a1", Down), ("a2", Up), ("b1", Unknown)]);
-        let d = desired(&cfg, [&p], false);
+        let d = desired(&cfg, [&p], false, false);
         assert_eq!(d.vips.len(), 1);
         let v = &d.vips[0];
         let ases: Vec<String> = v.ases.iter().map(|a| a.address.to_string()).collect();
@@ -315,7 +322,21 @@ maglev:
         assert_eq!(d.conf.as_ref().unwrap().sticky_buckets_per_core, Some(1024));
         let mut cfg2 = cfg.clone();
         cfg2.lb.managed_prefixes = vec!["2001:db8:100::/64".parse().unwrap()];
-        assert_eq!(desired(&cfg2, [&p], true).managed_prefixes.len(), 1);
+        assert_eq!(desired(&cfg2, [&p], true, false).managed_prefixes.len(), 1);
+
+        // lb.api 1.2.0: weights as configured (a2: 50); a1 down with flush-on-down is removed
+        // with flush; b1 unknown stays an AS of weight 0 (lameduck: sticky flows kept).
+        let d = desired(&cfg, [&p], false, true);
+        let w: Vec<(String, u8)> = d.vips[0]
+            .ases
+            .iter()
+            .map(|a| (a.address.to_string(), a.weight))
+            .collect();
+        assert_eq!(
+            w,
+            [("192.0.2.2".to_string(), 50), ("192.0.2.11".to_string(), 0)]
+        );
+        assert!(d.no_flush.is_empty(), "{:?}", d.no_flush);
     }
 
     #[test]
@@ -328,7 +349,7 @@ maglev:
                 .map(|(n, s)| (n.to_string(), *s))
                 .collect();
         let p = plan_all(&cfg, &st).remove("www").unwrap();
-        let d = desired(&cfg, [&p], false);
+        let d = desired(&cfg, [&p], false, false);
         let vk = key::of_vip(&d.vips[0]);
         assert!(d
             .no_flush
