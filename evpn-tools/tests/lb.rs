@@ -418,6 +418,15 @@ async fn lb_conf_and_bad_input() {
     r.ok();
     assert_eq!(r.ops(), 0, "{}", r.stdout);
     assert!(bed.mutating().is_empty());
+    // ... and says what it could not compare on 26.06.
+    assert!(
+        r.json()["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("cannot read back sticky-buckets-per-core"),
+        "{}",
+        r.stdout
+    );
     // A power of two is required; 0 too is refused. Bad input: exit 2, nothing sent.
     for b in ["1000", "0"] {
         let r = bed.run(&[&conf[..], &["--buckets", b]].concat()).await;

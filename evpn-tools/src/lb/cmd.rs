@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::config::{self, is_pow2, LbDesired, DEFAULT_BUCKETS};
-use super::model::{IpPrefix, LbConf};
+use super::model::{key, IpPrefix, LbConf};
 use super::read::{read, LbRead, COUNTERS};
 use super::stats::{self, LbCounters};
 use super::sync::{capabilities, check, sync, SyncOptions};
@@ -143,12 +143,25 @@ async fn one_sync(
 ) -> Result<Done, Failure> {
     let mut vpp = connect(g, &g.socket).await?;
     // Refusals come before anything is read or sent.
-    check(desired, &capabilities(&vpp), opts)?;
+    let caps = capabilities(&vpp);
+    check(desired, &caps, opts)?;
     let step = sync(&mut vpp, desired, opts).await;
     vpp.conn.close().await;
+    let step = step?;
     let mut report = Report::new(name);
     report.warnings.extend(desired.warnings.iter().cloned());
-    report.steps.push(step?);
+    // 26.06 has no lb_conf getter: say that buckets and timeout were not compared rather than
+    // let "0 operations" read as "VPP has them".
+    let conf_sent = step.ops.iter().any(|o| o.key == key::CONF);
+    if desired.conf.is_some() && !conf_sent && !caps.lb_fixed && !caps.lb_1_2 {
+        report.warnings.push(
+            "lb_conf: VPP 26.06 (lb.api 1.1.0) cannot read back sticky-buckets-per-core and \
+             flow-timeout; only the source addresses were compared, and VPP keeps the values \
+             of its last lb_conf"
+                .into(),
+        );
+    }
+    report.steps.push(step);
     Ok(Done::Report(report))
 }
 
