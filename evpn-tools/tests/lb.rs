@@ -542,6 +542,35 @@ async fn f_status_and_stats() {
         "{}",
         r.stdout
     );
+    // --watch: one JSON line per interval until interrupted.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_evpn-tools"))
+        .arg("--socket")
+        .arg(bed.socket())
+        .args([
+            "--json",
+            "lb",
+            "stats",
+            "--stats-socket",
+            &ss,
+            "--watch",
+            "50ms",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+    for _ in 0..2 {
+        let l = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("a line within 10 s")
+            .unwrap()
+            .expect("still running");
+        let j: serde_json::Value = serde_json::from_str(&l).unwrap();
+        assert_eq!(j["vips"][0]["counters"]["first session packet"], 1, "{l}");
+    }
+    child.kill().await.unwrap();
     // A VIP the stats cannot name: a clear error.
     let r = bed
         .run(&[

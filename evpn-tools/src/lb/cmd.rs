@@ -89,6 +89,9 @@ pub struct StatsArgs {
     /// Prometheus text instead of a table.
     #[arg(long)]
     pub prom: bool,
+    /// Print again every interval until interrupted (with `--json`: one JSON line each).
+    #[arg(long, value_parser = parse_duration)]
+    pub watch: Option<Duration>,
 }
 
 pub async fn run(g: &Global, cmd: LbCmd) -> Result<Done, Failure> {
@@ -270,9 +273,14 @@ async fn status(g: &Global, a: StatusArgs) -> Result<Done, Failure> {
 }
 
 async fn stats_cmd(g: &Global, a: StatsArgs) -> Result<Done, Failure> {
-    let counters: LbCounters = stats::read_counters(&a.stats_socket)?;
-    // Label the indices with VIP prefixes when the API is there (required for --vip).
-    let mut labels: BTreeMap<u32, String> = BTreeMap::new();
+    let mut client = vppapi_stats::Client::connect(&a.stats_socket).map_err(|e| {
+        format!(
+            "cannot open the stats segment at {}: {e}",
+            a.stats_socket.display()
+        )
+    })?;
+    // Label the indices with VIP prefixes when the API is there (required for --vip). The
+    // labels are read once: a VIP's pool index does not change while it lives.
     let api = if a.vip.is_some() || g.socket.exists() {
         let mut vpp = connect(g, &g.socket).await?;
         let r = read(&mut vpp).await?;
@@ -281,36 +289,57 @@ async fn stats_cmd(g: &Global, a: StatsArgs) -> Result<Done, Failure> {
     } else {
         None
     };
-    match &api {
-        Some(r) => {
-            for v in r.live() {
-                labels.insert(
-                    v.index,
-                    format!("{} {}/{}", v.prefix, v.protocol(), v.port()),
-                );
+    let only: Option<Vec<u32>> = match &a.vip {
+        None => None,
+        Some(p) => {
+            let r = api.as_ref().expect("connected above");
+            let idx: Vec<u32> = r
+                .live()
+                .filter(|v| v.prefix == *p)
+                .map(|v| v.index)
+                .collect();
+            if idx.is_empty() {
+                return Err(Failure::Error(format!("no live VIP {p} in VPP")));
+            }
+            Some(idx)
+        }
+    };
+    loop {
+        let counters: LbCounters = stats::read_with(&mut client)?;
+        let mut labels: BTreeMap<u32, String> = BTreeMap::new();
+        match &api {
+            Some(r) => {
+                for v in r.live() {
+                    labels.insert(
+                        v.index,
+                        format!("{} {}/{}", v.prefix, v.protocol(), v.port()),
+                    );
+                }
+            }
+            None => {
+                for &i in counters.by_index.keys().filter(|&&i| i != 0) {
+                    labels.insert(i, format!("[{i}]"));
+                }
             }
         }
-        None => {
-            for &i in counters.by_index.keys().filter(|&&i| i != 0) {
-                labels.insert(i, format!("[{i}]"));
-            }
+        if let Some(idx) = &only {
+            labels.retain(|i, _| idx.contains(i));
+        }
+        print_stats(g, &a, &counters, &labels);
+        let Some(every) = a.watch else {
+            return Ok(Done::Printed(exit::CONVERGED));
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(Done::Printed(exit::CONVERGED)),
         }
     }
-    if let Some(p) = &a.vip {
-        let r = api.as_ref().expect("connected above");
-        let idx: Vec<u32> = r
-            .live()
-            .filter(|v| v.prefix == *p)
-            .map(|v| v.index)
-            .collect();
-        if idx.is_empty() {
-            return Err(Failure::Error(format!("no live VIP {p} in VPP")));
-        }
-        labels.retain(|i, _| idx.contains(i));
-    }
+}
+
+fn print_stats(g: &Global, a: &StatsArgs, counters: &LbCounters, labels: &BTreeMap<u32, String>) {
     if a.prom {
-        print!("{}", stats::prometheus(&counters, &labels));
-        return Ok(Done::Printed(exit::CONVERGED));
+        print!("{}", stats::prometheus(counters, labels));
+        return;
     }
     let vips: Vec<_> = labels
         .iter()
@@ -323,8 +352,16 @@ async fn stats_cmd(g: &Global, a: StatsArgs) -> Result<Done, Failure> {
         })
         .collect();
     if g.json {
-        let doc = json!({"boottime": counters.boottime, "vips": vips});
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        let doc = json!({
+            "ts": crate::output::rfc3339(std::time::SystemTime::now()),
+            "boottime": counters.boottime,
+            "vips": vips,
+        });
+        if a.watch.is_some() {
+            println!("{doc}");
+        } else {
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
     } else {
         if counters.by_index.is_empty() {
             println!("no LB counters in the stats segment (no VIP was added yet)");
@@ -336,5 +373,4 @@ async fn stats_cmd(g: &Global, a: StatsArgs) -> Result<Done, Failure> {
             }
         }
     }
-    Ok(Done::Printed(exit::CONVERGED))
 }
