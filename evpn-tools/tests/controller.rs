@@ -35,6 +35,7 @@ fn sim_child() {
     };
     let mut it = v.split('\n');
     let (api, stats) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+    let lb_1_2 = it.next() == Some("1.2.0");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -42,6 +43,7 @@ fn sim_child() {
     rt.block_on(async {
         let mut cfg = vpp_sim::SimConfig::new(api);
         cfg.stats_socket = Some(PathBuf::from(stats));
+        cfg.lb_api_1_2 = lb_1_2;
         let _sim = vpp_sim::Simulator::start(cfg).await.unwrap();
         eprintln!("vpp-sim (test child): serving {api}");
         std::future::pending::<()>().await;
@@ -54,6 +56,11 @@ struct Sim {
 
 impl Sim {
     async fn start(api: &Path, stats: &Path) -> Sim {
+        Self::start_lb(api, stats, false).await
+    }
+
+    /// With `lb_1_2`: the simulator of a VPP with lb.api 1.2.0 (`--lb-api 1.2.0`).
+    async fn start_lb(api: &Path, stats: &Path, lb_1_2: bool) -> Sim {
         // Stale socket files of a killed simulator (a SIGKILL leaves them behind).
         let _ = std::fs::remove_file(api);
         let _ = std::fs::remove_file(stats);
@@ -62,11 +69,22 @@ impl Sim {
         let mut cmd = if bin.exists() && !child_mode {
             let mut c = Command::new(bin);
             c.arg("--socket").arg(api).arg("--stats-socket").arg(stats);
+            if lb_1_2 {
+                c.args(["--lb-api", "1.2.0"]);
+            }
             c
         } else {
             let mut c = Command::new(std::env::current_exe().unwrap());
             c.args(["--exact", "sim_child", "--nocapture", "--test-threads=1"])
-                .env(SIM_ENV, format!("{}\n{}", api.display(), stats.display()));
+                .env(
+                    SIM_ENV,
+                    format!(
+                        "{}\n{}\n{}",
+                        api.display(),
+                        stats.display(),
+                        if lb_1_2 { "1.2.0" } else { "1.1.0" }
+                    ),
+                );
             c
         };
         let child = cmd
@@ -767,4 +785,98 @@ async fn check_exits_0_1_2() {
     let (code, _, err) =
         evpn_tools(&api, &["lb", "controller", "--config", p.to_str().unwrap()]).await;
     assert_eq!(code, 2, "{err}");
+}
+
+/// `(address, weight)` of the used ASes of a VIP, sorted (lb.api 1.2.0 prints weights).
+async fn weights(api: &Path, vip: &str) -> Option<Vec<(String, u64)>> {
+    let s = status(api).await?;
+    let v = s["vips"]
+        .as_array()?
+        .iter()
+        .find(|v| v["prefix"] == vip && v["removed"] == false)?
+        .clone();
+    let mut a: Vec<(String, u64)> = v["ases"]
+        .as_array()?
+        .iter()
+        .filter(|a| a["used"] == true)
+        .map(|a| {
+            (
+                a["address"].as_str().unwrap_or("").to_string(),
+                a["weight"].as_u64().unwrap_or(999),
+            )
+        })
+        .collect();
+    a.sort();
+    Some(a)
+}
+
+/// On lb.api 1.2.0 the controller sends effective weights: be2's configured 50, and a down
+/// backend without flush-on-down stays an AS of weight 0 (lameduck: its sticky flows kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_weights_on_lb_api_1_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = dir.path().join("api.sock");
+    let stats = dir.path().join("stats.sock");
+    let _sim = Sim::start_lb(&api, &stats, true).await;
+    let (port, be) = backends().await;
+    let cfg_path = dir.path().join("maglev.yaml");
+    let cfg = config(port)
+        .replace(
+            "be2: { address: 127.0.0.3, healthcheck: web }",
+            "be2: { address: 127.0.0.3, healthcheck: web, weight: 50 }",
+        )
+        .replace(
+            "      encap: gre4\n",
+            "      encap: gre4\n      flush-on-down: false\n",
+        )
+        .replace("startup-min-delay: 300ms", "startup-min-delay: 0s")
+        .replace("startup-max-delay: 1500ms", "startup-max-delay: 0s");
+    assert!(cfg.contains("weight: 50") && cfg.contains("flush-on-down: false"));
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let ctl = Controller::start(&api, &stats, &cfg_path);
+    let apir = api.as_path();
+    let w = |a: &str, n: u64| (a.to_string(), n);
+    until(
+        "weighted ASes",
+        Duration::from_secs(10),
+        &ctl,
+        || async move {
+            weights(apir, VIP).await
+                == Some(vec![
+                    w("127.0.0.2", 100),
+                    w("127.0.0.3", 50),
+                    w("127.0.0.4", 100),
+                ])
+        },
+    )
+    .await;
+    // be3 down: weight 0 through lb_as_set_weight, still an AS (no delete, no flush).
+    be[2].set(503);
+    until("be3 drained", Duration::from_secs(5), &ctl, || async move {
+        weights(apir, VIP).await
+            == Some(vec![
+                w("127.0.0.2", 100),
+                w("127.0.0.3", 50),
+                w("127.0.0.4", 0),
+            ])
+    })
+    .await;
+    let trace = api_trace(&api).await;
+    assert!(
+        trace.iter().any(|m| m.contains("lb_as_set_weight")),
+        "no lb_as_set_weight in the trace\n{}",
+        ctl.dump()
+    );
+    assert!(
+        !trace
+            .iter()
+            .any(|m| m.contains("vl_api_lb_add_del_as_t") && m.contains("is_del: true")),
+        "a drained AS is not deleted on 1.2.0"
+    );
+    // Back up: weight 100 again.
+    be[2].set(200);
+    until("be3 back", Duration::from_secs(5), &ctl, || async move {
+        weights(apir, VIP).await.map(|v| v[2].1) == Some(100)
+    })
+    .await;
 }

@@ -179,7 +179,7 @@ fn vip_json(r: &LbRead, v: &super::read::ScrapedVip, all: bool) -> serde_json::V
         .map(|a| {
             json!({
                 "address": a.address.to_string(), "used": a.used, "buckets": a.buckets,
-                "flows": a.flows, "dpo": a.dpo,
+                "flows": a.flows, "dpo": a.dpo, "weight": a.weight,
             })
         })
         .collect();
