@@ -218,6 +218,21 @@ fn vip_msg(v: &Vip, compat_v4: bool, is_del: bool) -> LbAddDelVipV2 {
     }
 }
 
+/// `lb_add_del_vip_v2` for the VIP `value` (add, or delete with `is_del`).
+async fn add_del_vip(
+    ctx: &mut Vpp,
+    key: &str,
+    value: &LbItem,
+    is_del: bool,
+) -> Result<(), VppError> {
+    let LbItem::Vip(v) = value else {
+        return Err(wrong(key, value));
+    };
+    let m = vip_msg(v, ctx.lb.compat_v4, is_del);
+    ctx.call(m).await?;
+    Ok(())
+}
+
 impl Descriptor<LbItem, Vpp> for VipDesc {
     fn name(&self) -> &'static str {
         "lb-vip"
@@ -280,14 +295,7 @@ impl Descriptor<LbItem, Vpp> for VipDesc {
         key: &'a str,
         value: &'a LbItem,
     ) -> BoxFuture<'a, Result<(), OpError>> {
-        boxed(async move {
-            let LbItem::Vip(v) = value else {
-                return Err(wrong(key, value));
-            };
-            let m = vip_msg(v, ctx.lb.compat_v4, false);
-            ctx.call(m).await?;
-            Ok(())
-        })
+        boxed(add_del_vip(ctx, key, value, false))
     }
     fn delete<'a>(
         &'a self,
@@ -295,14 +303,7 @@ impl Descriptor<LbItem, Vpp> for VipDesc {
         key: &'a str,
         value: &'a LbItem,
     ) -> BoxFuture<'a, Result<(), OpError>> {
-        boxed(async move {
-            let LbItem::Vip(v) = value else {
-                return Err(wrong(key, value));
-            };
-            let m = vip_msg(v, ctx.lb.compat_v4, true);
-            ctx.call(m).await?;
-            Ok(())
-        })
+        boxed(add_del_vip(ctx, key, value, true))
     }
     fn retrieve<'a>(
         &'a self,
