@@ -112,6 +112,9 @@ pub struct VppOptions {
     pub trace: bool,
 }
 
+/// See [`Vpp::on_api`].
+pub type ApiHook = std::sync::Arc<dyn Fn(&'static str, &'static str, bool) + Send + Sync>;
+
 /// One VPP, as the tool talks to it.
 pub struct Vpp {
     pub conn: Connection,
@@ -132,6 +135,10 @@ pub struct Vpp {
     pub lcp_pairs: HashSet<String>,
     /// The LB reconcile's share: its read of VPP and its wire options.
     pub lb: crate::lb::LbCtx,
+    /// Called for every request sent and every reply or details message received (message
+    /// name, `"send"` or `"recv"`, ok = no transport error and retval 0): a daemon's
+    /// `maglev_vpp_api_total`. Not called for what a dry run only records.
+    pub on_api: Option<ApiHook>,
     next_fake: u32,
 }
 
@@ -148,6 +155,7 @@ impl Vpp {
             doomed: HashSet::new(),
             lcp_pairs: HashSet::new(),
             lb: crate::lb::LbCtx::default(),
+            on_api: None,
             next_fake: 0,
         }
     }
@@ -167,6 +175,12 @@ impl Vpp {
                 .chain(r.different_crc.into_iter().map(|(n, _)| n))
                 .collect(),
             None => name_crcs.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn count(&self, message: &'static str, direction: &'static str, ok: bool) {
+        if let Some(h) = &self.on_api {
+            h(message, direction, ok);
         }
     }
 
@@ -235,21 +249,21 @@ impl Vpp {
         M: Request + Sync,
     {
         let t = Instant::now();
-        let raw = self
-            .conn
-            .call_raw(msg)
-            .await
-            .map_err(|source| match source {
-                RtError::Api(a) => VppError::Retval {
-                    message: M::NAME,
-                    retval: a.retval,
-                    name: a.name().unwrap_or("unknown error"),
-                },
-                source => VppError::Transport {
-                    message: M::NAME,
-                    source,
-                },
-            })?;
+        self.count(M::NAME, "send", true);
+        let raw = self.conn.call_raw(msg).await;
+        let ok = raw.as_ref().is_ok_and(|r| r.retval().unwrap_or(0) == 0);
+        self.count(<M::Reply as Message>::NAME, "recv", ok);
+        let raw = raw.map_err(|source| match source {
+            RtError::Api(a) => VppError::Retval {
+                message: M::NAME,
+                retval: a.retval,
+                name: a.name().unwrap_or("unknown error"),
+            },
+            source => VppError::Transport {
+                message: M::NAME,
+                source,
+            },
+        })?;
         let retval = raw.retval().unwrap_or(0);
         let context = raw.view().ok().and_then(|(h, _)| h.context).unwrap_or(0);
         self.trace_line(json!({
@@ -287,9 +301,15 @@ impl Vpp {
             message: M::NAME,
             source,
         };
-        let mut s = self.conn.dump(&msg).await.map_err(err)?;
+        self.count(M::NAME, "send", true);
+        let details = <M::Details as Message>::NAME;
+        let mut s = self.conn.dump(&msg).await.map_err(|e| {
+            self.count(details, "recv", false);
+            err(e)
+        })?;
         let mut out = Vec::new();
         while let Some(d) = s.next().await {
+            self.count(details, "recv", d.is_ok());
             out.push(d.map_err(err)?);
         }
         self.trace_line(json!({

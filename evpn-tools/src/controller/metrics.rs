@@ -325,15 +325,10 @@ impl Metrics {
             .inc();
     }
 
-    /// Counts what a sync did: its messages (`maglev_vpp_api_total`) and its applied
-    /// operations (`maglev_vpp_lbsync_total{scope,kind}`).
+    /// Counts what a sync did: its applied operations (`maglev_vpp_lbsync_total{scope,kind}`);
+    /// its messages are counted as they go (`Vpp::on_api`).
     pub fn sync_step(&self, scope: &str, step: &Step) {
         for o in &step.ops {
-            for m in &o.messages {
-                let ok = m.retval.unwrap_or(0) == 0;
-                self.api(m.message, "send", true);
-                self.api(m.message, "recv", ok);
-            }
             if o.state != "done" {
                 continue;
             }
