@@ -883,4 +883,22 @@ async fn controller_weights_on_lb_api_1_2() {
         weights(apir, VIP).await.map(|v| v[2].1) == Some(100)
     })
     .await;
+    // The periodic sync (sync-interval 1s) re-reads the file, as vpp-maglev does: be2's weight
+    // changed to 20 without a SIGHUP is applied with one lb_as_set_weight.
+    let text = std::fs::read_to_string(&cfg_path).unwrap();
+    std::fs::write(&cfg_path, text.replace("weight: 50", "weight: 20")).unwrap();
+    until(
+        "be2 re-weighted",
+        Duration::from_secs(5),
+        &ctl,
+        || async move { weights(apir, VIP).await.map(|v| v[1].1) == Some(20) },
+    )
+    .await;
+    assert!(
+        ctl.of_type("reload")
+            .iter()
+            .any(|e| e["fields"]["trigger"] == "sync-interval" && e["fields"]["result"] == "ok"),
+        "{}",
+        ctl.dump()
+    );
 }

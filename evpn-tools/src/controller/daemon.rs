@@ -5,7 +5,8 @@
 //!
 //! Timers: connect (every `--reconnect-interval` while there is no session), `control_ping`
 //! (`--ping-interval`), the stats scrape (`--stats-interval`), the full sync (`sync-interval`,
-//! once warmup is over) and the warmup deadlines. Signals: SIGHUP reloads, SIGTERM/SIGINT stop.
+//! once warmup is over; it re-reads the file first and reloads it when it changed) and the
+//! warmup deadlines. Signals: SIGHUP reloads, SIGTERM/SIGINT stop.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -77,6 +78,9 @@ pub struct Daemon {
     rx: UnboundedReceiver<Msg>,
     generation: u64,
     said_no_weights: bool,
+    /// The configuration file's bytes when last read (loaded or refused): the periodic sync
+    /// re-reads the file and reloads only when they changed.
+    cfg_seen: Option<Vec<u8>>,
     last_connect_error: Option<String>,
     server: Option<JoinHandle<()>>,
     signals: Option<(Signal, Signal, Signal)>,
@@ -112,6 +116,7 @@ impl Daemon {
             timeout: g.timeout,
             trace: g.trace,
         };
+        let cfg_seen = std::fs::read(&args.config).ok();
         let mut d = Daemon {
             args,
             endpoints,
@@ -131,6 +136,7 @@ impl Daemon {
             rx,
             generation: 0,
             said_no_weights: false,
+            cfg_seen,
             last_connect_error: None,
             server: None,
             signals: Some(signals),
@@ -231,7 +237,7 @@ impl Daemon {
             match wake {
                 Wake::Msg(Some(Msg::Probe(r))) => self.on_probe(r).await,
                 Wake::Msg(None) => {}
-                Wake::Hup => self.reload().await,
+                Wake::Hup => self.reload("SIGHUP").await,
                 Wake::Stop(sig) => {
                     self.events.log(Level::Info, format!("{sig}: stopping"));
                     break;
@@ -665,7 +671,15 @@ impl Daemon {
         }
         if self.next_full_sync.is_some_and(|t| now >= t) {
             if self.warmup.full_sync_allowed(now) {
-                self.full_sync("sync-interval").await;
+                // vpp-maglev re-reads its configuration for every periodic sync: a changed file
+                // is reloaded (checked first, as on SIGHUP), and the reload syncs.
+                let changed = std::fs::read(&self.args.config).ok() != self.cfg_seen;
+                if changed {
+                    self.reload("sync-interval").await;
+                }
+                if !changed || self.next_full_sync.is_some_and(|t| now >= t) {
+                    self.full_sync("sync-interval").await;
+                }
             } else {
                 self.next_full_sync = Some(now + self.cfg.lb.sync_interval);
             }
@@ -893,15 +907,19 @@ impl Daemon {
     // -----------------------------------------------------------------------------------------
     // Reload
 
-    async fn reload(&mut self) {
+    /// Re-reads the configuration (`trigger`: SIGHUP, or a periodic sync that saw the file
+    /// change); a file that fails either validation stage is refused and the running one stays.
+    async fn reload(&mut self, trigger: &str) {
+        self.cfg_seen = std::fs::read(&self.args.config).ok();
         let new = match config::load(&self.args.config) {
             Ok(c) => c,
             Err(e) => {
                 self.events.emit(
                     "reload",
                     Level::Error,
-                    format!("SIGHUP: reload refused, the running configuration stays: {e}"),
+                    format!("{trigger}: reload refused, the running configuration stays: {e}"),
                     [
+                        ("trigger", trigger.to_string()),
                         ("result", "refused".to_string()),
                         ("kind", e.kind().to_string()),
                         ("error", e.message().to_string()),
@@ -973,10 +991,11 @@ impl Daemon {
             "reload",
             Level::Info,
             format!(
-                "SIGHUP: configuration reloaded ({added} backends added, {removed} removed, \
+                "{trigger}: configuration reloaded ({added} backends added, {removed} removed, \
                  {restarted} restarted, {kept} kept running)"
             ),
             [
+                ("trigger", trigger.to_string()),
                 ("result", "ok".to_string()),
                 ("added", added.to_string()),
                 ("removed", removed.to_string()),
