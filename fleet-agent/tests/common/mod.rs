@@ -1,0 +1,210 @@
+//! The test bed: an in-process simulator on a temporary socket, the `vpp-fleet-agent` binary
+//! run as an operator runs it (its JSON-line events collected), the store in a temp dir, and
+//! deadline polling (never a fixed sleep as an assertion).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use evpn_tools::model::Item;
+use serde_json::Value as Json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use vpp_sim::{SimConfig, Simulator};
+
+pub async fn sim(dir: &Path, name: &str) -> Simulator {
+    Simulator::start(SimConfig::new(dir.join(name)))
+        .await
+        .unwrap()
+}
+
+/// A running agent.
+pub struct Agent {
+    pub child: Child,
+    pub events: Arc<Mutex<Vec<Json>>>,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Agent {
+    pub fn start(args: &[&str]) -> Agent {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vpp-fleet-agent"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let out = child.stdout.take().unwrap();
+        let ev = events.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let v: Json = serde_json::from_str(&l)
+                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"));
+                ev.lock().unwrap().push(v);
+            }
+        });
+        let err = child.stderr.take().unwrap();
+        let se = stderr.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(err).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let mut s = se.lock().unwrap();
+                s.push_str(&l);
+                s.push('\n');
+            }
+        });
+        Agent {
+            child,
+            events,
+            stderr,
+        }
+    }
+
+    pub fn of_type(&self, ty: &str) -> Vec<Json> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == ty)
+            .cloned()
+            .collect()
+    }
+
+    pub fn dump(&self) -> String {
+        let ev = self.events.lock().unwrap();
+        let tail: Vec<String> = ev
+            .iter()
+            .rev()
+            .take(40)
+            .rev()
+            .map(|e| e.to_string())
+            .collect();
+        format!(
+            "last events ({} in all):\n{}\nstderr:\n{}",
+            ev.len(),
+            tail.join("\n"),
+            self.stderr.lock().unwrap()
+        )
+    }
+}
+
+/// Polls `f` until it holds or `within` passes (then panics with `what` and the agent's
+/// recent events).
+pub async fn until<F, Fut>(what: &str, within: Duration, agent: &Agent, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = Instant::now() + within;
+    loop {
+        if f().await {
+            return;
+        }
+        if Instant::now() > end {
+            panic!("timed out waiting for: {what}\n{}", agent.dump());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What VPP has, as evpn-tools' engine reads it (engine key -> value, owned).
+pub async fn vpp_state(socket: &Path) -> BTreeMap<String, (Item, bool)> {
+    let g = evpn_tools::commands::Global {
+        socket: socket.to_path_buf(),
+        json: true,
+        trace: false,
+        dry_run: false,
+        strict: false,
+        timeout: Duration::from_secs(5),
+    };
+    let Ok(mut vpp) = evpn_tools::commands::connect(&g, socket).await else {
+        return BTreeMap::new();
+    };
+    let engine = evpn_tools::descriptors::engine();
+    let s = evpn_tools::reconcile_run::read(&engine, &mut vpp)
+        .await
+        .unwrap_or_default();
+    let _ = vpp.conn.close().await;
+    s.iter()
+        .map(|(k, e)| (k.to_string(), (e.value.clone(), e.owned)))
+        .collect()
+}
+
+/// The status file's map (empty until written).
+pub fn status(path: &Path) -> BTreeMap<String, Json> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+pub fn state_of(status: &BTreeMap<String, Json>, key: &str) -> String {
+    status
+        .get(key)
+        .and_then(|v| v["state"].as_str())
+        .unwrap_or("-")
+        .to_string()
+}
+
+/// Writes a store file atomically (a reader never sees half a file).
+pub fn write_store(path: &Path, entries: &BTreeMap<String, Json>) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(entries).unwrap()).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+pub fn cfg(label: &str, rel: &str) -> String {
+    format!("/vnf-agent/{label}/config/{rel}")
+}
+pub fn st(label: &str, rel: &str) -> String {
+    format!("/vnf-agent/{label}/status/{rel}")
+}
+
+/// `n` bridge domains 1..=n, each with a bound BVI loop<N> (vMAC, an IPv4 and an IPv6 address).
+pub fn bds_with_bvis(label: &str, n: u32) -> BTreeMap<String, Json> {
+    let mut m = BTreeMap::new();
+    for i in 1..=n {
+        m.insert(
+            cfg(label, &format!("evpn/bd/v1/{i}")),
+            serde_json::json!({ "mac_age": 5 }),
+        );
+        m.insert(
+            cfg(label, &format!("evpn/bvi/v1/loop{i}")),
+            serde_json::json!({
+                "bd": i,
+                "vmac": format!("42:00:00:00:{:02x}:{:02x}", i >> 8, i & 0xff),
+                "addresses": [format!("10.{}.{}.1/24", i >> 8, i & 0xff),
+                              format!("2001:db8:{i:x}::1/64")],
+            }),
+        );
+    }
+    m
+}
+
+pub fn common_args(label: &str, store: &Path, socket: &Path) -> Vec<String> {
+    vec![
+        "--label".into(),
+        label.into(),
+        "--store".into(),
+        format!("file:{}", store.display()),
+        "--socket".into(),
+        socket.display().to_string(),
+        "--resync-interval".into(),
+        "500ms".into(),
+        "--ping-interval".into(),
+        "200ms".into(),
+        "--poll-interval".into(),
+        "50ms".into(),
+    ]
+}
+
+pub fn status_path(store: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.status.json", store.display()))
+}

@@ -1,0 +1,356 @@
+//! The agent with the file store against the simulator (issue 13's acceptance, file half).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::*;
+use evpn_tools::model::Item;
+use serde_json::json;
+use vppapi_binapi::l2::BridgeDomainAddDelV2;
+use vppapi_runtime::{Config, Connection};
+
+const L: &str = "gw1";
+
+/// loop<i> is the BVI of BD i and has 10.0.i.1/24 (i < 256).
+fn has_bvi_addr(vpp: &BTreeMap<String, (Item, bool)>, i: u32) -> bool {
+    matches!(vpp.get(&format!("interface/loop{i}")), Some((Item::Loopback(l), true))
+        if l.bvi_of == Some(i) && l.addrs.iter().any(|a| a.to_string() == format!("10.0.{i}.1/24")))
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bds_with_bvis_converge_status_applied_and_restored_after_vpp_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "api.sock").await;
+    let store = dir.path().join("store.json");
+    let n = 100;
+    write_store(&store, &bds_with_bvis(L, n));
+    let t = Instant::now();
+    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    let sp = status_path(&store);
+    until("all applied", Duration::from_secs(20), &agent, || async {
+        let s = status(&sp);
+        s.len() == 2 * n as usize && s.values().all(|v| v["state"] == "applied")
+    })
+    .await;
+    eprintln!("{n} BDs with BVIs applied in {:?}", t.elapsed());
+    let vpp = vpp_state(sim.socket()).await;
+    for i in 1..=n {
+        assert!(vpp.get(&format!("bd/{i}")).is_some_and(|v| v.1), "bd/{i}");
+        assert!(
+            has_bvi_addr(&vpp, i),
+            "loop{i}: {:?}",
+            vpp.get(&format!("interface/loop{i}"))
+        );
+    }
+    assert_eq!(agent.of_type("resync").len(), 1, "{}", agent.dump());
+
+    // VPP restarts (new pid, empty state): the agent notices and restores everything.
+    let t = Instant::now();
+    sim.restart().await.unwrap();
+    until("restored", Duration::from_secs(20), &agent, || async {
+        let vpp = vpp_state(sim.socket()).await;
+        (1..=n).all(|i| has_bvi_addr(&vpp, i))
+    })
+    .await;
+    eprintln!("restored after a VPP restart in {:?}", t.elapsed());
+    until(
+        "a resync after the restart",
+        Duration::from_secs(5),
+        &agent,
+        || async {
+            agent.of_type("resync").len() >= 2 && !agent.of_type("vpp-disconnected").is_empty()
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l2fib_before_its_interface_is_pending_then_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "api.sock").await;
+    let store = dir.path().join("store.yaml");
+    let fib_pg = cfg(L, "evpn/l2fib/v1/10/02:00:00:00:00:aa");
+    let fib_vx = cfg(L, "evpn/l2fib/v1/10/02:00:00:00:00:bb");
+    let mut m: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    m.insert(
+        cfg(L, "evpn/bd/v1/10"),
+        json!({ "members": ["pg0", "vxlan_tunnel5:1"] }),
+    );
+    m.insert(fib_pg.clone(), json!({ "if": "pg0" }));
+    m.insert(fib_vx.clone(), json!({ "if": "vxlan_tunnel5" }));
+    write_store(&store, &m);
+    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    let sp = status_path(&store);
+    let s_pg = st(L, "evpn/l2fib/v1/10/02:00:00:00:00:aa");
+    let s_vx = st(L, "evpn/l2fib/v1/10/02:00:00:00:00:bb");
+    until("both pending", Duration::from_secs(10), &agent, || async {
+        let s = status(&sp);
+        state_of(&s, &s_pg) == "pending" && state_of(&s, &s_vx) == "pending"
+    })
+    .await;
+    let s = status(&sp);
+    assert!(
+        s[&s_pg].to_string().contains("bd/10/member/pg0"),
+        "the missing dependency is named: {}",
+        s[&s_pg]
+    );
+    assert_eq!(state_of(&s, &st(L, "evpn/bd/v1/10")), "pending", "members");
+    assert!(vpp_state(sim.socket()).await.contains_key("bd/10"));
+
+    // The tunnel comes from the store: the entry on it is applied in the same transaction.
+    m.insert(
+        cfg(L, "evpn/vxlan/v1/5"),
+        json!({ "src": "192.0.2.1", "dst": "192.0.2.2", "vni": 5 }),
+    );
+    write_store(&store, &m);
+    until(
+        "vxlan entry applied",
+        Duration::from_secs(10),
+        &agent,
+        || async { state_of(&status(&sp), &s_vx) == "applied" },
+    )
+    .await;
+    assert_eq!(state_of(&status(&sp), &s_pg), "pending");
+    until(
+        "the WAS-PENDING op event",
+        Duration::from_secs(5),
+        &agent,
+        || async {
+            agent.of_type("op").iter().any(|e| {
+                e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("[WAS-PENDING]") && m.contains("02:00:00:00:00:bb"))
+            })
+        },
+    )
+    .await;
+
+    // pg0 appears outside the store: the periodic re-plan applies the rest.
+    assert_eq!(sim.cli("create packet-generator interface pg0").0, 0);
+    until(
+        "pg0 entry applied",
+        Duration::from_secs(10),
+        &agent,
+        || async {
+            let s = status(&sp);
+            state_of(&s, &s_pg) == "applied" && state_of(&s, &st(L, "evpn/bd/v1/10")) == "applied"
+        },
+    )
+    .await;
+    let vpp = vpp_state(sim.socket()).await;
+    assert!(vpp.contains_key("l2fib/10/02:00:00:00:00:aa"));
+    assert!(vpp.contains_key("l2fib/10/02:00:00:00:00:bb"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_keys_go_in_dependency_order_and_unowned_objects_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "api.sock").await;
+    // An object the agent does not own: BD 900 without evpn-tools' tag.
+    let conn = Connection::connect(Config::new(sim.socket()))
+        .await
+        .unwrap();
+    conn.call(&BridgeDomainAddDelV2 {
+        bd_id: 900,
+        is_add: true,
+        flood: true,
+        forward: true,
+        learn: true,
+        uu_flood: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let _ = conn.close().await;
+    let store = dir.path().join("store.json");
+    let mut m = bds_with_bvis(L, 2);
+    m.insert(
+        cfg(L, "evpn/vxlan/v1/3"),
+        json!({ "src": "192.0.2.1", "dst": "192.0.2.3", "vni": 3 }),
+    );
+    m.insert(
+        cfg(L, "evpn/bd/v1/1"),
+        json!({ "members": ["vxlan_tunnel3"] }),
+    );
+    m.insert(
+        cfg(L, "evpn/l2fib/v1/1/02:00:00:00:00:cc"),
+        json!({ "if": "vxlan_tunnel3" }),
+    );
+    write_store(&store, &m);
+    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    let sp = status_path(&store);
+    until("applied", Duration::from_secs(10), &agent, || async {
+        let s = status(&sp);
+        s.len() == m.len() && s.values().all(|v| v["state"] == "applied")
+    })
+    .await;
+    sim.api_trace_clear();
+    write_store(&store, &BTreeMap::new());
+    until(
+        "all owned objects gone",
+        Duration::from_secs(10),
+        &agent,
+        || async {
+            let vpp = vpp_state(sim.socket()).await;
+            !vpp.keys().any(|k| {
+                k.starts_with("bd/1") && k != "bd/900"
+                    || k.starts_with("bd/2")
+                    || k.starts_with("interface/loop")
+                    || k.starts_with("l2fib/")
+                    || k.starts_with("vxlan/")
+            }) && status(&sp).is_empty()
+        },
+    )
+    .await;
+    let vpp = vpp_state(sim.socket()).await;
+    assert!(
+        vpp.get("bd/900").is_some_and(|v| !v.1),
+        "unowned BD 900 stays"
+    );
+    // Children before parents, by the agent's op events (in the order sent).
+    until(
+        "the delete events",
+        Duration::from_secs(5),
+        &agent,
+        || async {
+            agent
+                .of_type("op")
+                .iter()
+                .any(|e| e["message"] == "DELETE bd/1")
+        },
+    )
+    .await;
+    let ops: Vec<String> = agent
+        .of_type("op")
+        .iter()
+        .filter_map(|e| e["message"].as_str().map(str::to_string))
+        .filter(|m| m.starts_with("DELETE "))
+        .map(|m| m["DELETE ".len()..].to_string())
+        .collect();
+    let at = |k: &str| {
+        ops.iter()
+            .position(|o| o == k)
+            .unwrap_or_else(|| panic!("no DELETE {k} in {ops:?}"))
+    };
+    let before = |a: &str, b: &str| assert!(at(a) < at(b), "{a} before {b}: {ops:?}");
+    before("l2fib/1/02:00:00:00:00:cc", "bd/1/member/vxlan_tunnel3");
+    before("bd/1/member/vxlan_tunnel3", "bd/1");
+    before("bd/1/member/vxlan_tunnel3", "vxlan/3");
+    for i in 1..=2 {
+        before(&format!("bd/{i}/bvi/loop{i}"), &format!("bd/{i}"));
+        before(
+            &format!("bd/{i}/bvi/loop{i}"),
+            &format!("interface/loop{i}"),
+        );
+        before(
+            &format!("interface/loop{i}/addr/10.0.{i}.1/24"),
+            &format!("interface/loop{i}"),
+        );
+    }
+    // And VPP saw the deletes.
+    let trace: Vec<&str> = sim.api_trace().iter().map(|e| e.name).collect();
+    for m in [
+        "l2fib_add_del",
+        "delete_loopback",
+        "bridge_domain_add_del_v2",
+        "vxlan_add_del_tunnel_v3",
+    ] {
+        assert!(trace.contains(&m), "{m}: {trace:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_values_are_invalid_others_apply_dry_run_and_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "api.sock").await;
+    let store = dir.path().join("store.d");
+    std::fs::create_dir(&store).unwrap();
+    // A YAML file, values as YAML maps or as JSON text (as etcd holds them); another label's
+    // keys are ignored.
+    std::fs::write(
+        store.join("a.yaml"),
+        format!(
+            "{}: {{ mac_age: 3 }}\n{}: '{{\"colour\": \"red\"}}'\n{}: {{ bd: 7 }}\n{}: {{}}\n",
+            cfg(L, "evpn/bd/v1/7"),
+            cfg(L, "evpn/bd/v1/8"),
+            cfg(L, "evpn/bvi/v1/loop7"),
+            cfg("other", "evpn/bd/v1/9"),
+        ),
+    )
+    .unwrap();
+    let mut a = common_args(L, &store, sim.socket());
+    a.push("--dry-run".into());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_vpp-fleet-agent"))
+        .args(&a)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "invalid values: exit 2");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(plan["invalid"][cfg(L, "evpn/bd/v1/8")]
+        .as_str()
+        .unwrap()
+        .contains("colour"));
+    let ops: Vec<&str> = plan["plan"]["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["key"].as_str())
+        .collect();
+    assert!(
+        ops.contains(&"bd/7") && ops.contains(&"interface/loop7"),
+        "{ops:?}"
+    );
+    assert!(!ops.iter().any(|k| k.starts_with("bd/9")));
+    assert!(
+        vpp_state(sim.socket()).await.is_empty()
+            || !vpp_state(sim.socket()).await.contains_key("bd/7"),
+        "dry run sent nothing"
+    );
+
+    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    let sp = status_path(&store);
+    until(
+        "applied and invalid",
+        Duration::from_secs(10),
+        &agent,
+        || async {
+            let s = status(&sp);
+            state_of(&s, &st(L, "evpn/bd/v1/7")) == "applied"
+                && state_of(&s, &st(L, "evpn/bvi/v1/loop7")) == "applied"
+                && state_of(&s, &st(L, "evpn/bd/v1/8")) == "invalid"
+        },
+    )
+    .await;
+    assert!(status(&sp)[&st(L, "evpn/bd/v1/8")]["error"]
+        .as_str()
+        .unwrap()
+        .contains("colour"));
+    assert!(!vpp_state(sim.socket()).await.contains_key("bd/9"));
+    until(
+        "the invalid-value event",
+        Duration::from_secs(5),
+        &agent,
+        || async {
+            agent
+                .of_type("invalid-value")
+                .iter()
+                .any(|e| e["message"].as_str().unwrap_or("").contains("evpn/bd/v1/8"))
+        },
+    )
+    .await;
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vpp-fleet-agent"))
+        .arg("--list-models")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.contains("/vnf-agent/<label>/config/evpn/bd/v1/"));
+}
