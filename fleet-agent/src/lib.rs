@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod cli;
+pub mod etcd;
 pub mod events;
 pub mod models;
 pub mod store;

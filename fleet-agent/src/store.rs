@@ -38,7 +38,12 @@ pub struct Snapshot {
 
 /// Where status goes.
 pub enum StatusSink {
-    File { path: PathBuf, last: Option<String> },
+    File {
+        path: PathBuf,
+        last: Option<String>,
+    },
+    /// Hands the map to the etcd status writer task ([`crate::etcd::run_status_writer`]).
+    Etcd(watch::Sender<BTreeMap<String, Json>>),
 }
 
 impl StatusSink {
@@ -55,6 +60,16 @@ impl StatusSink {
                     .and_then(|_| std::fs::rename(&tmp, &*path))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 *last = Some(text);
+                Ok(())
+            }
+            StatusSink::Etcd(tx) => {
+                tx.send_if_modified(|m| {
+                    let changed = m != status;
+                    if changed {
+                        *m = status.clone();
+                    }
+                    changed
+                });
                 Ok(())
             }
         }

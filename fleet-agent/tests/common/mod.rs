@@ -208,3 +208,158 @@ pub fn common_args(label: &str, store: &Path, socket: &Path) -> Vec<String> {
 pub fn status_path(store: &Path) -> PathBuf {
     PathBuf::from(format!("{}.status.json", store.display()))
 }
+
+/// A real etcd on 127.0.0.1 with free ports and a temporary data dir (killed on drop).
+pub struct Etcd {
+    child: Option<Child>,
+    pub url: String,
+    peer: String,
+    data: PathBuf,
+    log: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether an `etcd` binary is on PATH (scripts/test.sh installs Debian's etcd-server).
+pub fn etcd_installed() -> bool {
+    std::process::Command::new("etcd")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+impl Etcd {
+    /// None (and a message) when etcd is not installed.
+    pub async fn start(dir: &Path) -> Option<Etcd> {
+        if !etcd_installed() {
+            eprintln!("SKIPPED: no etcd on PATH (scripts/test.sh installs Debian's etcd-server)");
+            return None;
+        }
+        let mut e = Etcd {
+            child: None,
+            url: format!("http://127.0.0.1:{}", free_port()),
+            peer: format!("http://127.0.0.1:{}", free_port()),
+            data: dir.join("etcd-data"),
+            log: dir.join("etcd.log"),
+        };
+        e.spawn().await;
+        Some(e)
+    }
+
+    async fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new("etcd")
+            .args(["--name", "t", "--data-dir"])
+            .arg(&self.data)
+            .args(["--listen-client-urls", &self.url])
+            .args(["--advertise-client-urls", &self.url])
+            .args(["--listen-peer-urls", &self.peer])
+            .args(["--initial-advertise-peer-urls", &self.peer])
+            .args(["--initial-cluster", &format!("t={}", self.peer)])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let end = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(mut c) = self.client().await {
+                if c.get("probe", None).await.is_ok() {
+                    return;
+                }
+            }
+            if Instant::now() > end {
+                panic!(
+                    "etcd did not come up: {}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn client(&self) -> Result<etcd_client::Client, etcd_client::Error> {
+        etcd_client::Client::connect(
+            [&self.url],
+            Some(
+                etcd_client::ConnectOptions::new()
+                    .with_connect_timeout(Duration::from_secs(1))
+                    .with_timeout(Duration::from_secs(2)),
+            ),
+        )
+        .await
+    }
+
+    /// SIGKILL.
+    pub async fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill().await;
+        }
+    }
+
+    /// Starts again on the same ports and data.
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        self.spawn().await;
+    }
+
+    pub fn store(&self) -> String {
+        format!("etcd:{}", self.url)
+    }
+}
+
+/// Puts every entry (values as JSON text).
+pub async fn etcd_put(c: &mut etcd_client::Client, entries: &BTreeMap<String, Json>) {
+    for (k, v) in entries {
+        c.put(k.as_str(), v.to_string(), None).await.unwrap();
+    }
+}
+
+/// The values under `prefix`, parsed.
+pub async fn etcd_prefix(c: &mut etcd_client::Client, prefix: &str) -> BTreeMap<String, Json> {
+    let Ok(r) = c
+        .get(prefix, Some(etcd_client::GetOptions::new().with_prefix()))
+        .await
+    else {
+        return BTreeMap::new();
+    };
+    r.kvs()
+        .iter()
+        .filter_map(|kv| {
+            Some((
+                kv.key_str().ok()?.to_string(),
+                serde_json::from_slice(kv.value()).ok()?,
+            ))
+        })
+        .collect()
+}
+
+pub fn etcd_args(label: &str, store: &str, socket: &Path) -> Vec<String> {
+    vec![
+        "--label".into(),
+        label.into(),
+        "--store".into(),
+        store.into(),
+        "--socket".into(),
+        socket.display().to_string(),
+        "--resync-interval".into(),
+        "500ms".into(),
+        "--ping-interval".into(),
+        "200ms".into(),
+        "--store-retry".into(),
+        "200ms".into(),
+        "--timeout".into(),
+        "2s".into(),
+    ]
+}
