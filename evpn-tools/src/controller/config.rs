@@ -21,7 +21,7 @@
 //!     transition-history: 5
 //!   healthchecks:
 //!     web:
-//!       type: http                           # http | tcp (icmp is refused, see below)
+//!       type: http                           # http | tcp | icmp (see below)
 //!       port: 80
 //!       path: /healthz
 //!       host: www.example.com                # Host header (default: the address)
@@ -49,10 +49,13 @@
 //!           backends: { be1: { weight: 100 } }   # weight default: the backend's
 //! ```
 //!
-//! `type: icmp` is refused: an ICMP echo needs a raw socket (root or `CAP_NET_RAW`) or the
-//! kernel's unprivileged ping sockets (`net.ipv4.ping_group_range`, often disabled), and this
-//! tool neither runs as root by design nor uses `unsafe`. `healthchecker.netns` is refused too
-//! (entering a namespace needs `setns`, i.e. privileges).
+//! `type: icmp` sends one ICMP echo request (ICMPv6 for IPv6 backends) per probe and passes on
+//! the matching echo reply within `timeout`; it takes no `port`, `path`, `host` or
+//! `expected-code`. It needs a raw socket (root or `CAP_NET_RAW`) or, failing that, the
+//! kernel's unprivileged ping sockets (the process's group inside `net.ipv4.ping_group_range`).
+//! The file is valid either way (`--check` opens no socket); when neither socket can be opened,
+//! each ICMP probe fails with code `EPERM` and says so (see [`super::icmp`]).
+//! `healthchecker.netns` is refused (entering a namespace needs `setns`, i.e. privileges).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -202,6 +205,8 @@ pub enum CheckKind {
         expected_code: u16,
     },
     Tcp,
+    /// One ICMP echo (ICMPv6 for IPv6 backends) per probe.
+    Icmp,
 }
 
 impl CheckKind {
@@ -209,6 +214,7 @@ impl CheckKind {
         match self {
             CheckKind::Http { .. } => "http",
             CheckKind::Tcp => "tcp",
+            CheckKind::Icmp => "icmp",
         }
     }
 }
@@ -218,6 +224,7 @@ impl CheckKind {
 pub struct Check {
     pub name: String,
     pub kind: CheckKind,
+    /// 0 for `icmp`.
     pub port: u16,
     pub interval: Duration,
     pub fast_interval: Duration,
@@ -606,7 +613,9 @@ impl CheckSpec {
         let kind = match self.kind.as_str() {
             "http" => {
                 let path = self.path.clone().unwrap_or_else(|| "/".into());
-                if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                if !path.starts_with('/')
+                    || path.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
                     return Err(format!(
                         "{at}.path: {path:?} must start with / and contain no spaces"
                     ));
@@ -628,7 +637,7 @@ impl CheckSpec {
                     expected_code,
                 }
             }
-            "tcp" => {
+            kind @ ("tcp" | "icmp") => {
                 for (f, set) in [
                     ("path", self.path.is_some()),
                     ("host", self.host.is_some()),
@@ -638,23 +647,21 @@ impl CheckSpec {
                         return Err(format!("{at}.{f}: only for type http"));
                     }
                 }
-                CheckKind::Tcp
-            }
-            "icmp" => {
-                return Err(format!(
-                    "{at}.type: icmp is not supported by this controller: an ICMP echo needs a raw \
-                     socket (root or CAP_NET_RAW) or unprivileged ping sockets \
-                     (net.ipv4.ping_group_range), and it runs unprivileged and without unsafe code; \
-                     use tcp or http"
-                ))
+                if kind == "tcp" {
+                    CheckKind::Tcp
+                } else {
+                    CheckKind::Icmp
+                }
             }
             other => {
                 return Err(format!(
-                    "{at}.type: unknown health check type {other:?} (http, tcp)"
+                    "{at}.type: unknown health check type {other:?} (http, tcp, icmp)"
                 ))
             }
         };
         let port = match (self.port, &kind) {
+            (Some(_), CheckKind::Icmp) => return Err(format!("{at}.port: type icmp has no port")),
+            (None, CheckKind::Icmp) => 0,
             (Some(0), _) => return Err(format!("{at}.port: 0 is not a port")),
             (Some(p), _) => p,
             (None, CheckKind::Http { .. }) => 80,
@@ -932,6 +939,24 @@ maglev:
     }
 
     #[test]
+    fn icmp_checks_validate_without_a_socket() {
+        // Valid whatever the process may open: the file is checked, no socket is.
+        let y = with(
+            "ssh: { type: tcp, port: 22 }",
+            "ssh: { type: icmp, timeout: 200ms, interval: 1s, rise: 3, fall: 1 }",
+        );
+        let c = load_str(&y).unwrap();
+        let chk = c.backends["be3"].check.as_ref().unwrap();
+        assert_eq!(chk.kind, CheckKind::Icmp);
+        assert_eq!(chk.kind.name(), "icmp");
+        assert_eq!(chk.port, 0);
+        assert_eq!(chk.timeout, Duration::from_millis(200));
+        assert_eq!(chk.interval, Duration::from_secs(1));
+        assert_eq!((chk.rise, chk.fall), (3, 1));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
     fn semantic_errors_are_exit_2_and_name_the_place() {
         let cases = [
             (
@@ -988,7 +1013,14 @@ maglev:
                 with("port: 80\n", "port: 80\n      new-len: 0\n"),
                 "maglev.frontends.www.new-len: 0",
             ),
-            (with("type: tcp", "type: icmp"), "icmp is not supported"),
+            (
+                with("type: tcp, port: 22", "type: icmp, port: 22"),
+                "maglev.healthchecks.ssh.port: type icmp has no port",
+            ),
+            (
+                with("type: tcp, port: 22", "type: icmp, path: /"),
+                "maglev.healthchecks.ssh.path: only for type http",
+            ),
             (with("type: tcp", "type: smtp"), "unknown health check type"),
             (
                 with("type: tcp, port: 22", "type: tcp"),

@@ -30,6 +30,7 @@ pub mod config;
 pub mod daemon;
 pub mod events;
 pub mod health;
+pub mod icmp;
 pub mod metrics;
 pub mod pools;
 pub mod probe;

@@ -1,11 +1,13 @@
 //! Health probes and the one task per backend that runs them (operator-tools.md §4.5). An
 //! HTTP/1.1 GET or a TCP connect is a few lines over tokio's `TcpStream`, so no HTTP client
 //! crate: the probe reads only the status line (at most 8 KiB, all within the timeout) and never
-//! panics on what a backend answers.
+//! panics on what a backend answers. An ICMP echo is [`super::icmp`]'s.
 //!
 //! Result codes follow HAProxy's check status names, which operators know: `L4OK`, `L4TOUT`
 //! (connect timeout), `L4CON` (refused, unreachable), `L7TOUT` (no status line in time),
-//! `L7RSP` (not HTTP); an HTTP answer gives its status code (`200`, `503`).
+//! `L7RSP` (not HTTP); an HTTP answer gives its status code (`200`, `503`). ICMP: `L3OK` on the
+//! echo reply, `timeout` without one, else an errno name (`EPERM` when no ICMP socket may be
+//! opened, with the remedy in the detail).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -34,6 +36,10 @@ pub async fn probe(address: IpAddr, check: &Check) -> Outcome {
     let t = Instant::now();
     let (pass, code, detail) = match &check.kind {
         CheckKind::Tcp => tcp(SocketAddr::new(address, check.port), check.timeout).await,
+        CheckKind::Icmp => match super::icmp::echo(address, check.timeout).await {
+            Ok(()) => (true, super::icmp::OK.into(), String::new()),
+            Err(f) => (false, f.code, f.detail),
+        },
         CheckKind::Http {
             path,
             host,
@@ -302,5 +308,105 @@ mod tests {
         let o = probe(lo, &c).await;
         assert_eq!((o.pass, o.code.as_str()), (false, "L7TOUT"));
         assert!(o.duration < Duration::from_secs(2));
+    }
+
+    // ICMP: real sockets. Whether this process may open one (root, CAP_NET_RAW, or its group
+    // inside net.ipv4.ping_group_range) is found out here directly, not through the module, and
+    // the probe must agree either way.
+
+    fn may_open_icmp(v6: bool) -> bool {
+        use super::super::icmp::{new_socket, SocketKind};
+        new_socket(v6, SocketKind::Raw).is_ok() || new_socket(v6, SocketKind::Ping).is_ok()
+    }
+
+    fn icmp_check(timeout: Duration) -> Check {
+        let mut c = check(CheckKind::Icmp, 0);
+        c.timeout = timeout;
+        c
+    }
+
+    #[tokio::test]
+    async fn icmp_probes_pass_on_loopback_or_say_eperm() {
+        for (addr, v6) in [("127.0.0.1", false), ("::1", true)] {
+            let o = probe(
+                addr.parse().unwrap(),
+                &icmp_check(Duration::from_millis(500)),
+            )
+            .await;
+            if may_open_icmp(v6) {
+                assert_eq!((o.pass, o.code.as_str()), (true, "L3OK"), "{addr}: {o:?}");
+            } else {
+                assert_eq!((o.pass, o.code.as_str()), (false, "EPERM"), "{addr}: {o:?}");
+                assert!(o.detail.contains(super::super::icmp::REMEDY), "{o:?}");
+            }
+            assert!(o.duration < Duration::from_millis(600), "{o:?}");
+        }
+    }
+
+    /// Addresses that never answer this probe: all-hosts multicast (IPv4) and a global-scope
+    /// multicast group (IPv6; ff02::1 would need an interface). Our own host ignores echoes to
+    /// them (icmp_echo_ignore_broadcasts is on by default; nothing joins ff0e::1) and any other
+    /// host answers from its own unicast address, which the connected socket never delivers.
+    /// (Not 192.0.2.1: that is a gateway that answers in some sandboxes.) So the probe fails
+    /// with `timeout` where the packet leaves (this sandbox: both), or with the errno of the
+    /// send where it cannot (no route: ENETUNREACH), within the timeout either way; `EPERM`
+    /// without permission.
+    #[tokio::test]
+    async fn icmp_probes_of_a_silent_address_fail_within_the_timeout() {
+        let t = Duration::from_millis(200);
+        for (addr, v6) in [("224.0.0.1", false), ("ff0e::1", true)] {
+            let o = probe(addr.parse().unwrap(), &icmp_check(t)).await;
+            assert!(!o.pass, "{addr}: {o:?}");
+            if may_open_icmp(v6) {
+                assert!(
+                    o.code == "timeout" || (o.code.starts_with('E') && o.code != "EPERM"),
+                    "{addr}: {o:?}"
+                );
+                if o.code == "timeout" {
+                    assert!(o.duration >= t, "{o:?}");
+                }
+            } else {
+                assert_eq!(o.code, "EPERM", "{o:?}");
+            }
+            assert!(o.duration < Duration::from_secs(1), "{addr}: {o:?}");
+        }
+    }
+
+    /// The task counts ICMP probes under `type="icmp"`.
+    #[tokio::test]
+    async fn icmp_probe_task_reports_and_counts() {
+        let metrics = std::sync::Arc::new(Metrics::new());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let be = Backend {
+            name: "lo".into(),
+            address: "127.0.0.1".parse().unwrap(),
+            check: None,
+            enabled: true,
+            weight: 100,
+        };
+        let task = tokio::spawn(run(
+            be,
+            icmp_check(Duration::from_millis(500)),
+            1,
+            metrics.clone(),
+            tx,
+        ));
+        let Some(super::super::Msg::Probe(r)) = rx.recv().await else {
+            panic!("no report");
+        };
+        task.abort();
+        let want = if may_open_icmp(false) {
+            "result=\"success\",code=\"L3OK\""
+        } else {
+            "result=\"failure\",code=\"EPERM\""
+        };
+        assert_eq!(r.outcome.pass, may_open_icmp(false), "{r:?}");
+        let text = metrics.encode();
+        assert!(
+            text.contains(&format!(
+                "maglev_probe_total{{backend=\"lo\",type=\"icmp\",{want}}} 1"
+            )),
+            "{text}"
+        );
     }
 }
