@@ -101,6 +101,8 @@ async fn close(vpp: &Vpp) {
 }
 
 struct Failure {
+    /// The desired value that failed: a changed value is tried at once.
+    value: Option<Item>,
     error: String,
     attempts: u32,
     retry_at: Instant,
@@ -266,8 +268,9 @@ impl Agent {
                     .error("invalid-value", &format!("{k}: {why}"), &[("key", k)]);
             }
         }
-        // Failures of values no longer desired are forgotten.
-        self.failures.retain(|ek, _| d.state.contains(ek));
+        // Failures of values no longer desired, or changed since, are forgotten.
+        self.failures
+            .retain(|ek, f| d.state.get(ek).map(|e| &e.value) == f.value.as_ref());
         let mut step = Step::default();
         let mut retried: Vec<String> = Vec::new();
         for _ in 0..16 {
@@ -332,6 +335,7 @@ impl Agent {
                     self.failures.insert(
                         ek.clone(),
                         Failure {
+                            value: d.state.get(&ek).map(|e| e.value.clone()),
                             error: err.clone(),
                             attempts,
                             retry_at: Instant::now() + backoff,

@@ -354,3 +354,57 @@ async fn bad_values_are_invalid_others_apply_dry_run_and_models() {
     assert_eq!(text.lines().count(), 4, "{text}");
     assert!(text.contains("/vnf-agent/<label>/config/evpn/bd/v1/"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_value_fails_with_vpps_error_is_retried_and_others_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "api.sock").await;
+    let store = dir.path().join("store.json");
+    let vx = cfg(L, "evpn/vxlan/v1/9");
+    let vx_st = st(L, "evpn/vxlan/v1/9");
+    let mut m = bds_with_bvis(L, 2);
+    // VRF 5 does not exist: VPP refuses the tunnel.
+    m.insert(
+        vx.clone(),
+        json!({ "src": "192.0.2.1", "dst": "192.0.2.9", "vni": 9, "encap_vrf_id": 5 }),
+    );
+    write_store(&store, &m);
+    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    let sp = status_path(&store);
+    until(
+        "failed, others applied",
+        Duration::from_secs(10),
+        &agent,
+        || async {
+            let s = status(&sp);
+            state_of(&s, &vx_st) == "failed"
+                && s.iter()
+                    .filter(|(k, _)| **k != vx_st)
+                    .all(|(_, v)| v["state"] == "applied")
+                && s.len() == m.len()
+        },
+    )
+    .await;
+    let s = status(&sp);
+    assert!(
+        s[&vx_st]["error"].as_str().unwrap().contains("NO_SUCH_FIB"),
+        "VPP's error name: {}",
+        s[&vx_st]
+    );
+    // Retried with backoff (1 s, then 2 s).
+    until("retried", Duration::from_secs(10), &agent, || async {
+        status(&sp)[&vx_st]["attempts"].as_u64().unwrap_or(0) >= 2
+    })
+    .await;
+    // A corrected value is tried at once (not after the backoff) and applied.
+    m.insert(
+        vx.clone(),
+        json!({ "src": "192.0.2.1", "dst": "192.0.2.9", "vni": 9 }),
+    );
+    write_store(&store, &m);
+    until("applied", Duration::from_secs(5), &agent, || async {
+        state_of(&status(&sp), &vx_st) == "applied"
+    })
+    .await;
+    assert!(vpp_state(sim.socket()).await.contains_key("vxlan/9"));
+}
