@@ -767,9 +767,13 @@ async fn check_exits_0_1_2() {
         err.contains("maglev.frontends.www.pools[0].backends.be9: no backend named"),
         "{err}"
     );
+    let (code, _, err) = run(config(8080).replace("type: http", "type: smtp")).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown health check type"), "{err}");
+    // icmp takes no path: a semantic error naming the field.
     let (code, _, err) = run(config(8080).replace("type: http", "type: icmp")).await;
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("icmp is not supported"), "{err}");
+    assert!(err.contains("path"), "{err}");
     // A missing file is a structure error (1); starting the controller with a bad file is
     // refused (2, bad input) before anything runs.
     std::fs::remove_file(&p).unwrap();
@@ -785,7 +789,7 @@ async fn check_exits_0_1_2() {
     )
     .await;
     assert_eq!(code, 1);
-    std::fs::write(&p, config(8080).replace("type: http", "type: icmp")).unwrap();
+    std::fs::write(&p, config(8080).replace("type: http", "type: smtp")).unwrap();
     let (code, _, err) =
         evpn_tools(&api, &["lb", "controller", "--config", p.to_str().unwrap()]).await;
     assert_eq!(code, 2, "{err}");
