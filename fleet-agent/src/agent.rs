@@ -119,6 +119,8 @@ pub struct Agent {
     status: BTreeMap<String, Json>,
     /// Engine keys pending after the last transaction (their creation is logged WAS-PENDING).
     pending: std::collections::HashSet<String>,
+    /// Whether the last transaction had LB keys (one more sync after the last goes prunes).
+    lb_active: bool,
     pub resyncs: u64,
 }
 
@@ -132,6 +134,7 @@ impl Agent {
             failures: HashMap::new(),
             status: BTreeMap::new(),
             pending: Default::default(),
+            lb_active: false,
             resyncs: 0,
         }
     }
@@ -356,11 +359,88 @@ impl Agent {
             self.failures.remove(ek);
         }
         self.pending = step.pending.iter().map(|p| p.key.clone()).collect();
-        self.write_status(&d, &step).await;
+        let lb = self.lb_transaction(vpp, snap).await;
+        self.write_status(&d, &step, lb).await;
         Ok(())
     }
 
-    async fn write_status(&mut self, d: &Desired, step: &Step) {
+    /// The LB values, through `lb sync` (prune inside `managed-prefixes` unless an LB value is
+    /// invalid: then nothing is removed). Returns their statuses (store key -> status).
+    async fn lb_transaction(&mut self, vpp: &mut Vpp, snap: &Snapshot) -> BTreeMap<String, Json> {
+        let v = crate::lb::values(&self.o.label.config_prefix(), &snap.entries);
+        let mut out = BTreeMap::new();
+        for (k, why) in &v.invalid {
+            out.insert(k.clone(), json!({ "state": "invalid", "error": why }));
+        }
+        if !v.any() && !self.lb_active {
+            return out;
+        }
+        let opts = evpn_tools::lb::SyncOptions {
+            prune: v.invalid.is_empty(),
+            compat_lb_26_06: false,
+            rollback: false,
+        };
+        let step = match evpn_tools::lb::sync(vpp, &v.desired, &opts).await {
+            Ok(s) => s,
+            Err(f) => {
+                self.events.error("lb-sync-failed", f.message(), &[]);
+                for k in v.owner.values() {
+                    out.insert(
+                        k.clone(),
+                        json!({ "state": "failed", "error": f.message() }),
+                    );
+                }
+                return out;
+            }
+        };
+        self.lb_active = v.any();
+        for op in step.ops.iter().filter(|o| o.state == "done") {
+            self.events.info(
+                "op",
+                &format!("{} {}", op.op, op.key),
+                &[("key", &op.key), ("op", &op.op), ("reason", &op.reason)],
+            );
+        }
+        let failed = step
+            .ops
+            .iter()
+            .find(|o| o.state == "failed")
+            .map(|o| crate::lb::root_key(&o.key));
+        if let Some(e) = &step.error {
+            self.events.error("op-failed", e, &[]);
+        }
+        let root = crate::lb::root_key;
+        for (ek, sk) in &v.owner {
+            let pending: Vec<Json> = step
+                .pending
+                .iter()
+                .filter(|p| root(&p.key) == *ek)
+                .map(|p| json!({ "key": p.key, "missing": p.missing }))
+                .collect();
+            let blocked = step.blocked.iter().find(|b| root(&b.key) == *ek);
+            let diff = step
+                .differences
+                .iter()
+                .find(|d| d.split_whitespace().nth(1).map(root).as_deref() == Some(ek));
+            let st = if failed.as_deref() == Some(ek) {
+                json!({ "state": "failed", "error": step.error })
+            } else if !pending.is_empty() {
+                json!({ "state": "pending", "pending": pending })
+            } else if let Some(b) = blocked {
+                json!({ "state": "blocked", "reason": b.reason })
+            } else if let Some(d) = diff {
+                json!({ "state": "failed", "error": format!("not converged: {d}") })
+            } else if step.error.is_some() {
+                json!({ "state": "failed", "error": step.error })
+            } else {
+                json!({ "state": "applied" })
+            };
+            out.insert(sk.clone(), st);
+        }
+        out
+    }
+
+    async fn write_status(&mut self, d: &Desired, step: &Step, lb: BTreeMap<String, Json>) {
         let mut pending: BTreeMap<String, Vec<Json>> = BTreeMap::new();
         for p in &step.pending {
             pending
@@ -399,6 +479,9 @@ impl Agent {
                 json!({ "state": "applied" })
             };
             status.insert(self.o.label.status_key(sk), v);
+        }
+        for (sk, v) in lb {
+            status.insert(self.o.label.status_key(&sk), v);
         }
         for (k, v) in &status {
             if self.status.get(k) != Some(v) {

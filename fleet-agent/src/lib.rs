@@ -17,5 +17,6 @@ pub mod agent;
 pub mod cli;
 pub mod etcd;
 pub mod events;
+pub mod lb;
 pub mod models;
 pub mod store;

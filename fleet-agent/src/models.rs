@@ -69,6 +69,31 @@ pub fn models() -> Vec<Model> {
             schema: || json!({ "if": "interface name (required)", "static": "bool (default true)" }),
         },
         Model {
+            name: "lb-conf",
+            prefix: "lb/conf/v1/",
+            id: "global (the only one)",
+            schema: || {
+                json!({
+                    "ip4-src": "IPv4 (required): GRE source", "ip6-src": "IPv6 (required)",
+                    "buckets": "u32, a power of two (default 1024)", "timeout": "seconds or \"40s\"",
+                    "managed-prefixes": "[\"PREFIX\"]: where a VIP whose key is deleted is removed"
+                })
+            },
+        },
+        Model {
+            name: "lb-vip",
+            prefix: "lb/vip/v1/",
+            id: "<any name>",
+            schema: || {
+                json!({
+                    "prefix": "VIP prefix (required)", "protocol": "tcp|udp|any", "port": "u16",
+                    "encap": "gre4|gre6|l3dsr|nat4|nat6", "new-len": "u32, a power of two (default 1024)",
+                    "sticky": "bool", "flush": "bool (default true)",
+                    "as": "[\"ADDR\" or {\"address\": ADDR, \"weight\": 0..100}]"
+                })
+            },
+        },
+        Model {
             name: "vxlan-tunnel",
             prefix: "evpn/vxlan/v1/",
             id: "<instance> (interface vxlan_tunnel<instance>)",
@@ -371,6 +396,10 @@ pub fn desired(label: &Label, entries: &BTreeMap<String, String>) -> Desired {
         let Some(rel) = k.strip_prefix(&prefix) else {
             continue;
         };
+        // The LB models are parsed by `crate::lb`.
+        if rel.starts_with("lb/") {
+            continue;
+        }
         let (ek, item) = match parse_entry(rel, raw) {
             Ok(x) => x,
             Err(e) => {

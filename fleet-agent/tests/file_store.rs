@@ -351,7 +351,7 @@ async fn bad_values_are_invalid_others_apply_dry_run_and_models() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().count(), 4, "{text}");
+    assert_eq!(text.lines().count(), 6, "{text}");
     assert!(text.contains("/vnf-agent/<label>/config/evpn/bd/v1/"));
 }
 
@@ -407,4 +407,81 @@ async fn a_refused_value_fails_with_vpps_error_is_retried_and_others_apply() {
     })
     .await;
     assert!(vpp_state(sim.socket()).await.contains_key("vxlan/9"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lb_conf_and_vips_apply_and_a_deleted_vip_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "api.sock").await;
+    let store = dir.path().join("store.json");
+    let conf = cfg(L, "lb/conf/v1/global");
+    let www = cfg(L, "lb/vip/v1/www");
+    let bad = cfg(L, "lb/vip/v1/bad");
+    let mut m = BTreeMap::new();
+    m.insert(
+        conf.clone(),
+        json!({ "ip4-src": "192.0.2.254", "ip6-src": "2001:db8::fe",
+                "managed-prefixes": ["2001:db8:100::/64"] }),
+    );
+    m.insert(
+        www.clone(),
+        json!({ "prefix": "2001:db8:100::1/128", "protocol": "tcp", "port": 80,
+                "encap": "gre6", "new-len": 1024,
+                "as": ["2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::3"] }),
+    );
+    m.insert(
+        bad.clone(),
+        json!({ "prefix": "2001:db8:100::2/128", "encap": "gre6", "new-len": 1000 }),
+    );
+    write_store(&store, &m);
+    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    let sp = status_path(&store);
+    let (conf_st, www_st, bad_st) = (
+        st(L, "lb/conf/v1/global"),
+        st(L, "lb/vip/v1/www"),
+        st(L, "lb/vip/v1/bad"),
+    );
+    until("lb applied", Duration::from_secs(10), &agent, || async {
+        let s = status(&sp);
+        state_of(&s, &conf_st) == "applied"
+            && state_of(&s, &www_st) == "applied"
+            && state_of(&s, &bad_st) == "invalid"
+    })
+    .await;
+    assert!(status(&sp)[&bad_st]["error"]
+        .as_str()
+        .unwrap()
+        .contains("power of two"));
+    let (_, out) = sim.cli("show lb vips verbose");
+    assert!(out.contains("2001:db8:100::1/128"), "{out}");
+    for a in ["2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::3"] {
+        assert!(out.contains(a), "{a}: {out}");
+    }
+    // The bad VIP removed from the store, then the good one: it goes (inside the managed
+    // prefix), the conf stays.
+    m.remove(&bad);
+    m.remove(&www);
+    write_store(&store, &m);
+    // (VPP 26.06 keeps a deleted VIP listed as ` removed` until its flows age out, so the
+    // agent's ops are the evidence.)
+    until("the VIP gone", Duration::from_secs(10), &agent, || async {
+        let ops: Vec<String> = agent
+            .of_type("op")
+            .iter()
+            .filter_map(|e| e["message"].as_str().map(str::to_string))
+            .collect();
+        let at = |m: &str| ops.iter().position(|o| o == m);
+        let vip = at("DELETE lb/vip/2001:db8:100::1/128/tcp/80");
+        let as1 = at("DELETE lb/vip/2001:db8:100::1/128/tcp/80/as/2001:db8:1::1");
+        matches!((as1, vip), (Some(a), Some(v)) if a < v) && !status(&sp).contains_key(&www_st)
+    })
+    .await;
+    let (_, out) = sim.cli("show lb vips verbose");
+    assert!(
+        out.lines()
+            .filter(|l| l.contains("2001:db8:100::1/128"))
+            .all(|l| l.contains("removed")),
+        "{out}"
+    );
+    assert_eq!(state_of(&status(&sp), &conf_st), "applied");
 }
