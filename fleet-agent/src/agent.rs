@@ -121,11 +121,17 @@ pub struct Agent {
     pending: std::collections::HashSet<String>,
     /// Whether the last transaction had LB keys (one more sync after the last goes prunes).
     lb_active: bool,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
     pub resyncs: u64,
 }
 
 impl Agent {
-    pub fn new(o: Options, sink: StatusSink, events: Events) -> Agent {
+    pub fn new(
+        o: Options,
+        sink: StatusSink,
+        events: Events,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Agent {
         Agent {
             o,
             engine: evpn_tools::descriptors::engine(),
@@ -135,6 +141,7 @@ impl Agent {
             status: BTreeMap::new(),
             pending: Default::default(),
             lb_active: false,
+            metrics,
             resyncs: 0,
         }
     }
@@ -176,10 +183,15 @@ impl Agent {
                     }
                 }
             }
+            self.metrics.vpp_connected.set(i64::from(session.is_some()));
+            self.metrics
+                .store_connected
+                .set(i64::from(rx.borrow().connected));
             if dirty {
                 if let Some(s) = session.as_mut() {
                     if let Some(why) = resync.take() {
                         self.resyncs += 1;
+                        self.metrics.resyncs.inc();
                         self.events.info(
                             "resync",
                             &format!("full resync ({why})"),
@@ -259,6 +271,7 @@ impl Agent {
 
     /// One transaction (retrying around values that fail); `Err` when VPP cannot be read.
     async fn transaction(&mut self, vpp: &mut Vpp, snap: &Snapshot) -> Result<(), String> {
+        self.metrics.transactions.inc();
         let d = models::desired(&self.o.label, &snap.entries);
         for (k, why) in &d.invalid {
             if self
@@ -306,6 +319,7 @@ impl Agent {
             step = reconcile("agent", vpp, &self.engine, &desired, &actual, &opts).await;
             for op in &step.ops {
                 if op.state == "done" {
+                    self.metrics.op(&op.op);
                     self.events.info(
                         "op",
                         &format!(
@@ -395,6 +409,7 @@ impl Agent {
         };
         self.lb_active = v.any();
         for op in step.ops.iter().filter(|o| o.state == "done") {
+            self.metrics.op(&op.op);
             self.events.info(
                 "op",
                 &format!("{} {}", op.op, op.key),
@@ -493,6 +508,8 @@ impl Agent {
                 );
             }
         }
+        self.metrics
+            .set_states(status.values().filter_map(|v| v["state"].as_str()));
         if let Err(e) = self.sink.write(&status).await {
             self.events.error("status-write-failed", &e, &[]);
         }

@@ -18,5 +18,6 @@ pub mod cli;
 pub mod etcd;
 pub mod events;
 pub mod lb;
+pub mod metrics;
 pub mod models;
 pub mod store;

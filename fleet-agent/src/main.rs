@@ -62,6 +62,9 @@ struct Cli {
     /// Every request and reply as a JSON line on stderr.
     #[arg(long)]
     trace: bool,
+    /// Serve Prometheus metrics on ADDR:PORT (`GET /metrics`).
+    #[arg(long)]
+    metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -273,7 +276,20 @@ async fn main() {
         &format!("label {}", label.name),
         &[("label", &label.name)],
     );
-    let agent = Agent::new(o, sink, events);
+    let metrics = fleet_agent::metrics::Metrics::new();
+    if let Some(sa) = cli.metrics_listen {
+        let l = tokio::net::TcpListener::bind(sa)
+            .await
+            .unwrap_or_else(|e| fail(2, &format!("--metrics-listen {sa}: {e}")));
+        let bound = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tokio::spawn(fleet_agent::metrics::serve(l, metrics.clone()));
+        events.info(
+            "metrics-listening",
+            &format!("metrics on http://{bound}/metrics"),
+            &[("address", &bound)],
+        );
+    }
+    let agent = Agent::new(o, sink, events, metrics);
     tokio::select! {
         r = agent.run(rx) => {
             if let Err(e) = r {

@@ -31,11 +31,22 @@ async fn bds_with_bvis_converge_status_applied_and_restored_after_vpp_restart() 
     let n = 100;
     write_store(&store, &bds_with_bvis(L, n));
     let t = Instant::now();
-    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    let mut a = common_args(L, &store, sim.socket());
+    a.extend(["--metrics-listen".into(), "127.0.0.1:0".into()]);
+    let agent = Agent::start(&args(&a));
     let sp = status_path(&store);
     until("all applied", Duration::from_secs(20), &agent, || async {
         let s = status(&sp);
         s.len() == 2 * n as usize && s.values().all(|v| v["state"] == "applied")
+    })
+    .await;
+    until("metrics", Duration::from_secs(5), &agent, || async {
+        let m = scrape(&agent).await;
+        m.contains("fleet_agent_values{state=\"applied\"} 200")
+            && m.contains("fleet_agent_values{state=\"pending\"} 0")
+            && m.contains("fleet_agent_vpp_connected 1")
+            && m.contains("fleet_agent_store_connected 1")
+            && m.contains("fleet_agent_resyncs_total 1")
     })
     .await;
     eprintln!("{n} BDs with BVIs applied in {:?}", t.elapsed());

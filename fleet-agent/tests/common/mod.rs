@@ -363,3 +363,24 @@ pub fn etcd_args(label: &str, store: &str, socket: &Path) -> Vec<String> {
         "2s".into(),
     ]
 }
+
+/// `GET /metrics` from the address the agent's `metrics-listening` event names.
+pub async fn scrape(agent: &Agent) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(addr) = agent
+        .of_type("metrics-listening")
+        .first()
+        .and_then(|e| e["fields"]["address"].as_str().map(str::to_string))
+    else {
+        return String::new();
+    };
+    let Ok(mut s) = tokio::net::TcpStream::connect(&addr).await else {
+        return String::new();
+    };
+    let _ = s
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out).await;
+    out
+}
