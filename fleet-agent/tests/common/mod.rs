@@ -384,3 +384,15 @@ pub async fn scrape(agent: &Agent) -> String {
     let _ = s.read_to_string(&mut out).await;
     out
 }
+
+/// Requests that change state (everything but dumps, gets, pings and the handshake).
+pub fn is_mutating(name: &str) -> bool {
+    !(name.ends_with("_dump")
+        || name.contains("_get")
+        || name == "control_ping"
+        || name == "show_version"
+        || name.starts_with("sockclnt_")
+        || name.starts_with("memclnt_")
+        || name == "get_first_msg_id"
+        || name == "cli_inband")
+}
