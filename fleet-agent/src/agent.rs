@@ -6,8 +6,11 @@
 //! verify. A transaction runs
 //! - at start (once the store has been read and VPP answers): the initial resync;
 //! - after the store changed (changes arriving meanwhile are batched into the next one);
-//! - every `--resync-interval` (pending values whose dependency appeared outside the store,
-//!   drift), and when a failed value's backoff is over;
+//! - when VPP reports an interface change (`sw_interface_event`, after
+//!   `want_interface_events`): a PENDING value waiting for an interface made outside the store
+//!   is applied as soon as it appears (batched like store changes);
+//! - every `--resync-interval` (drift, and dependencies no event announces), and when a failed
+//!   value's backoff is over;
 //! - after (re)connecting to VPP: a VPP restart (another `vpe_pid` in `control_ping`, or no
 //!   answer) drops the session; the next one starts with a full resync.
 //!
@@ -26,10 +29,13 @@ use evpn_tools::model::Item;
 use evpn_tools::output::Step;
 use evpn_tools::reconcile_run::{read, reconcile, RunOptions};
 use evpn_tools::vpp::Vpp;
+use futures_util::StreamExt;
 use reconcile::{Engine, PlanOptions, State};
 use serde_json::{json, Value as Json};
 use tokio::sync::watch;
+use vppapi_binapi::interface::{SwInterfaceEvent, WantInterfaceEvents};
 use vppapi_binapi::memclnt::ControlPing;
+use vppapi_runtime::EventStream;
 
 use crate::events::Events;
 use crate::models::{self, root_key, Desired, Label};
@@ -74,6 +80,9 @@ fn global(o: &Options, dry_run: bool) -> Global {
 struct Session {
     vpp: Vpp,
     pid: u32,
+    /// Interface events (None when VPP refused the registration: then only the periodic
+    /// re-plan notices interfaces made outside the store).
+    events: Option<EventStream<SwInterfaceEvent>>,
 }
 
 async fn open(o: &Options, dry_run: bool) -> Result<Session, String> {
@@ -88,7 +97,19 @@ async fn open(o: &Options, dry_run: bool) -> Result<Session, String> {
     }
     .await;
     match r {
-        Ok(pid) => Ok(Session { vpp, pid }),
+        Ok(pid) => {
+            let events = vpp
+                .conn
+                .subscribe::<WantInterfaceEvents, SwInterfaceEvent, _>(|en, pid| {
+                    WantInterfaceEvents {
+                        enable_disable: en as u32,
+                        pid,
+                    }
+                })
+                .await
+                .ok();
+            Ok(Session { vpp, pid, events })
+        }
         Err(e) => {
             close(&vpp).await;
             Err(e)
@@ -230,6 +251,30 @@ impl Agent {
                         resync.get_or_insert_with(|| "store reloaded".into());
                     }
                     dirty = true;
+                }
+                ev = async {
+                    match session.as_mut().and_then(|s| s.events.as_mut()) {
+                        Some(e) => e.next().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    match ev {
+                        Some(e) => {
+                            self.events.debug(
+                                "vpp-interface-event",
+                                &format!("sw_interface_event for sw_if_index {}", e.sw_if_index.0),
+                                &[("sw_if_index", &e.sw_if_index.0.to_string())],
+                            );
+                            tokio::time::sleep(self.o.batch).await;
+                            dirty = true;
+                        }
+                        // The stream ended (the connection went): the ping notices the rest.
+                        None => {
+                            if let Some(s) = session.as_mut() {
+                                s.events = None;
+                            }
+                        }
+                    }
                 }
                 _ = tokio::time::sleep_until(wake.into()) => {}
             }

@@ -33,6 +33,9 @@ impl Events {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
+    pub fn debug(&self, ty: &str, message: &str, fields: &[(&str, &str)]) {
+        self.emit("debug", ty, message, fields)
+    }
     pub fn info(&self, ty: &str, message: &str, fields: &[(&str, &str)]) {
         self.emit("info", ty, message, fields)
     }

@@ -96,7 +96,12 @@ async fn l2fib_before_its_interface_is_pending_then_applied() {
     m.insert(fib_pg.clone(), json!({ "if": "pg0" }));
     m.insert(fib_vx.clone(), json!({ "if": "vxlan_tunnel5" }));
     write_store(&store, &m);
-    let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
+    // No periodic re-plan during the test: what happens, happens on store changes and VPP
+    // events.
+    let mut a = common_args(L, &store, sim.socket());
+    let i = a.iter().position(|x| x == "--resync-interval").unwrap();
+    a[i + 1] = "1h".into();
+    let agent = Agent::start(&args(&a));
     let sp = status_path(&store);
     let s_pg = st(L, "evpn/l2fib/v1/10/02:00:00:00:00:aa");
     let s_vx = st(L, "evpn/l2fib/v1/10/02:00:00:00:00:bb");
@@ -142,7 +147,8 @@ async fn l2fib_before_its_interface_is_pending_then_applied() {
     )
     .await;
 
-    // pg0 appears outside the store: the periodic re-plan applies the rest.
+    // pg0 appears outside the store: its sw_interface_event makes the agent plan again, and
+    // the rest is applied (the periodic re-plan is an hour away).
     assert_eq!(sim.cli("create packet-generator interface pg0").0, 0);
     until(
         "pg0 entry applied",
@@ -154,6 +160,11 @@ async fn l2fib_before_its_interface_is_pending_then_applied() {
         },
     )
     .await;
+    assert!(
+        !agent.of_type("vpp-interface-event").is_empty(),
+        "{}",
+        agent.dump()
+    );
     let vpp = vpp_state(sim.socket()).await;
     assert!(vpp.contains_key("l2fib/10/02:00:00:00:00:aa"));
     assert!(vpp.contains_key("l2fib/10/02:00:00:00:00:bb"));
