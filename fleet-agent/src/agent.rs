@@ -57,6 +57,8 @@ pub struct Options {
     /// The longest retry backoff.
     pub retry_max: Duration,
     pub trace: bool,
+    /// `--compat-lb-26.06` for the LB values (IPv4 VIP and AS keys +96 on VPP 26.06).
+    pub compat_lb_26_06: bool,
 }
 
 /// The keys the agent plans over: everything evpn-tools' eVPN descriptors handle.
@@ -436,7 +438,7 @@ impl Agent {
         }
         let opts = evpn_tools::lb::SyncOptions {
             prune: v.invalid.is_empty(),
-            compat_lb_26_06: false,
+            compat_lb_26_06: self.o.compat_lb_26_06,
             rollback: false,
         };
         let step = match evpn_tools::lb::sync(vpp, &v.desired, &opts).await {
@@ -593,6 +595,23 @@ pub async fn dry_run(o: &Options, snap: &Snapshot) -> Result<Json, String> {
         rollback: false,
     };
     let step = reconcile("dry-run", &mut s.vpp, &engine, &desired, &actual, &opts).await;
+    // The LB values' plan, as the agent would sync them (the session records, sends nothing).
+    let v = crate::lb::values(&o.label.config_prefix(), &snap.entries);
+    let lb = if v.any() {
+        let opts = evpn_tools::lb::SyncOptions {
+            prune: v.invalid.is_empty(),
+            compat_lb_26_06: o.compat_lb_26_06,
+            rollback: false,
+        };
+        match evpn_tools::lb::sync(&mut s.vpp, &v.desired, &opts).await {
+            Ok(step) => json!(step),
+            Err(f) => json!({ "error": f.message() }),
+        }
+    } else {
+        Json::Null
+    };
     close(&s.vpp).await;
-    Ok(json!({ "label": o.label.name, "invalid": d.invalid, "plan": step }))
+    let mut invalid = d.invalid.clone();
+    invalid.extend(v.invalid.iter().map(|(k, e)| (k.clone(), e.clone())));
+    Ok(json!({ "label": o.label.name, "invalid": invalid, "plan": step, "lb_plan": lb }))
 }

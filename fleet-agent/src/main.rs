@@ -65,6 +65,10 @@ struct Cli {
     /// Serve Prometheus metrics on ADDR:PORT (`GET /metrics`).
     #[arg(long)]
     metrics_listen: Option<std::net::SocketAddr>,
+    /// VPP 26.06 only: send IPv4 LB VIP and AS keys with prefix length +96 (its lb API's bug);
+    /// without it IPv4 VIPs are refused on 26.06 (as `evpn-tools lb sync`).
+    #[arg(long = "compat-lb-26.06")]
+    compat_lb_26_06: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -197,6 +201,7 @@ async fn main() {
         batch: cli.batch,
         retry_max: cli.retry_max,
         trace: cli.trace,
+        compat_lb_26_06: cli.compat_lb_26_06,
     };
     if cli.dry_run {
         let entries = match &kind {

@@ -456,6 +456,39 @@ async fn lb_conf_and_vips_apply_and_a_deleted_vip_goes() {
         json!({ "prefix": "2001:db8:100::2/128", "encap": "gre6", "new-len": 1000 }),
     );
     write_store(&store, &m);
+    // --dry-run shows the LB plan too (lb_conf, the VIP, its 3 ASes), names the bad VIP, and
+    // sends nothing.
+    let mut a = common_args(L, &store, sim.socket());
+    a.push("--dry-run".into());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_vpp-fleet-agent"))
+        .args(&a)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an invalid value: exit 2");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lb_msgs: Vec<&str> = plan["lb_plan"]["ops"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no lb_plan: {plan}"))
+        .iter()
+        .flat_map(|o| o["messages"].as_array().unwrap())
+        .map(|m| m["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lb_msgs,
+        [
+            "lb_conf",
+            "lb_add_del_vip_v2",
+            "lb_add_del_as",
+            "lb_add_del_as",
+            "lb_add_del_as"
+        ],
+        "{plan}"
+    );
+    assert!(plan["invalid"][&bad].is_string(), "{plan}");
+    let show = sim.cli("show lb vips verbose").1;
+    assert!(show.trim().is_empty(), "a dry run sends nothing: {show}");
+
     let agent = Agent::start(&args(&common_args(L, &store, sim.socket())));
     let sp = status_path(&store);
     let (conf_st, www_st, bad_st) = (
