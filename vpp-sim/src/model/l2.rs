@@ -335,9 +335,15 @@ impl Model {
 
     /// `bd_add_bd_index`: the lowest free index; `bds` stays sorted by index.
     fn bd_add(&mut self, bd_id: u32) -> usize {
-        let index = (0..)
-            .find(|i| !self.bds.iter().any(|b| b.index == *i))
-            .unwrap_or(0);
+        // The lowest free index (VPP's pool hands out freed slots first). `bds` is sorted by
+        // index, so the first gap is where the n-th BD's index is not n: one pass, not a scan
+        // per candidate index (which made adding N BDs cost N^3).
+        let index = self
+            .bds
+            .iter()
+            .enumerate()
+            .find(|(i, b)| b.index != *i as u32)
+            .map_or(self.bds.len() as u32, |(i, _)| i as u32);
         let pos = self.bds.partition_point(|b| b.index < index);
         self.bds.insert(pos, BridgeDomain::new(index, bd_id));
         pos
